@@ -1,0 +1,189 @@
+"""Settings shared by every environment, read from environment variables.
+
+Every variable is documented in README.md ("Konfiguration"). Defaults make the
+portal run on a fresh machine: SQLite, no broker (Celery tasks run in-process),
+e-mails printed to the console.
+"""
+
+from decimal import Decimal
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env("SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "schools",
+    "licensing",
+    "invoicing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "schools.context_processors.portal",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "schools:dashboard"
+LOGOUT_REDIRECT_URL = "home"
+
+# German first; English can be added later through the same gettext catalogues.
+LANGUAGE_CODE = "de"
+LANGUAGES = [("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Berlin"
+USE_I18N = True
+USE_TZ = True
+USE_THOUSAND_SEPARATOR = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Uploaded registration lists and issued invoice documents are private: they live
+# outside STATIC_ROOT, are never served by URL, and only views that check the
+# authority hand them out.
+PRIVATE_STORAGE_ROOT = Path(env("PRIVATE_STORAGE_ROOT", default=str(BASE_DIR / "var" / "private")))
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
+    },
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- E-mail -----------------------------------------------------------------
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lizenzportal <lizenzen@example.org>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The publisher's staff who get a note for every new order (comma-separated).
+PUBLISHER_NOTIFY_EMAILS = env.list("PUBLISHER_NOTIFY_EMAILS", default=["vertrieb@example.org"])
+
+# --- Celery -----------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- The seller on every invoice (§ 14 UStG) ----------------------------------
+SELLER = {
+    "name": env("SELLER_NAME", default="Westermann Bildungsmedien Verlag GmbH"),
+    "street": env("SELLER_STREET", default="Georg-Westermann-Allee 66"),
+    "postal_code": env("SELLER_POSTAL_CODE", default="38104"),
+    "city": env("SELLER_CITY", default="Braunschweig"),
+    "country": env("SELLER_COUNTRY", default="DE"),
+    "vat_id": env("SELLER_VAT_ID", default="DE811181311"),
+    "tax_number": env("SELLER_TAX_NUMBER", default="13/200/12345"),
+    "register": env("SELLER_REGISTER", default="Amtsgericht Braunschweig HRB 1234"),
+    "managing_directors": env("SELLER_MANAGING_DIRECTORS", default="Max Mustermann"),
+    "email": env("SELLER_EMAIL", default="rechnungen@example.org"),
+    "phone": env("SELLER_PHONE", default="0531 708 0"),
+    "bank_name": env("SELLER_BANK_NAME", default="Musterbank Braunschweig"),
+    "iban": env("SELLER_IBAN", default="DE02120300000000202051"),
+    "bic": env("SELLER_BIC", default="BYLADEM1001"),
+}
+
+# --- Support contacts named to schools (DOMAIN R4) ------------------------------
+SUPPORT_PHONE = env("SUPPORT_PHONE", default="0531 708 86 86")
+SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="online-support@westermanngruppe.de")
+WEBINAR_URL = env("WEBINAR_URL", default="www.webinare.schule")
+
+# --- Business settings ------------------------------------------------------------
+# Days before a licence year ends on which the buyer is told about the renewal (R6).
+RENEWAL_NOTICE_DAYS = env.int("RENEWAL_NOTICE_DAYS", default=42)
+# Days after setup or renewal until a draft invoice is issued (R9: 7..14).
+INVOICE_ISSUE_DELAY_DAYS = env.int("INVOICE_ISSUE_DELAY_DAYS", default=7)
+# Payment term of an invoice in days.
+INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=30)
+# Upload limits for registration lists.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=20_000)
+UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("UPLOAD_MAX_UNCOMPRESSED_BYTES", default=100 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# Money: every amount is a Decimal with two places.
+CENT = Decimal("0.01")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+}

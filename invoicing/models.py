@@ -1,0 +1,292 @@
+"""Invoices (Gesamtrechnung), cancellation invoices (Stornorechnung), refund
+documents for superseded individual licences (Erstattung / Rechnungskorrektur),
+payments, and the gapless number counters behind them."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from config.storage import private_storage
+from licensing.models import MONEY, IndividualLicence, Licence, LicenceYear, Order
+from schools.models import School, SchoolAuthority
+
+
+def document_path(instance: models.Model, filename: str) -> str:
+    return f"belege/{uuid.uuid4().hex}-{filename}"
+
+
+class NumberSeries(models.TextChoices):
+    INVOICE = "invoice", _("Rechnungen und Stornorechnungen")
+    REFUND = "refund", _("Erstattungen")
+
+
+class DocumentCounter(models.Model):
+    """The last number used in one series and calendar year. Locked with
+    ``select_for_update`` while a number is drawn, so numbers have no gaps."""
+
+    series = models.CharField(_("Nummernkreis"), max_length=20, choices=NumberSeries.choices)
+    year = models.PositiveIntegerField(_("Jahr"))
+    last_number = models.PositiveIntegerField(_("letzte Nummer"), default=0)
+
+    class Meta:
+        verbose_name = _("Nummernkreis")
+        verbose_name_plural = _("Nummernkreise")
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="counter_unique_series_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_series_display()} {self.year}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """A consolidated invoice to the buyer for one licence year of an order, or a
+    cancellation invoice that voids one. Issued documents are snapshots: buyer,
+    lines and totals are copied onto them and never change."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", _("Rechnung")
+        CANCELLATION = "cancellation", _("Stornorechnung")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Entwurf")
+        ISSUED = "issued", _("gestellt")
+        PAID = "paid", _("bezahlt")
+        CANCELLED = "cancelled", _("storniert")
+
+    kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices, default=Kind.INVOICE)
+    status = models.CharField(
+        _("Status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    number = models.CharField(_("Rechnungsnummer"), max_length=40, null=True, blank=True)
+    authority = models.ForeignKey(
+        SchoolAuthority,
+        verbose_name=_("Käufer"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    order = models.ForeignKey(
+        Order, verbose_name=_("Bestellung"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    licence_year = models.ForeignKey(
+        LicenceYear,
+        verbose_name=_("Nutzungsjahr"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    cancels = models.OneToOneField(
+        "self",
+        verbose_name=_("storniert Rechnung"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cancellation",
+    )
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    issue_due_on = models.DateField(_("automatisch zu stellen am"), null=True, blank=True)
+    issue_date = models.DateField(_("Rechnungsdatum"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("gestellt am"), null=True, blank=True)
+    due_date = models.DateField(_("fällig am"), null=True, blank=True)
+    service_period_start = models.DateField(_("Leistungszeitraum von"))
+    service_period_end = models.DateField(_("Leistungszeitraum bis"))
+    # Buyer snapshot, filled at issue.
+    buyer_name = models.CharField(_("Käufer"), max_length=200, blank=True)
+    buyer_department = models.CharField(_("Abteilung"), max_length=200, blank=True)
+    buyer_street = models.CharField(_("Straße"), max_length=200, blank=True)
+    buyer_postal_code = models.CharField(_("PLZ"), max_length=10, blank=True)
+    buyer_city = models.CharField(_("Ort"), max_length=100, blank=True)
+    buyer_country = models.CharField(_("Land"), max_length=2, default="DE")
+    buyer_email = models.EmailField(_("E-Mail"), blank=True)
+    buyer_leitweg_id = models.CharField(_("Leitweg-ID"), max_length=46, blank=True)
+    buyer_vat_id = models.CharField(_("USt-IdNr."), max_length=20, blank=True)
+    buyer_customer_number = models.CharField(_("Kundennummer"), max_length=32, blank=True)
+    seller = models.JSONField(_("Verkäufer"), default=dict, blank=True)
+    net_total = models.DecimalField(_("Netto"), default=0, **MONEY)
+    vat_total = models.DecimalField(_("Umsatzsteuer"), default=0, **MONEY)
+    gross_total = models.DecimalField(_("Brutto"), default=0, **MONEY)
+    pdf = models.FileField(_("PDF"), upload_to=document_path, storage=private_storage, blank=True)
+    xml = models.FileField(
+        _("E-Rechnung (XML)"), upload_to=document_path, storage=private_storage, blank=True
+    )
+    pdf_sha256 = models.CharField(_("SHA-256 PDF"), max_length=64, blank=True)
+    xml_sha256 = models.CharField(_("SHA-256 XML"), max_length=64, blank=True)
+    sent_at = models.DateTimeField(_("versendet am"), null=True, blank=True)
+    overdue_since = models.DateField(_("überfällig seit"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("Zahlungserinnerung am"), null=True, blank=True)
+    paid_at = models.DateField(_("bezahlt am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Rechnung")
+        verbose_name_plural = _("Rechnungen")
+        ordering = ["-issue_date", "-number", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="invoice_unique_number"),
+            models.UniqueConstraint(
+                fields=["licence_year"],
+                condition=Q(kind="invoice") & ~Q(status="cancelled"),
+                name="invoice_one_valid_per_licence_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(number__isnull=False),
+                name="invoice_issued_has_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "issue_due_on"])]
+
+    def __str__(self) -> str:
+        return self.number or _("Entwurf %(id)s") % {"id": self.pk}
+
+
+class InvoiceLine(models.Model):
+    """One school on an invoice: its licence for the year at the per-school price."""
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("Rechnung"), on_delete=models.PROTECT, related_name="lines"
+    )
+    position = models.PositiveIntegerField(_("Pos."))
+    licence = models.ForeignKey(
+        Licence,
+        verbose_name=_("Lizenz"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice_lines",
+    )
+    school_number = models.CharField(_("Schulnummer"), max_length=16)
+    school_name = models.CharField(_("Schulname"), max_length=300)
+    product_name = models.CharField(_("Produkt"), max_length=200)
+    period_start = models.DateField(_("von"))
+    period_end = models.DateField(_("bis"))
+    net_amount = models.DecimalField(_("Netto"), **MONEY)
+    vat_rate = models.DecimalField(_("USt-Satz (%)"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("Rechnungsposition")
+        verbose_name_plural = _("Rechnungspositionen")
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoiceline_unique_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.school_number} {self.school_name}"
+
+
+class Payment(models.Model):
+    """A payment received for an invoice. Only a single payment of exactly the gross
+    amount settles it (R9); any other payment is kept and flagged for staff."""
+
+    class Outcome(models.TextChoices):
+        SETTLED = "settled", _("begleicht die Rechnung")
+        PARTIAL = "partial", _("Teilzahlung – begleicht nichts")
+        EXCESS = "excess", _("Überzahlung – begleicht nichts")
+        DUPLICATE = "duplicate", _("Rechnung war schon bezahlt")
+
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("Rechnung"), on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.DecimalField(_("Betrag"), **MONEY)
+    paid_on = models.DateField(_("Zahlungsdatum"))
+    reference = models.CharField(_("Verwendungszweck / Referenz"), max_length=200, blank=True)
+    outcome = models.CharField(_("Ergebnis"), max_length=20, choices=Outcome.choices)
+    needs_attention = models.BooleanField(_("zu klären"), default=False)
+    resolved_at = models.DateTimeField(_("geklärt am"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("erfasst von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Zahlung")
+        verbose_name_plural = _("Zahlungen")
+        ordering = ["-paid_on", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} € ({self.paid_on:%d.%m.%Y})"
+
+
+class Refund(models.Model):
+    """Erstattung / Rechnungskorrektur: money back to a school whose individual
+    licence was superseded by a bulk licence with more than 3 months left (R8).
+
+    Addressed to the school, references the individual licence's original invoice,
+    numbered in its own gapless series. Not a "Gutschrift" (self-billing)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Entwurf")
+        ISSUED = "issued", _("erstellt – Auszahlung offen")
+        PAID_OUT = "paid_out", _("ausgezahlt")
+
+    individual_licence = models.OneToOneField(
+        IndividualLicence,
+        verbose_name=_("Einzellizenz"),
+        on_delete=models.PROTECT,
+        related_name="refund",
+    )
+    school = models.ForeignKey(
+        School, verbose_name=_("Schule"), on_delete=models.PROTECT, related_name="refunds"
+    )
+    status = models.CharField(
+        _("Status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    number = models.CharField(_("Belegnummer"), max_length=40, null=True, blank=True)
+    bulk_start_date = models.DateField(_("Beginn der Großkunden-Lizenz"))
+    remaining_days = models.PositiveIntegerField(_("Resttage"))
+    term_days = models.PositiveIntegerField(_("Tage der Laufzeit"))
+    original_invoice_number = models.CharField(_("Originalrechnung"), max_length=40)
+    original_invoice_date = models.DateField(_("Datum der Originalrechnung"))
+    vat_rate = models.DecimalField(_("USt-Satz (%)"), max_digits=5, decimal_places=2)
+    gross_amount = models.DecimalField(_("Erstattung brutto"), **MONEY)
+    net_amount = models.DecimalField(_("Erstattung netto"), **MONEY)
+    vat_amount = models.DecimalField(_("darin Umsatzsteuer"), **MONEY)
+    # Recipient snapshot.
+    recipient_name = models.CharField(_("Empfänger"), max_length=300, blank=True)
+    recipient_street = models.CharField(_("Straße"), max_length=200, blank=True)
+    recipient_postal_code = models.CharField(_("PLZ"), max_length=10, blank=True)
+    recipient_city = models.CharField(_("Ort"), max_length=100, blank=True)
+    seller = models.JSONField(_("Verkäufer"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    issue_date = models.DateField(_("Belegdatum"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("erstellt am"), null=True, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to=document_path, storage=private_storage, blank=True)
+    xml = models.FileField(
+        _("E-Rechnung (XML)"), upload_to=document_path, storage=private_storage, blank=True
+    )
+    pdf_sha256 = models.CharField(_("SHA-256 PDF"), max_length=64, blank=True)
+    xml_sha256 = models.CharField(_("SHA-256 XML"), max_length=64, blank=True)
+    paid_out_at = models.DateField(_("ausgezahlt am"), null=True, blank=True)
+    paid_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ausgezahlt von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("Erstattung")
+        verbose_name_plural = _("Erstattungen")
+        ordering = ["-issue_date", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="refund_unique_number"),
+            models.CheckConstraint(condition=Q(gross_amount__gt=0), name="refund_positive"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(number__isnull=False),
+                name="refund_issued_has_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or _("Erstattung (Entwurf) %(id)s") % {"id": self.pk}

@@ -1,0 +1,86 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from schools.models import AuthorityMembership, School, SchoolAuthority, SchoolType
+
+
+class SchoolInline(admin.TabularInline):
+    model = School
+    fields = ["school_number", "name", "school_type", "city", "is_active"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = AuthorityMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(SchoolAuthority)
+class SchoolAuthorityAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer_number", "kind", "city", "email", "leitweg_id", "n_schools"]
+    list_filter = ["kind", "state"]
+    search_fields = ["name", "customer_number", "city", "leitweg_id", "email"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [MembershipInline, SchoolInline]
+    fieldsets = [
+        (None, {"fields": ["customer_number", "name", "kind", "state", "municipality_key"]}),
+        (
+            _("Rechnungsanschrift"),
+            {
+                "fields": [
+                    "billing_name",
+                    "billing_department",
+                    "street",
+                    "postal_code",
+                    "city",
+                    "country",
+                    "email",
+                    "phone",
+                ]
+            },
+        ),
+        (_("E-Rechnung und Steuer"), {"fields": ["leitweg_id", "vat_id"]}),
+        (_("Protokoll"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("Schulen"))
+    def n_schools(self, obj: SchoolAuthority) -> int:
+        return obj.schools.count()
+
+
+@admin.register(SchoolType)
+class SchoolTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "key", "state"]
+    list_filter = ["state"]
+    search_fields = ["name", "key"]
+
+
+@admin.register(School)
+class SchoolAdmin(admin.ModelAdmin):
+    list_display = ["school_number", "name", "school_type", "authority", "city", "is_active"]
+    list_filter = ["is_active", "school_type", "state"]
+    search_fields = [
+        "school_number",
+        "name",
+        "city",
+        "authority__name",
+        "authority__customer_number",
+    ]
+    list_select_related = ["school_type", "authority"]
+    autocomplete_fields = ["authority"]
+    readonly_fields = ["created_at", "updated_at", "deactivated_at"]
+
+
+@admin.register(AuthorityMembership)
+class AuthorityMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "authority", "created_at"]
+    search_fields = ["user__username", "user__email", "authority__name"]
+    autocomplete_fields = ["user", "authority"]
+    list_select_related = ["user", "authority"]

@@ -1,0 +1,13 @@
+from django.conf import settings
+
+
+def portal(request) -> dict:
+    """Support contacts (R4) and the current authority for every template."""
+    return {
+        "support": {
+            "phone": settings.SUPPORT_PHONE,
+            "email": settings.SUPPORT_EMAIL,
+            "webinar_url": settings.WEBINAR_URL,
+        },
+        "current_authority": getattr(request, "authority", None),
+    }

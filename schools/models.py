@@ -1,0 +1,163 @@
+"""The school directory: authorities (Schulträger), school types, schools, and the
+staff accounts that act for an authority."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from schools.validators import validate_leitweg_id
+
+
+class SchoolAuthority(models.Model):
+    """Schulträger: the public body or private operator that runs schools and buys
+    bulk licences for them. The buyer on every consolidated invoice."""
+
+    class Kind(models.TextChoices):
+        CITY = "city", _("Stadt")
+        COUNTY = "county", _("Landkreis / Kreis")
+        MUNICIPALITY = "municipality", _("Gemeinde")
+        ASSOCIATION = "association", _("Zweckverband")
+        PRIVATE = "private", _("Privater Träger")
+        OTHER = "other", _("Sonstiger Träger")
+
+    customer_number = models.CharField(
+        _("Kundennummer"),
+        max_length=32,
+        unique=True,
+        help_text=_("Für Schulträger aus dem NRW-Verzeichnis die Trägernummer."),
+    )
+    name = models.CharField(_("Name"), max_length=200)
+    kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    state = models.CharField(_("Bundesland"), max_length=2, default="NW")
+    municipality_key = models.CharField(_("Gemeindeschlüssel"), max_length=12, blank=True)
+    # Billing address and contact (R9: the buyer on the invoice).
+    billing_name = models.CharField(
+        _("Rechnungsempfänger"),
+        max_length=200,
+        blank=True,
+        help_text=_("Leer lassen, wenn er dem Namen des Trägers entspricht."),
+    )
+    billing_department = models.CharField(_("Abteilung / z. Hd."), max_length=200, blank=True)
+    street = models.CharField(_("Straße und Hausnummer"), max_length=200, blank=True)
+    postal_code = models.CharField(_("PLZ"), max_length=10, blank=True)
+    city = models.CharField(_("Ort"), max_length=100, blank=True)
+    country = models.CharField(_("Land"), max_length=2, default="DE")
+    email = models.EmailField(_("E-Mail für Rechnungen"), blank=True)
+    phone = models.CharField(_("Telefon"), max_length=50, blank=True)
+    leitweg_id = models.CharField(
+        _("Leitweg-ID"),
+        max_length=46,
+        blank=True,
+        validators=[validate_leitweg_id],
+        help_text=_("Pflicht für E-Rechnungen an öffentliche Auftraggeber (BT-10)."),
+    )
+    vat_id = models.CharField(_("USt-IdNr."), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Schulträger")
+        verbose_name_plural = _("Schulträger")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.customer_number})"
+
+    @property
+    def invoice_name(self) -> str:
+        return self.billing_name or self.name
+
+
+class SchoolType(models.Model):
+    """Schulform, keyed by the state's official key (NRW: ``02`` Grundschule)."""
+
+    state = models.CharField(_("Bundesland"), max_length=2, default="NW")
+    key = models.CharField(_("Schlüssel"), max_length=8)
+    name = models.CharField(_("Bezeichnung"), max_length=100)
+
+    class Meta:
+        verbose_name = _("Schulform")
+        verbose_name_plural = _("Schulformen")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["state", "key"], name="schooltype_unique_key"),
+            models.UniqueConstraint(fields=["state", "name"], name="schooltype_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    """A school of the directory. Its official number is unique within its state."""
+
+    authority = models.ForeignKey(
+        SchoolAuthority,
+        verbose_name=_("Schulträger"),
+        on_delete=models.PROTECT,
+        related_name="schools",
+    )
+    school_type = models.ForeignKey(
+        SchoolType, verbose_name=_("Schulform"), on_delete=models.PROTECT, related_name="schools"
+    )
+    state = models.CharField(_("Bundesland"), max_length=2, default="NW")
+    school_number = models.CharField(_("Schulnummer"), max_length=16)
+    name = models.CharField(_("Schulname"), max_length=300)
+    street = models.CharField(_("Straße"), max_length=200, blank=True)
+    postal_code = models.CharField(_("PLZ"), max_length=10, blank=True)
+    city = models.CharField(_("Ort"), max_length=100, blank=True)
+    email = models.EmailField(_("E-Mail der Schule"), blank=True)
+    is_active = models.BooleanField(
+        _("aktiv"),
+        default=True,
+        help_text=_("Geschlossene Schulen bleiben im Verzeichnis, werden aber nicht gezählt."),
+    )
+    deactivated_at = models.DateTimeField(_("deaktiviert am"), null=True, blank=True)
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Schule")
+        verbose_name_plural = _("Schulen")
+        ordering = ["school_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state", "school_number"], name="school_unique_number_per_state"
+            ),
+        ]
+        indexes = [models.Index(fields=["authority", "school_type", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"{self.school_number} {self.name}"
+
+    @property
+    def address(self) -> str:
+        return ", ".join(p for p in [self.street, f"{self.postal_code} {self.city}".strip()] if p)
+
+
+class AuthorityMembership(models.Model):
+    """Links a Django user (authority staff) to an authority they act for."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Benutzer"),
+        on_delete=models.CASCADE,
+        related_name="authority_memberships",
+    )
+    authority = models.ForeignKey(
+        SchoolAuthority,
+        verbose_name=_("Schulträger"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Zugang für Trägerpersonal")
+        verbose_name_plural = _("Zugänge für Trägerpersonal")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "authority"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.authority}"

@@ -1,0 +1,81 @@
+"""Reads of the school directory. Every portal read is scoped to an authority the
+logged-in user belongs to: ``authority_for_user`` is the one gate."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from schools.models import School, SchoolAuthority, SchoolType
+
+
+def authorities_for_user(*, user) -> QuerySet[SchoolAuthority]:
+    """The authorities a user acts for (none for anonymous users)."""
+    if not user.is_authenticated:
+        return SchoolAuthority.objects.none()
+    return SchoolAuthority.objects.filter(memberships__user=user).order_by("name")
+
+
+def authority_for_user(*, user, authority_id: int) -> SchoolAuthority:
+    """The authority ``authority_id`` if ``user`` belongs to it; else 404, so that
+    another authority's pages look exactly like pages that do not exist."""
+    authority = authorities_for_user(user=user).filter(pk=authority_id).first()
+    if authority is None:
+        raise Http404
+    return authority
+
+
+def schools_of_authority(*, authority: SchoolAuthority, active_only: bool = True):
+    qs = School.objects.filter(authority=authority).select_related("school_type")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("school_type__name", "school_number")
+
+
+@dataclass(frozen=True)
+class SchoolTypeGroup:
+    school_type: SchoolType
+    schools: list[School]
+
+    @property
+    def count(self) -> int:
+        return len(self.schools)
+
+
+def schools_by_type(*, authority: SchoolAuthority) -> list[SchoolTypeGroup]:
+    """The authority's active schools grouped by school type (one query)."""
+    groups: dict[int, SchoolTypeGroup] = {}
+    for school in schools_of_authority(authority=authority):
+        group = groups.get(school.school_type_id)
+        if group is None:
+            group = groups[school.school_type_id] = SchoolTypeGroup(school.school_type, [])
+        group.schools.append(school)
+    return list(groups.values())
+
+
+def active_school_counts(*, authority: SchoolAuthority) -> dict[int, int]:
+    """Number of active schools per school type id, from the directory (R1)."""
+    rows = (
+        School.objects.filter(authority=authority, is_active=True)
+        .values("school_type")
+        .annotate(n=Count("id"))
+    )
+    return {row["school_type"]: row["n"] for row in rows}
+
+
+def school_types_of_authority(*, authority: SchoolAuthority) -> QuerySet[SchoolType]:
+    return (
+        SchoolType.objects.filter(schools__authority=authority)
+        .annotate(active=Count("schools", filter=Q(schools__is_active=True)))
+        .distinct()
+        .order_by("name")
+    )
+
+
+def schools_by_number(*, state: str, numbers: Iterable[str]) -> dict[str, School]:
+    """Directory schools of a state by official number (one query)."""
+    qs = School.objects.filter(state=state, school_number__in=set(numbers)).select_related(
+        "school_type", "authority"
+    )
+    return {school.school_number: school for school in qs}
