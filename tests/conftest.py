@@ -1,4 +1,7 @@
+import os
+
 import pytest
+from django.db import connection
 from django.test import Client
 
 from tests.factories import MembershipFactory, SchoolAuthorityFactory, UserFactory
@@ -55,3 +58,17 @@ def publisher_client(publisher_user):
     publisher = Client()
     publisher.force_login(publisher_user)
     return publisher
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip tests that need PostgreSQL or a real broker where there is none."""
+    no_redis = pytest.mark.skip(reason="REDIS_URL ist nicht gesetzt (kein Broker)")
+    for item in items:
+        if "worker" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(no_redis)
+
+
+@pytest.fixture(autouse=True)
+def _skip_postgres_only(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("braucht PostgreSQL (DATABASE_URL)")

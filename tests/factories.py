@@ -29,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     first_name = "Erika"
     last_name = "Musterfrau"
-    password = factory.PostGenerationMethodCall("set_password", "geheim-123")
+    password = factory.django.Password("geheim-123")
 
 
 class SchoolAuthorityFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,206 @@
+"""Realistic German demo data on top of the real NRW directory extract.
+
+Repeatable: every record is looked up by its natural key, so running it twice
+changes nothing and duplicates nothing.
+"""
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from licensing.models import IndividualLicence, Price, Product
+from licensing.terms import add_months, licence_year_end
+from schools.directory_import import import_nrw_directory
+from schools.models import AuthorityMembership, School, SchoolAuthority, SchoolType
+
+DEMO_CSV = Path(__file__).resolve().parents[2] / "data" / "nrw-schuldaten-demo.csv"
+DEMO_PASSWORD = "Lizenz-Demo-2026"
+
+AUTHORITIES = {
+    "10182": {
+        "name": "Stadt Köln",
+        "kind": SchoolAuthority.Kind.CITY,
+        "billing_department": "Amt für Schulentwicklung",
+        "street": "Willy-Brandt-Platz 3",
+        "postal_code": "50679",
+        "city": "Köln",
+        "email": "schulentwicklung@stadt-koeln.example",
+        "leitweg_id": "05315000-4000-30",
+    },
+    "10170": {
+        "name": "Bundesstadt Bonn",
+        "kind": SchoolAuthority.Kind.CITY,
+        "billing_department": "Schulamt",
+        "street": "Berliner Platz 2",
+        "postal_code": "53111",
+        "city": "Bonn",
+        "email": "schulamt@bonn.example",
+        "leitweg_id": "05314000-SCHULAMT-41",
+    },
+    "10686": {
+        "name": "Kreis Gütersloh",
+        "kind": SchoolAuthority.Kind.COUNTY,
+        "billing_department": "Abteilung Schule und Bildung",
+        "street": "Herzebrocker Straße 140",
+        "postal_code": "33334",
+        "city": "Gütersloh",
+        "email": "schule@kreis-guetersloh.example",
+        "leitweg_id": "05754000-40-47",
+    },
+    "17980": {
+        "name": "Stadt Vlotho",
+        "kind": SchoolAuthority.Kind.MUNICIPALITY,
+        "billing_department": "Fachbereich Schulen",
+        "street": "Lange Straße 60",
+        "postal_code": "32602",
+        "city": "Vlotho",
+        "email": "schulen@vlotho.example",
+        "leitweg_id": "",
+    },
+}
+
+PRODUCTS = {
+    "bibox": {
+        "name": "BiBox – digitale Schulbücher (Schullizenz)",
+        "description": "Alle digitalen Schulbücher des Verlags für Lehrkräfte und Klassen.",
+        "vat_rate": Decimal("7.00"),
+    },
+    "diagnose": {
+        "name": "Online-Diagnose und Förderplattform",
+        "description": "Lernstandsdiagnose mit individuellen Förderempfehlungen.",
+        "vat_rate": Decimal("19.00"),
+    },
+}
+
+# (bulk, individual) yearly net price per school by NRW school form key.
+PRICES = {
+    "bibox": {
+        "02": ("149.00", "249.00"),
+        "04": ("199.00", "329.00"),
+        "08": ("129.00", "219.00"),
+        "10": ("229.00", "379.00"),
+        "14": ("229.00", "379.00"),
+        "15": ("299.00", "489.00"),
+        "20": ("299.00", "489.00"),
+        "25": ("179.00", "299.00"),
+        "30": ("349.00", "569.00"),
+        "83": ("99.00", "169.00"),
+    },
+    "diagnose": {
+        "02": ("89.00", "139.00"),
+        "04": ("119.00", "189.00"),
+        "08": ("79.00", "129.00"),
+        "10": ("119.00", "189.00"),
+        "14": ("119.00", "189.00"),
+        "15": ("139.00", "219.00"),
+        "20": ("139.00", "219.00"),
+    },
+}
+PRICES_FROM = datetime.date(2025, 8, 1)
+# Next school year's prices are 4 % higher (so renewals show a price change).
+NEXT_PRICES_FROM = datetime.date(2027, 8, 1)
+NEXT_PRICE_FACTOR = Decimal("1.04")
+
+
+class Command(BaseCommand):
+    help = _("Legt Demodaten an (wiederholbar, ohne Duplikate).")
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        report = import_nrw_directory(data=DEMO_CSV.read_bytes(), deactivate_missing=False)
+        self.stdout.write(_("Schulverzeichnis (Auszug NRW): %(s)s") % {"s": report.summary()})
+
+        authorities = {}
+        for number, values in AUTHORITIES.items():
+            authority = SchoolAuthority.objects.get(customer_number=number)
+            for name, value in values.items():
+                setattr(authority, name, value)
+            authority.full_clean()
+            authority.save()
+            authorities[number] = authority
+
+        products = {}
+        for code, values in PRODUCTS.items():
+            products[code], _created = Product.objects.update_or_create(code=code, defaults=values)
+        types = {t.key: t for t in SchoolType.objects.filter(state="NW")}
+        for code, table in PRICES.items():
+            for key, (bulk, individual) in table.items():
+                for valid_from, factor in ((PRICES_FROM, 1), (NEXT_PRICES_FROM, NEXT_PRICE_FACTOR)):
+                    Price.objects.update_or_create(
+                        product=products[code],
+                        school_type=types[key],
+                        valid_from=valid_from,
+                        defaults={
+                            "bulk_price": (Decimal(bulk) * factor).quantize(Decimal("1")),
+                            "individual_price": (Decimal(individual) * factor).quantize(
+                                Decimal("1")
+                            ),
+                        },
+                    )
+
+        self._individual_licences(authorities["10182"], products["bibox"])
+        logins = self._users(authorities)
+
+        self.stdout.write(self.style.SUCCESS(_("Demodaten bereit.")))
+        for line in logins:
+            self.stdout.write(line)
+
+    def _individual_licences(self, authority: SchoolAuthority, product: Product) -> None:
+        """Schools of Köln that bought the product themselves, with 2, 3 and 8
+        months left from today (R8: only more than 3 months are refunded)."""
+        today = timezone.localdate()
+        schools = list(
+            School.objects.filter(
+                authority=authority, is_active=True, school_type__key="02"
+            ).order_by("school_number")[:3]
+        )
+        for school, months_left in zip(schools, (2, 3, 8), strict=False):
+            end = add_months(today, months_left)
+            start = end - (licence_year_end(today) - today)
+            paid = Decimal("249.00") * (1 + product.vat_rate / 100)
+            IndividualLicence.objects.update_or_create(
+                school=school,
+                product=product,
+                original_invoice_number=f"EL-{school.school_number}",
+                defaults={
+                    "start_date": start,
+                    "end_date": end,
+                    "paid_amount": paid.quantize(Decimal("0.01")),
+                    "vat_rate": product.vat_rate,
+                    "original_invoice_date": start,
+                },
+            )
+
+    def _users(self, authorities: dict[str, SchoolAuthority]) -> list[str]:
+        User = get_user_model()
+        lines = [_("Anmeldungen (Passwort für alle: %(pw)s):") % {"pw": DEMO_PASSWORD}]
+        for username, number, first, last in (
+            ("koeln", "10182", "Katrin", "Schmitz"),
+            ("bonn", "10170", "Jonas", "Becker"),
+            ("guetersloh", "10686", "Anna", "Hoffmann"),
+            ("vlotho", "17980", "Peter", "Wagner"),
+        ):
+            user, _created = User.objects.get_or_create(username=username)
+            user.first_name, user.last_name = first, last
+            user.email = f"{username}@traeger.example"
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            AuthorityMembership.objects.get_or_create(user=user, authority=authorities[number])
+            lines.append(
+                _("  Schulträger %(authority)s: Benutzer „%(user)s“")
+                % {"authority": authorities[number].name, "user": username}
+            )
+        admin, _created = User.objects.get_or_create(username="verlag")
+        admin.is_staff = admin.is_superuser = True
+        admin.email = "verlag@example.org"
+        admin.first_name, admin.last_name = "Vera", "Verlag"
+        admin.set_password(DEMO_PASSWORD)
+        admin.save()
+        lines.append(_("  Verlag (Verwaltung unter /admin/): Benutzer „verlag“"))
+        return lines

@@ -1,0 +1,45 @@
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from schools.models import SchoolAuthority
+
+pytestmark = pytest.mark.django_db
+
+
+def counts() -> dict[str, int]:
+    return {
+        model._meta.label: model.objects.count()
+        for app in ("schools", "licensing", "invoicing", "auth")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+def test_seed_demo_creates_realistic_data_and_prints_the_logins():
+    out = StringIO()
+
+    call_command("seed_demo", stdout=out)
+
+    text = out.getvalue()
+    assert "Passwort für alle: Lizenz-Demo-2026" in text
+    assert "Benutzer „koeln“" in text and "Benutzer „verlag“" in text
+    koeln = SchoolAuthority.objects.get(customer_number="10182")
+    assert koeln.name == "Stadt Köln"
+    assert koeln.schools.filter(is_active=True).count() >= 100
+    assert koeln.schools.values("school_type").distinct().count() >= 5
+    kinds = set(SchoolAuthority.objects.values_list("kind", flat=True))
+    assert {"city", "county", "municipality"} <= kinds
+    assert get_user_model().objects.get(username="verlag").is_superuser
+    assert get_user_model().objects.get(username="koeln").check_password("Lizenz-Demo-2026")
+
+
+def test_running_seed_demo_twice_duplicates_nothing():
+    call_command("seed_demo", stdout=StringIO())
+    first = counts()
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert counts() == first
