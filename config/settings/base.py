@@ -79,7 +79,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "schools:dashboard"
+LOGIN_REDIRECT_URL = "schools:start"
 LOGOUT_REDIRECT_URL = "home"
 
 # German first; English can be added later through the same gettext catalogues.

@@ -46,3 +46,19 @@ def test_start_redirects_a_single_authority_user_to_its_dashboard(staff_client, 
     response = staff_client.get(reverse("schools:start"))
 
     assert response["Location"] == reverse("schools:dashboard", args=[authority.pk])
+
+
+def test_login_with_username_and_password_leads_to_the_dashboard(client, staff_user, authority):
+    response = client.post(
+        reverse("login"), {"username": "sachbearbeitung", "password": "geheim-123"}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("schools:dashboard", args=[authority.pk])
+    assert authority.name in response.content.decode()
+
+
+def test_wrong_password_shows_a_german_message(client, staff_user):
+    response = client.post(reverse("login"), {"username": "sachbearbeitung", "password": "falsch"})
+
+    assert response.status_code == 200
+    assert "Beide Felder berücksichtigen die" in response.content.decode()
