@@ -25,14 +25,21 @@ class DocumentImmutableError(Exception):
 # Fields of an issued invoice that still move with its life (payment, reminders,
 # cancellation, sending). Everything else is the frozen snapshot.
 INVOICE_MUTABLE_AFTER_ISSUE = frozenset(
-    {"status", "sent_at", "overdue_since", "reminder_sent_at", "paid_at", "pdf", "xml",
-     "pdf_sha256", "xml_sha256"}
+    {
+        "status",
+        "sent_at",
+        "overdue_since",
+        "reminder_sent_at",
+        "paid_at",
+        "pdf",
+        "xml",
+        "pdf_sha256",
+        "xml_sha256",
+    }
 )
 # Documents, once stored, are never replaced: see ``_stored_once``.
 DOCUMENT_FIELDS = ("pdf", "xml", "pdf_sha256", "xml_sha256")
-REFUND_MUTABLE_AFTER_ISSUE = frozenset(
-    {"status", "paid_out_at", "paid_out_by", *DOCUMENT_FIELDS}
-)
+REFUND_MUTABLE_AFTER_ISSUE = frozenset({"status", "paid_out_at", "paid_out_by", *DOCUMENT_FIELDS})
 
 
 def _field_values(instance: models.Model) -> dict:
@@ -93,7 +100,8 @@ class ImmutableAfterIssueMixin:
         changed = [
             name
             for name, value in current.items()
-            if name in loaded and value != loaded[name]
+            if name in loaded
+            and value != loaded[name]
             and name.removesuffix("_id") not in self.mutable_after_issue
         ]
         replaced = [
@@ -285,8 +293,6 @@ class InvoiceLineQuerySet(models.QuerySet):
 class InvoiceLine(models.Model):
     """One school on an invoice: its licence for the year at the per-school price."""
 
-    objects = InvoiceLineQuerySet.as_manager()
-
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("Rechnung"), on_delete=models.PROTECT, related_name="lines"
     )
@@ -307,6 +313,8 @@ class InvoiceLine(models.Model):
     net_amount = models.DecimalField(_("Netto"), **MONEY)
     vat_rate = models.DecimalField(_("USt-Satz (%)"), max_digits=5, decimal_places=2)
 
+    objects = InvoiceLineQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("Rechnungsposition")
         verbose_name_plural = _("Rechnungspositionen")
@@ -318,9 +326,6 @@ class InvoiceLine(models.Model):
     def __str__(self) -> str:
         return f"{self.position}: {self.school_number} {self.school_name}"
 
-    def _invoice_is_draft(self) -> bool:
-        return Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.DRAFT).exists()
-
     def save(self, *args, **kwargs):
         if not self._invoice_is_draft():
             raise DocumentImmutableError(_("Gestellte Belege dürfen nicht geändert werden."))
@@ -330,6 +335,9 @@ class InvoiceLine(models.Model):
         if not self._invoice_is_draft():
             raise DocumentImmutableError(_("Gestellte Belege dürfen nicht gelöscht werden."))
         return super().delete(*args, **kwargs)
+
+    def _invoice_is_draft(self) -> bool:
+        return Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.DRAFT).exists()
 
 
 class Payment(models.Model):

@@ -21,7 +21,9 @@ ISSUE_DAY = datetime.date(2026, 8, 10)
 
 
 @pytest.mark.django_db
-def test_draft_has_one_line_per_school_and_totals_per_rate(authority, django_capture_on_commit_callbacks):
+def test_draft_has_one_line_per_school_and_totals_per_rate(
+    authority, django_capture_on_commit_callbacks
+):
     year = make_licence_year(authority=authority, prices=(D("33.35"),) * 3)
     product_19 = ProductFactory(vat_rate=D("19.00"))
     # A second product on the same year is not possible per order; mix rates through
