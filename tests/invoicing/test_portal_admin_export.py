@@ -245,3 +245,51 @@ def test_export_refuses_a_tampered_file(tmp_path, licence_year):
 
     with pytest.raises(Exception, match="stimmt nicht mit ihrer Prüfsumme überein"):
         call_command("export_invoices", year=2026, out=tmp_path / "archiv")
+
+
+@pytest.mark.django_db
+def test_issued_refund_refuses_changes_and_admin_marks_it_paid_out(publisher_client):
+    from invoicing.models import DocumentImmutableError
+
+    refund = refund_create_for_superseded(
+        individual_licence=IndividualLicenceFactory(), bulk_start=datetime.date(2026, 8, 1)
+    )
+    refund = Refund.objects.get(pk=refund.pk)
+    refund.gross_amount = D("1.00")
+    with pytest.raises(DocumentImmutableError):
+        refund.save()
+    with pytest.raises(DocumentImmutableError):
+        Refund.objects.filter(pk=refund.pk).delete()
+
+    changelist = reverse("admin:invoicing_refund_changelist")
+    publisher_client.post(
+        changelist,
+        {
+            "action": "mark_paid_out",
+            "_selected_action": [refund.pk],
+            "apply": "1",
+            "paid_out_on": "01.09.2026",
+        },
+    )
+    refund.refresh_from_db()
+    assert (refund.status, refund.paid_out_at) == (
+        Refund.Status.PAID_OUT,
+        datetime.date(2026, 9, 1),
+    )
+
+
+@pytest.mark.django_db
+def test_admin_resend_mails_the_documents_again(
+    publisher_client, licence_year, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = issue(licence_year)
+    with django_capture_on_commit_callbacks(execute=True):
+        publisher_client.post(
+            reverse("admin:invoicing_invoice_changelist"),
+            {"action": "resend", "_selected_action": [invoice.pk]},
+        )
+
+    assert [m.subject.split(" –")[0] for m in mail.outbox] == ["Rechnung RE-2026-00001"] * 2
