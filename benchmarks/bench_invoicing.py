@@ -130,7 +130,9 @@ def main() -> None:
     on = datetime.date(2026, 12, 1)
     t = time.perf_counter()
     build_drafts(invoices=args.invoices, schools=args.schools, on=on)
-    print(f"setup: {args.invoices} drafts of {args.schools} lines in {time.perf_counter() - t:.1f} s")
+    print(
+        f"setup: {args.invoices} drafts of {args.schools} lines in {time.perf_counter() - t:.1f} s"
+    )
 
     workers = start_workers(args.workers)
     try:

@@ -1,7 +1,6 @@
 """Gapless numbers under concurrency, on the real PostgreSQL (row locks do not exist
 on SQLite, which serialises writers anyway)."""
 
-import datetime
 import threading
 
 import pytest
