@@ -1,6 +1,29 @@
-from django.contrib import admin
+"""The publisher's staff run invoicing here: invoices, cancellation invoices, refunds
+and payments. Issued documents are read-only and nothing is ever deleted; every
+change goes through a service (issue, cancel and reissue, resend, record a payment,
+mark a refund paid out)."""
 
-from invoicing.models import DocumentCounter, Invoice, InvoiceLine, Payment, Refund
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from invoicing import services
+from invoicing.models import (
+    CancellationInvoice,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Refund,
+)
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -22,6 +45,9 @@ class InvoiceLineInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 class PaymentInline(admin.TabularInline):
     model = Payment
@@ -40,54 +66,293 @@ class PaymentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("überfällig")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("überfällig")), ("no", _("nicht überfällig"))]
+
+    def queryset(self, request, queryset):
+        overdue = Q(status=Invoice.Status.ISSUED, overdue_since__isnull=False)
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+class IssueYearFilter(admin.SimpleListFilter):
+    title = gettext_lazy("Jahr")
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        dates = model_admin.get_queryset(request).dates("issue_date", "year", order="DESC")
+        return [(str(d.year), str(d.year)) for d in dates]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(issue_date__year=int(self.value()))
+        return queryset
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Grund der Stornierung"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Erscheint auf der Stornorechnung und im Protokoll."),
+    )
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(
+        label=gettext_lazy("Betrag (€)"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        localize=True,
+    )
+    paid_on = forms.DateField(label=gettext_lazy("Zahlungsdatum"), initial=timezone.localdate)
+    reference = forms.CharField(
+        label=gettext_lazy("Verwendungszweck / Referenz"), max_length=200, required=False
+    )
+
+
+class PaidOutForm(forms.Form):
+    paid_out_on = forms.DateField(label=gettext_lazy("ausgezahlt am"), initial=timezone.localdate)
+
+
+def _intermediate(request, modeladmin, *, queryset, form, action, title, template):
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "objects": queryset,
+        "form": form,
+        "action": action,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, template, context)
+
+
+class ReadOnlyDocumentAdmin(admin.ModelAdmin):
+    """Every field read-only; no add, no delete."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ReadOnlyDocumentAdmin):
     list_display = [
         "__str__",
-        "kind",
         "authority",
+        "service_period_start",
+        "issue_due_on",
         "issue_date",
         "due_date",
         "gross_total",
         "status",
         "overdue_since",
     ]
-    list_filter = ["status", "kind"]
-    search_fields = ["number", "authority__name", "authority__customer_number"]
+    list_filter = ["status", OverdueFilter, IssueYearFilter, "authority"]
+    search_fields = ["number", "authority__name", "authority__customer_number", "buyer_name"]
     list_select_related = ["authority"]
+    date_hierarchy = "issue_date"
     inlines = [InvoiceLineInline, PaymentInline]
+    actions = ["issue_now", "cancel_and_reissue", "resend", "record_payment"]
+    kind = Invoice.Kind.INVOICE
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind=self.kind)
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.action(description=gettext_lazy("Ausgewählte Entwürfe jetzt stellen"))
+    def issue_now(self, request, queryset):
+        issued = 0
+        for invoice in queryset.filter(status=Invoice.Status.DRAFT):
+            try:
+                services.invoice_issue(invoice=invoice, by=request.user)
+                issued += 1
+            except ValidationError as error:
+                self.message_user(request, f"{invoice}: {' '.join(error.messages)}", messages.ERROR)
+        skipped = queryset.exclude(status=Invoice.Status.DRAFT).count()
+        if issued:
+            self.message_user(request, _("%(count)d Rechnung(en) gestellt.") % {"count": issued})
+        if skipped:
+            self.message_user(
+                request,
+                _("%(count)d ausgewählte Rechnung(en) waren schon gestellt.") % {"count": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=gettext_lazy("Stornieren und neu erstellen …"))
+    def cancel_and_reissue(self, request, queryset):
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for invoice in queryset:
+                try:
+                    cancellation, new = services.invoice_cancel_and_reissue(
+                        invoice=invoice, by=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except ValidationError as error:
+                    self.message_user(
+                        request, f"{invoice}: {' '.join(error.messages)}", messages.ERROR
+                    )
+                    continue
+                self.message_user(
+                    request,
+                    _(
+                        "%(original)s storniert mit Stornorechnung %(cancellation)s; "
+                        "neuer Entwurf wird am %(date)s gestellt."
+                    )
+                    % {
+                        "original": invoice.number,
+                        "cancellation": cancellation.number,
+                        "date": new.issue_due_on.strftime("%d.%m.%Y"),
+                    },
+                )
+            return HttpResponseRedirect(request.get_full_path())
+        return _intermediate(
+            request,
+            self,
+            queryset=queryset,
+            form=form,
+            action="cancel_and_reissue",
+            title=_("Rechnungen stornieren und neu erstellen"),
+            template="admin/invoicing/action_form.html",
+        )
+
+    @admin.action(description=gettext_lazy("Erneut an den Käufer senden"))
+    def resend(self, request, queryset):
+        sent = 0
+        for invoice in queryset.exclude(status=Invoice.Status.DRAFT):
+            services.invoice_resend(invoice=invoice, by=request.user)
+            sent += 1
+        self.message_user(
+            request, _("%(count)d Beleg(e) werden erneut gesendet.") % {"count": sent}
+        )
+
+    @admin.action(description=gettext_lazy("Zahlung erfassen …"))
+    def record_payment(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("Bitte genau eine Rechnung für die Zahlung auswählen."), messages.ERROR
+            )
+            return None
+        invoice = queryset.get()
+        form = PaymentForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            try:
+                payment = services.payment_record(
+                    invoice=invoice, by=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+            level = messages.SUCCESS if not payment.needs_attention else messages.WARNING
+            self.message_user(
+                request,
+                _("Zahlung über %(amount)s € zu %(number)s erfasst: %(outcome)s.")
+                % {
+                    "amount": payment.amount,
+                    "number": invoice.number,
+                    "outcome": payment.get_outcome_display(),
+                },
+                level,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return _intermediate(
+            request,
+            self,
+            queryset=queryset,
+            form=form,
+            action="record_payment",
+            title=_("Zahlung zu %(number)s erfassen (brutto %(gross)s €)")
+            % {"number": invoice.number, "gross": invoice.gross_total},
+            template="admin/invoicing/action_form.html",
+        )
+
+
+@admin.register(CancellationInvoice)
+class CancellationInvoiceAdmin(InvoiceAdmin):
+    list_display = ["__str__", "cancels", "authority", "issue_date", "gross_total", "status"]
+    list_filter = ["status", IssueYearFilter, "authority"]
+    inlines = [InvoiceLineInline]
+    actions = ["resend"]
+    kind = Invoice.Kind.CANCELLATION
 
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
     list_display = ["invoice", "amount", "paid_on", "reference", "outcome", "needs_attention"]
-    list_filter = ["outcome", "needs_attention"]
+    list_filter = ["outcome", "needs_attention", "invoice__authority"]
     search_fields = ["invoice__number", "reference"]
     list_select_related = ["invoice"]
+    readonly_fields = ["invoice", "amount", "paid_on", "reference", "outcome", "recorded_by"]
+    fields = [*readonly_fields, "needs_attention", "resolved_at"]
+
+    def has_add_permission(self, request) -> bool:
+        # Payments are recorded with the action on the invoice, which settles it.
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "school", "gross_amount", "status", "issue_date", "paid_out_at"]
-    list_filter = ["status"]
+class RefundAdmin(ReadOnlyDocumentAdmin):
+    list_display = [
+        "__str__",
+        "school",
+        "original_invoice_number",
+        "gross_amount",
+        "status",
+        "issue_date",
+        "paid_out_at",
+    ]
+    list_filter = ["status", IssueYearFilter, "school__authority"]
     search_fields = ["number", "school__name", "school__school_number", "original_invoice_number"]
     list_select_related = ["school"]
+    actions = ["mark_paid_out"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.action(description=gettext_lazy("Als ausgezahlt markieren …"))
+    def mark_paid_out(self, request, queryset):
+        form = PaidOutForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for refund in queryset:
+                try:
+                    services.refund_mark_paid_out(
+                        refund=refund,
+                        paid_out_on=form.cleaned_data["paid_out_on"],
+                        by=request.user,
+                    )
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return _intermediate(
+            request,
+            self,
+            queryset=queryset,
+            form=form,
+            action="mark_paid_out",
+            title=_("Erstattungen als ausgezahlt markieren"),
+            template="admin/invoicing/action_form.html",
+        )
 
 
 @admin.register(DocumentCounter)
@@ -99,4 +364,7 @@ class DocumentCounterAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

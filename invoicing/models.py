@@ -18,6 +18,113 @@ def document_path(instance: models.Model, filename: str) -> str:
     return f"belege/{uuid.uuid4().hex}-{filename}"
 
 
+class DocumentImmutableError(Exception):
+    """Raised when code tries to change or delete an issued document (§ 14 UStG, GoBD)."""
+
+
+# Fields of an issued invoice that still move with its life (payment, reminders,
+# cancellation, sending). Everything else is the frozen snapshot.
+INVOICE_MUTABLE_AFTER_ISSUE = frozenset(
+    {
+        "status",
+        "sent_at",
+        "overdue_since",
+        "reminder_sent_at",
+        "paid_at",
+        "pdf",
+        "xml",
+        "pdf_sha256",
+        "xml_sha256",
+    }
+)
+# Documents, once stored, are never replaced: see ``_stored_once``.
+DOCUMENT_FIELDS = ("pdf", "xml", "pdf_sha256", "xml_sha256")
+REFUND_MUTABLE_AFTER_ISSUE = frozenset({"status", "paid_out_at", "paid_out_by", *DOCUMENT_FIELDS})
+
+
+def _field_values(instance: models.Model) -> dict:
+    values = {}
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname)
+        if isinstance(value, models.fields.files.FieldFile):
+            value = value.name or ""
+        values[field.attname] = value
+    return values
+
+
+class ImmutableDocumentQuerySet(models.QuerySet):
+    """Bulk updates and deletes that would touch issued documents are refused."""
+
+    mutable_after_issue: frozenset = frozenset()
+
+    def delete(self):
+        if self.exclude(status="draft").exists():
+            raise DocumentImmutableError(_("Gestellte Belege dürfen nicht gelöscht werden."))
+        return super().delete()
+
+    def update(self, **kwargs):
+        frozen = set(kwargs) - self.mutable_after_issue
+        if frozen and self.exclude(status="draft").exists():
+            raise DocumentImmutableError(
+                _("Gestellte Belege dürfen nicht geändert werden (%(fields)s).")
+                % {"fields": ", ".join(sorted(frozen))}
+            )
+        return super().update(**kwargs)
+
+
+class InvoiceQuerySet(ImmutableDocumentQuerySet):
+    mutable_after_issue = INVOICE_MUTABLE_AFTER_ISSUE
+
+
+class RefundQuerySet(ImmutableDocumentQuerySet):
+    mutable_after_issue = REFUND_MUTABLE_AFTER_ISSUE
+
+
+class ImmutableAfterIssueMixin:
+    """A document refuses changes to its snapshot once it was loaded as issued,
+    and refuses deletion. Stored PDF/XML files are written once and never replaced."""
+
+    mutable_after_issue: frozenset = frozenset()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = _field_values(instance)
+        return instance
+
+    def _check_immutable(self) -> None:
+        loaded = getattr(self, "_loaded", None)
+        if not loaded or loaded.get("status") == "draft":
+            return
+        current = _field_values(self)
+        changed = [
+            name
+            for name, value in current.items()
+            if name in loaded
+            and value != loaded[name]
+            and name.removesuffix("_id") not in self.mutable_after_issue
+        ]
+        replaced = [
+            name for name in DOCUMENT_FIELDS if loaded.get(name) and current[name] != loaded[name]
+        ]
+        if changed or replaced:
+            raise DocumentImmutableError(
+                _("Gestellte Belege dürfen nicht geändert werden (%(fields)s).")
+                % {"fields": ", ".join(sorted(changed + replaced))}
+            )
+
+    def save(self, *args, **kwargs):
+        self._check_immutable()
+        super().save(*args, **kwargs)
+        self._loaded = _field_values(self)
+
+    def delete(self, *args, **kwargs):
+        loaded_status = getattr(self, "_loaded", {}).get("status", self.status)
+        if loaded_status != "draft" or self.status != "draft":
+            raise DocumentImmutableError(_("Gestellte Belege dürfen nicht gelöscht werden."))
+        return super().delete(*args, **kwargs)
+
+
 class NumberSeries(models.TextChoices):
     INVOICE = "invoice", _("Rechnungen und Stornorechnungen")
     REFUND = "refund", _("Erstattungen")
@@ -42,7 +149,7 @@ class DocumentCounter(models.Model):
         return f"{self.get_series_display()} {self.year}: {self.last_number}"
 
 
-class Invoice(models.Model):
+class Invoice(ImmutableAfterIssueMixin, models.Model):
     """A consolidated invoice to the buyer for one licence year of an order, or a
     cancellation invoice that voids one. Issued documents are snapshots: buyer,
     lines and totals are copied onto them and never change."""
@@ -117,6 +224,14 @@ class Invoice(models.Model):
     overdue_since = models.DateField(_("überfällig seit"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("Zahlungserinnerung am"), null=True, blank=True)
     paid_at = models.DateField(_("bezahlt am"), null=True, blank=True)
+    reason = models.TextField(
+        _("Grund der Stornierung"),
+        blank=True,
+        help_text=_("Nur bei Stornorechnungen: warum die Originalrechnung storniert wurde."),
+    )
+
+    objects = InvoiceQuerySet.as_manager()
+    mutable_after_issue = INVOICE_MUTABLE_AFTER_ISSUE
 
     class Meta:
         verbose_name = _("Rechnung")
@@ -138,6 +253,41 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or _("Entwurf %(id)s") % {"id": self.pk}
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.ISSUED and self.overdue_since is not None
+
+    @property
+    def status_label(self) -> str:
+        """The status as the buyer reads it, with "überfällig" for overdue invoices."""
+        if self.is_overdue:
+            return _("überfällig seit %(date)s") % {"date": self.overdue_since.strftime("%d.%m.%Y")}
+        return self.get_status_display()
+
+
+class CancellationInvoice(Invoice):
+    """Stornorechnungen, listed on their own in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("Stornorechnung")
+        verbose_name_plural = _("Stornorechnungen")
+
+
+class InvoiceLineQuerySet(models.QuerySet):
+    def _touches_issued(self) -> bool:
+        return self.exclude(invoice__status="draft").exists()
+
+    def delete(self):
+        if self._touches_issued():
+            raise DocumentImmutableError(_("Gestellte Belege dürfen nicht gelöscht werden."))
+        return super().delete()
+
+    def update(self, **kwargs):
+        if self._touches_issued():
+            raise DocumentImmutableError(_("Gestellte Belege dürfen nicht geändert werden."))
+        return super().update(**kwargs)
 
 
 class InvoiceLine(models.Model):
@@ -163,6 +313,8 @@ class InvoiceLine(models.Model):
     net_amount = models.DecimalField(_("Netto"), **MONEY)
     vat_rate = models.DecimalField(_("USt-Satz (%)"), max_digits=5, decimal_places=2)
 
+    objects = InvoiceLineQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("Rechnungsposition")
         verbose_name_plural = _("Rechnungspositionen")
@@ -173,6 +325,19 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}: {self.school_number} {self.school_name}"
+
+    def save(self, *args, **kwargs):
+        if not self._invoice_is_draft():
+            raise DocumentImmutableError(_("Gestellte Belege dürfen nicht geändert werden."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not self._invoice_is_draft():
+            raise DocumentImmutableError(_("Gestellte Belege dürfen nicht gelöscht werden."))
+        return super().delete(*args, **kwargs)
+
+    def _invoice_is_draft(self) -> bool:
+        return Invoice.objects.filter(pk=self.invoice_id, status=Invoice.Status.DRAFT).exists()
 
 
 class Payment(models.Model):
@@ -216,7 +381,7 @@ class Payment(models.Model):
         return f"{self.amount} € ({self.paid_on:%d.%m.%Y})"
 
 
-class Refund(models.Model):
+class Refund(ImmutableAfterIssueMixin, models.Model):
     """Erstattung / Rechnungskorrektur: money back to a school whose individual
     licence was superseded by a bulk licence with more than 3 months left (R8).
 
@@ -274,6 +439,9 @@ class Refund(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = RefundQuerySet.as_manager()
+    mutable_after_issue = REFUND_MUTABLE_AFTER_ISSUE
 
     class Meta:
         verbose_name = _("Erstattung")

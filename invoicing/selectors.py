@@ -1,16 +1,24 @@
 """Reads of invoices, refunds and payments."""
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from invoicing.models import Invoice
 from schools.models import SchoolAuthority
 
 
 def invoices_of_authority(*, authority: SchoolAuthority) -> QuerySet[Invoice]:
-    """The authority's issued documents (drafts are internal to the publisher)."""
+    """The authority's issued documents, invoices and cancellation invoices (drafts
+    are internal to the publisher), newest first."""
     return (
         Invoice.objects.filter(authority=authority)
         .exclude(status=Invoice.Status.DRAFT)
-        .select_related("order__product")
+        .select_related("order__product", "cancels")
         .order_by("-issue_date", "-number")
     )
+
+
+def invoice_of_authority(*, authority: SchoolAuthority, invoice_id: int) -> Invoice:
+    """One issued document of the authority; 404 for drafts and for documents of
+    other authorities alike."""
+    return get_object_or_404(invoices_of_authority(authority=authority), pk=invoice_id)
