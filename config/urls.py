@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,7 +10,7 @@ from schools.urls import auth_urlpatterns
 urlpatterns = [
     path("", school_views.home, name="home"),
     *auth_urlpatterns,
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("", include("schools.urls")),
     path("", include("licensing.urls")),
     path("", include("invoicing.urls")),

@@ -1,0 +1,68 @@
+"""The production settings, checked the way an operator starts the portal."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, env_vars, tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_", "DATABASE_URL"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env_vars)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def production_env(tmp_path):
+    return {
+        "SECRET_KEY": "k8$Jq2!vR7pZ0xWm4Ls9Tb6Yh3Nc1Ud5Ge8Af2Ki7Or4Pw0Ez6Sj3Xl9Qy1Cv5Bn",
+        "ALLOWED_HOSTS": "lizenzen.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://lizenzen.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+
+
+def test_deploy_check_passes_without_any_warning(production_env, tmp_path):
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "DEBUG", env_vars=production_env, tmp_path=tmp_path
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNING" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"])
+def test_production_refuses_to_start_without_a_secret_or_host(missing, production_env, tmp_path):
+    del production_env[missing]
+
+    result = run_manage("check", env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert f"Set the {missing} environment variable" in result.stderr
+
+
+def test_admin_lives_at_the_configured_path(production_env, tmp_path):
+    production_env["ADMIN_URL"] = "verwaltung-7f3a/"
+    code = "from django.urls import reverse; print(reverse('admin:index'))"
+
+    result = run_manage("shell", "-c", code, env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "/verwaltung-7f3a/"
