@@ -29,6 +29,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Login: throttling and two factors for staff are not optional here -------------
+AXES_ENABLED = True
+OTP_REQUIRED_FOR_STAFF = True
+
 # --- Cookies ----------------------------------------------------------------------
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -66,3 +66,18 @@ def test_admin_lives_at_the_configured_path(production_env, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "/verwaltung-7f3a/"
+
+
+def test_throttling_and_second_factor_cannot_be_switched_off_in_production(
+    production_env, tmp_path
+):
+    production_env.update(AXES_ENABLED="false", OTP_REQUIRED_FOR_STAFF="false")
+    code = (
+        "from django.conf import settings; "
+        "print(settings.AXES_ENABLED, settings.OTP_REQUIRED_FOR_STAFF, settings.SESSION_COOKIE_AGE)"
+    )
+
+    result = run_manage("shell", "-c", code, env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True True 1800"
