@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import health
 from schools import views as school_views
 from schools.urls import auth_urlpatterns
 
@@ -9,6 +10,7 @@ from schools.urls import auth_urlpatterns
 # schools.access.authority_required turns a foreign id into a 404.
 urlpatterns = [
     path("", school_views.home, name="home"),
+    path("health/", health, name="health"),
     *auth_urlpatterns,
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("schools.urls")),

@@ -27,17 +27,6 @@ def run_manage(*args, env_vars, tmp_path):
     )
 
 
-@pytest.fixture
-def production_env(tmp_path):
-    return {
-        "SECRET_KEY": "k8$Jq2!vR7pZ0xWm4Ls9Tb6Yh3Nc1Ud5Ge8Af2Ki7Or4Pw0Ez6Sj3Xl9Qy1Cv5Bn",
-        "ALLOWED_HOSTS": "lizenzen.example.org",
-        "CSRF_TRUSTED_ORIGINS": "https://lizenzen.example.org",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "STATIC_ROOT": str(tmp_path / "static"),
-    }
-
-
 def test_deploy_check_passes_without_any_warning(production_env, tmp_path):
     result = run_manage(
         "check", "--deploy", "--fail-level", "DEBUG", env_vars=production_env, tmp_path=tmp_path
