@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "schools",
     "licensing",
     "invoicing",
+    "auditlog",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "config.security.StaffOTPRequiredMiddleware",
+    # Records the logged-in user as the actor of every audited change.
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it turns a lockout raised anywhere into the lockout page.
