@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import health
+from schools import legal_views
 from schools import views as school_views
 from schools.urls import auth_urlpatterns
 
@@ -11,6 +12,8 @@ from schools.urls import auth_urlpatterns
 urlpatterns = [
     path("", school_views.home, name="home"),
     path("health/", health, name="health"),
+    path("impressum/", legal_views.impressum, name="impressum"),
+    path("datenschutz/", legal_views.datenschutz, name="datenschutz"),
     *auth_urlpatterns,
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("schools.urls")),

@@ -241,6 +241,25 @@ UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("UPLOAD_MAX_UNCOMPRESSED_BYTES", default
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- Data protection (DSGVO) ---------------------------------------------------------
+# Contact persons of orders that ended or were rejected are anonymised this many days
+# later (schools.privacy.contacts_anonymise); invoices are kept for 8 years regardless.
+CONTACT_RETENTION_DAYS = env.int("CONTACT_RETENTION_DAYS", default=365)
+INVOICE_RETENTION_YEARS = 8
+# Named on the Datenschutzerklärung page.
+DATA_PROTECTION_OFFICER = {
+    "name": env("DPO_NAME", default="Datenschutzbeauftragte der Westermann Gruppe"),
+    "email": env("DPO_EMAIL", default="datenschutz@example.org"),
+    "address": env("DPO_ADDRESS", default="Georg-Westermann-Allee 66, 38104 Braunschweig"),
+}
+PRIVACY_SUPERVISORY_AUTHORITY = env(
+    "PRIVACY_SUPERVISORY_AUTHORITY",
+    default=(
+        "Die Landesbeauftragte für den Datenschutz Niedersachsen, Prinzenstraße 5, 30159 Hannover"
+    ),
+)
+HOSTING_PROVIDER = env("HOSTING_PROVIDER", default="")
+
 # Money: every amount is a Decimal with two places.
 CENT = Decimal("0.01")
 
