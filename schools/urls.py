@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from schools import auth_views as portal_auth_views
 from schools import views
 
 app_name = "schools"
@@ -19,4 +20,29 @@ auth_urlpatterns = [
         name="login",
     ),
     path("abmelden/", auth_views.LogoutView.as_view(), name="logout"),
+    path("anmelden/zwei-faktor/", portal_auth_views.otp_verify, name="otp_verify"),
+    # Password reset by e-mail (Django's views, German templates in templates/registration/).
+    path(
+        "passwort-vergessen/",
+        auth_views.PasswordResetView.as_view(
+            html_email_template_name="registration/password_reset_email.html",
+            email_template_name="registration/password_reset_email.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "passwort-vergessen/gesendet/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "passwort-neu/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "passwort-neu/fertig/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]

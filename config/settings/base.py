@@ -5,10 +5,12 @@ portal run on a fresh machine: SQLite, no broker (Celery tasks run in-process),
 e-mails printed to the console.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -19,6 +21,8 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The admin's URL prefix; a less guessable path keeps scanners off its login.
+ADMIN_URL = env("ADMIN_URL", default="admin/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -28,23 +32,37 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crispy_forms",
     "crispy_bootstrap5",
+    "csp",
     "schools",
     "licensing",
     "invoicing",
+    "auditlog",
+    "audit",
 ]
 
 MIDDLEWARE = [
+    "config.request_id.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.security.StaffOTPRequiredMiddleware",
+    # Records the logged-in user as the actor of every audited change.
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it turns a lockout raised anywhere into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,9 +96,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Refuses logins of locked-out users before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "schools:start"
 LOGOUT_REDIRECT_URL = "home"
+
+# --- Login hardening -----------------------------------------------------------------
+# Sessions end after this many minutes without a request (each request renews them).
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_HOURS", default=24) * 3600
+
+# django-axes: after AXES_FAILURE_LIMIT failed logins of one user name from one address
+# that pair is locked for AXES_COOLOFF_TIME; a success resets the count.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# Number of reverse proxies in front of gunicorn that append to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# django-otp: the publisher's staff (is_staff) must confirm every login with a TOTP
+# code before any page answers them (config.security.StaffOTPRequiredMiddleware).
+OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=True)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Lizenzportal")
 
 # German first; English can be added later through the same gettext catalogues.
 LANGUAGE_CODE = "de"
@@ -92,7 +139,7 @@ USE_TZ = True
 USE_THOUSAND_SEPARATOR = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Uploaded registration lists and issued invoice documents are private: they live
@@ -109,6 +156,24 @@ STORAGES = {
         "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------
+# No inline scripts or style attributes anywhere: JS and CSS come from our own static
+# files. Bootstrap's CSS draws its form icons from data: URIs, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -176,14 +241,50 @@ UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("UPLOAD_MAX_UNCOMPRESSED_BYTES", default
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- Data protection (DSGVO) ---------------------------------------------------------
+# Contact persons of orders that ended or were rejected are anonymised this many days
+# later (schools.privacy.contacts_anonymise); invoices are kept for 8 years regardless.
+CONTACT_RETENTION_DAYS = env.int("CONTACT_RETENTION_DAYS", default=365)
+INVOICE_RETENTION_YEARS = 8
+# Named on the Datenschutzerklärung page.
+DATA_PROTECTION_OFFICER = {
+    "name": env("DPO_NAME", default="Datenschutzbeauftragte der Westermann Gruppe"),
+    "email": env("DPO_EMAIL", default="datenschutz@example.org"),
+    "address": env("DPO_ADDRESS", default="Georg-Westermann-Allee 66, 38104 Braunschweig"),
+}
+PRIVACY_SUPERVISORY_AUTHORITY = env(
+    "PRIVACY_SUPERVISORY_AUTHORITY",
+    default=(
+        "Die Landesbeauftragte für den Datenschutz Niedersachsen, Prinzenstraße 5, 30159 Hannover"
+    ),
+)
+HOSTING_PROVIDER = env("HOSTING_PROVIDER", default="")
+
 # Money: every amount is a Decimal with two places.
 CENT = Decimal("0.01")
 
+# Logs go to stderr, one line per record, each with the request id; LOG_FORMAT=json
+# writes JSON objects for a log collector instead of plain text.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIDFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
 }

@@ -29,3 +29,9 @@ CELERY_BROKER_URL = "memory://"
 # Serve static files from the app folders without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Login hardening is switched on only by the tests that test it (tests/config/):
+# Django's test Client.login() calls authenticate() without a request, which axes
+# refuses, and force_login() leaves staff without a verified second factor.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=False)
+OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=False)

@@ -1,0 +1,72 @@
+"""The production settings, checked the way an operator starts the portal."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, env_vars, tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_", "DATABASE_URL"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", **env_vars)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_passes_without_any_warning(production_env, tmp_path):
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "DEBUG", env_vars=production_env, tmp_path=tmp_path
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+    assert "WARNING" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"])
+def test_production_refuses_to_start_without_a_secret_or_host(missing, production_env, tmp_path):
+    del production_env[missing]
+
+    result = run_manage("check", env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert f"Set the {missing} environment variable" in result.stderr
+
+
+def test_admin_lives_at_the_configured_path(production_env, tmp_path):
+    production_env["ADMIN_URL"] = "verwaltung-7f3a/"
+    code = "from django.urls import reverse; print(reverse('admin:index'))"
+
+    result = run_manage("shell", "-c", code, env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "/verwaltung-7f3a/"
+
+
+def test_throttling_and_second_factor_cannot_be_switched_off_in_production(
+    production_env, tmp_path
+):
+    production_env.update(AXES_ENABLED="false", OTP_REQUIRED_FOR_STAFF="false")
+    code = (
+        "from django.conf import settings; "
+        "print(settings.AXES_ENABLED, settings.OTP_REQUIRED_FOR_STAFF, settings.SESSION_COOKIE_AGE)"
+    )
+
+    result = run_manage("shell", "-c", code, env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True True 1800"
