@@ -22,7 +22,8 @@ def main(names: list[str]) -> int:
         print(f"=== {script.stem} ===", flush=True)
         started = time.perf_counter()
         result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent)
-        print(f"--- {script.stem}: exit {result.returncode}, {time.perf_counter() - started:.1f} s\n")
+        elapsed = time.perf_counter() - started
+        print(f"--- {script.stem}: exit {result.returncode}, {elapsed:.1f} s\n")
         failed += result.returncode != 0
     return 1 if failed else 0
 

@@ -16,8 +16,8 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     licence_year = factory.SubFactory(LicenceYearFactory)
     order = factory.SelfAttribute("licence_year.order")
     authority = factory.SelfAttribute("order.authority")
-    status = Invoice.Status.ISSUED
-    number = factory.Sequence(lambda n: f"RE-2026-{n:05d}")
+    status = Invoice.Status.DRAFT
+    number = None
     issue_date = datetime.date(2026, 8, 8)
     due_date = datetime.date(2026, 9, 7)
     service_period_start = factory.SelfAttribute("licence_year.start_date")
@@ -26,6 +26,12 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     net_total = Decimal("100.00")
     vat_total = Decimal("7.00")
     gross_total = Decimal("107.00")
+
+
+def issue(invoice: Invoice, number: str = "RE-2026-00001") -> Invoice:
+    """Mark a draft (with its lines) as issued, as invoice_issue would."""
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.ISSUED, number=number)
+    return Invoice.objects.get(pk=invoice.pk)
 
 
 class InvoiceLineFactory(factory.django.DjangoModelFactory):

@@ -9,12 +9,14 @@ from auditlog.models import LogEntry
 from django.db.models import ProtectedError
 from django.urls import reverse
 
+from invoicing.models import DocumentImmutableError
 from licensing.models import Licence, Order
 from tests.audit.factories import (
     InvoiceFactory,
     InvoiceLineFactory,
     PaymentFactory,
     RefundFactory,
+    issue,
 )
 from tests.factories import (
     IndividualLicenceFactory,
@@ -44,7 +46,7 @@ CHANGES = [
     (LicenceFactory, "status", Licence.Status.ACTIVE),
     (LicenceTermFactory, "net_price", Decimal("90.00")),
     (IndividualLicenceFactory, "end_date", datetime.date(2026, 11, 30)),
-    (InvoiceFactory, "buyer_name", "Stadt Neuss – Schulamt"),
+    (InvoiceFactory, "buyer_name", "Stadt Neuss – Schulamt"),  # a draft may change
     (InvoiceLineFactory, "school_name", "Gesamtschule Nord"),
     (PaymentFactory, "reference", "RE-2026-00001 Stadtkasse"),
     (RefundFactory, "recipient_name", "Förderverein der Schule"),
@@ -107,13 +109,15 @@ def test_admin_change_records_the_logged_in_user(publisher_client, publisher_use
 def test_orders_licences_and_invoices_cannot_be_hard_deleted():
     term = LicenceTermFactory()
     licence, order = term.licence, term.licence.order
-    InvoiceLineFactory(invoice=InvoiceFactory(licence_year=term.year), licence=licence)
+    invoice = InvoiceFactory(licence_year=term.year)
+    InvoiceLineFactory(invoice=invoice, licence=licence)
+    issue(invoice)
 
     with pytest.raises(ProtectedError):
         Order.objects.filter(pk=order.pk).delete()
     with pytest.raises(ProtectedError):
         licence.delete()
-    with pytest.raises(ProtectedError):
+    with pytest.raises((ProtectedError, DocumentImmutableError)):
         term.year.invoices.get().delete()
 
     assert Order.objects.filter(pk=order.pk).exists()
@@ -121,7 +125,7 @@ def test_orders_licences_and_invoices_cannot_be_hard_deleted():
 
 def test_admin_offers_no_delete_for_orders_licences_and_invoices(publisher_client):
     line = InvoiceLineFactory(invoice=InvoiceFactory(), licence=LicenceFactory())
-    invoice, licence = line.invoice, line.licence
+    invoice, licence = issue(line.invoice), line.licence
     for url in [
         reverse("admin:licensing_order_delete", args=[licence.order.pk]),
         reverse("admin:licensing_licence_delete", args=[licence.pk]),

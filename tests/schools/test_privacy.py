@@ -14,7 +14,7 @@ from django.utils import timezone
 from invoicing.models import Invoice, InvoiceLine
 from licensing.models import Order, OrderSchool
 from schools.privacy import contact_person_export, contacts_anonymise
-from tests.audit.factories import InvoiceFactory, InvoiceLineFactory
+from tests.audit.factories import InvoiceFactory, InvoiceLineFactory, issue
 from tests.factories import LicenceYearFactory, OrderFactory, OrderSchoolFactory, UserFactory
 
 TODAY = datetime.date(2028, 9, 1)
@@ -75,6 +75,7 @@ def test_anonymisation_leaves_invoices_and_their_files_intact():
     invoice.pdf.save("rechnung.pdf", ContentFile(pdf_bytes))
     invoice.pdf_sha256 = hashlib.sha256(pdf_bytes).hexdigest()
     invoice.save()
+    invoice = issue(invoice)
     before_invoice = Invoice.objects.filter(pk=invoice.pk).values().get()
     before_lines = list(InvoiceLine.objects.filter(invoice=invoice).values())
 
