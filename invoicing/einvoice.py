@@ -46,10 +46,7 @@ NS = {
     "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
     "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
 }
-RSM = "{%s}" % NS["rsm"]
-RAM = "{%s}" % NS["ram"]
-QDT = "{%s}" % NS["qdt"]
-UDT = "{%s}" % NS["udt"]
+RSM = f"{{{NS['rsm']}}}"
 
 CENT = Decimal("0.01")
 
@@ -242,7 +239,7 @@ def refund_document(refund: Refund) -> EDocument:
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib) -> etree._Element:
     prefix, name = tag.split(":")
-    element = etree.SubElement(parent, "{%s}%s" % (NS[prefix], name), **attrib)
+    element = etree.SubElement(parent, f"{{{NS[prefix]}}}{name}", **attrib)
     if text is not None:
         element.text = text
     return element
@@ -553,7 +550,10 @@ def check_business_rules(xml: bytes) -> list[str]:
             errors.append(f"BR-25: Artikelname der Position {line_id} fehlt")
         quantity = _dec(one("ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", line))
         price = _dec(
-            one("ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount", line)
+            one(
+                "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount",
+                line,
+            )
         )
         amount = _dec(
             one(
@@ -563,10 +563,15 @@ def check_business_rules(xml: bytes) -> list[str]:
             )
         )
         rate = _dec(
-            one("ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent", line)
+            one(
+                "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent",
+                line,
+            )
         )
         if quantity is None or price is None or amount is None:
-            errors.append(f"BR-22/BR-24/BR-26: Menge, Preis oder Betrag der Position {line_id} fehlt")
+            errors.append(
+                f"BR-22/BR-24/BR-26: Menge, Preis oder Betrag der Position {line_id} fehlt"
+            )
             continue
         if price < 0:
             errors.append(f"BR-27: Nettopreis der Position {line_id} ist negativ")
@@ -622,9 +627,13 @@ def check_business_rules(xml: bytes) -> list[str]:
         errors.append(f"BR-CO-16: Zahlbetrag {due} ≠ Brutto - Anzahlungen")
     if due > 0 and not (
         text(settlement + "ram:SpecifiedTradePaymentTerms/ram:Description")
-        or text(settlement + "ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString")
+        or text(
+            settlement + "ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString"
+        )
     ):
         errors.append("BR-CO-25: Fälligkeitsdatum oder Zahlungsbedingungen fehlen")
-    if type_code == "381" and not text(settlement + "ram:InvoiceReferencedDocument/ram:IssuerAssignedID"):
+    if type_code == "381" and not text(
+        settlement + "ram:InvoiceReferencedDocument/ram:IssuerAssignedID"
+    ):
         errors.append("BT-25: Bezug auf die korrigierte Rechnung fehlt")
     return errors

@@ -127,6 +127,8 @@ def invoice_context(invoice: Invoice) -> dict:
             for line in lines
         ],
         "school_count": len(lines),
+        # One product has one rate; a rate column only where lines differ.
+        "mixed_rates": len({line.vat_rate for line in lines}) > 1,
         "totals": _totals_context(lines),
         "due_date": date_de(invoice.due_date),
     }

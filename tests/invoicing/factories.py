@@ -38,7 +38,9 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     )
     order = factory.SelfAttribute("licence_year.order")
     issue_date = datetime.date(2026, 8, 10)
-    issued_at = factory.LazyFunction(lambda: datetime.datetime(2026, 8, 10, 2, 0, tzinfo=datetime.UTC))
+    issued_at = factory.LazyFunction(
+        lambda: datetime.datetime(2026, 8, 10, 2, 0, tzinfo=datetime.UTC)
+    )
     due_date = datetime.date(2026, 9, 9)
     service_period_start = factory.SelfAttribute("licence_year.start_date")
     service_period_end = factory.SelfAttribute("licence_year.end_date")
@@ -133,4 +135,6 @@ class RefundFactory(factory.django.DjangoModelFactory):
     recipient_city = factory.SelfAttribute("school.city")
     seller = factory.LazyFunction(lambda: dict(settings.SELLER))
     issue_date = datetime.date(2026, 8, 12)
-    issued_at = factory.LazyFunction(lambda: datetime.datetime(2026, 8, 12, 2, 0, tzinfo=datetime.UTC))
+    issued_at = factory.LazyFunction(
+        lambda: datetime.datetime(2026, 8, 12, 2, 0, tzinfo=datetime.UTC)
+    )
