@@ -73,11 +73,16 @@ def add_lines(invoice: Invoice, prices: list[tuple[str, str]], product: str = ""
         )
         for position, (net, rate) in enumerate(prices, start=1)
     ]
+    # Lines and totals are written while the document is a draft, then it is
+    # issued again, as invoice_issue does (issued documents refuse changes).
+    status = invoice.status
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.DRAFT)
     InvoiceLine.objects.bulk_create(lines)
     totals = compute_totals(lines)
-    invoice.net_total, invoice.vat_total, invoice.gross_total = totals.net, totals.vat, totals.gross
-    invoice.save(update_fields=["net_total", "vat_total", "gross_total"])
-    return invoice
+    Invoice.objects.filter(pk=invoice.pk).update(
+        net_total=totals.net, vat_total=totals.vat, gross_total=totals.gross, status=status
+    )
+    return Invoice.objects.get(pk=invoice.pk)
 
 
 def cancellation_of(original: Invoice, number: str = "RE-2026-00099") -> Invoice:
@@ -92,7 +97,7 @@ def cancellation_of(original: Invoice, number: str = "RE-2026-00099") -> Invoice
         due_date=None,
     )
     prices = [(str(line.net_amount), str(line.vat_rate)) for line in original.lines.all()]
-    add_lines(cancellation, prices, product=original.lines.first().product_name)
+    cancellation = add_lines(cancellation, prices, product=original.lines.first().product_name)
     original.status = Invoice.Status.CANCELLED
     original.save(update_fields=["status"])
     return cancellation
