@@ -74,7 +74,8 @@ def _d(day: datetime.date) -> str:
     return date_format(day, "d.m.Y")
 
 
-def _chunks(ids: list[int], size: int = BATCH_SIZE) -> Iterator[list[int]]:
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    size = BATCH_SIZE
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
 
