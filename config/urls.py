@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("schools.urls")),
     path("", include("licensing.urls")),
+    path("", include("licensing.order_urls")),
     path("", include("invoicing.urls")),
 ]
