@@ -57,8 +57,15 @@ def main() -> None:
 def build() -> None:
     from django.db import transaction
 
-    from licensing.models import Licence, LicenceTerm, LicenceYear, Order, OrderSchool, Price
-    from licensing.models import Product
+    from licensing.models import (
+        Licence,
+        LicenceTerm,
+        LicenceYear,
+        Order,
+        OrderSchool,
+        Price,
+        Product,
+    )
     from licensing.terms import add_months
     from schools.models import School, SchoolAuthority, SchoolType
 

@@ -146,16 +146,20 @@ class OrderAdmin(admin.ModelAdmin):
             self._run(
                 request,
                 queryset,
-                lambda order: lifecycle.order_confirm(order=order, start_date=start, by=request.user),
-                lambda order, year: gettext(
-                    "Bestellung %(id)s bestätigt: Nutzungsjahr %(start)s bis %(end)s; die "
-                    "Schulen erhalten die Freischaltungs-E-Mail."
-                )
-                % {
-                    "id": order.pk,
-                    "start": date_format(year.start_date, "d.m.Y"),
-                    "end": date_format(year.end_date, "d.m.Y"),
-                },
+                lambda order: lifecycle.order_confirm(
+                    order=order, start_date=start, by=request.user
+                ),
+                lambda order, year: (
+                    gettext(
+                        "Bestellung %(id)s bestätigt: Nutzungsjahr %(start)s bis %(end)s; die "
+                        "Schulen erhalten die Freischaltungs-E-Mail."
+                    )
+                    % {
+                        "id": order.pk,
+                        "start": date_format(year.start_date, "d.m.Y"),
+                        "end": date_format(year.end_date, "d.m.Y"),
+                    }
+                ),
             )
             return None
         return self._intermediate(
@@ -176,10 +180,12 @@ class OrderAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 lambda order: lifecycle.order_reject(order=order, reason=reason, by=request.user),
-                lambda order, _result: gettext(
-                    "Bestellung %(id)s abgelehnt; der Käufer erhält die Begründung per E-Mail."
-                )
-                % {"id": order.pk},
+                lambda order, _result: (
+                    gettext(
+                        "Bestellung %(id)s abgelehnt; der Käufer erhält die Begründung per E-Mail."
+                    )
+                    % {"id": order.pk}
+                ),
             )
             return None
         return self._intermediate(
@@ -197,8 +203,10 @@ class OrderAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda order: lifecycle.order_cancel(order=order, by=request.user),
-            lambda order, effective: gettext("Bestellung %(id)s gekündigt zum %(date)s.")
-            % {"id": order.pk, "date": date_format(effective, "d.m.Y")},
+            lambda order, effective: (
+                gettext("Bestellung %(id)s gekündigt zum %(date)s.")
+                % {"id": order.pk, "date": date_format(effective, "d.m.Y")}
+            ),
         )
 
     @admin.action(description=_("Kündigung der ausgewählten Bestellungen zurücknehmen"))
@@ -207,8 +215,9 @@ class OrderAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda order: lifecycle.order_cancellation_withdraw(order=order, by=request.user),
-            lambda order, _result: gettext("Kündigung von Bestellung %(id)s zurückgenommen.")
-            % {"id": order.pk},
+            lambda order, _result: (
+                gettext("Kündigung von Bestellung %(id)s zurückgenommen.") % {"id": order.pk}
+            ),
         )
 
 

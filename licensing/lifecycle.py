@@ -208,9 +208,7 @@ def _lock_order(order: Order) -> Order:
 
 
 @transaction.atomic
-def order_confirm(
-    *, order: Order, start_date: datetime.date | None = None, by=None
-) -> LicenceYear:
+def order_confirm(*, order: Order, start_date: datetime.date | None = None, by=None) -> LicenceYear:
     """Confirm a submitted order (R4, R5, R8): the licences start on ``start_date``
     (default today; a later day may be chosen), the first licence year is created
     with each school's price valid on that day, the schools' individual licences of
@@ -265,9 +263,7 @@ def order_confirm(
         LicenceTerm(licence=lic, year=year, net_price=prices[lic.school.school_type_id].bulk_price)
         for lic in licences
     )
-    Licence.objects.filter(pk__in=[lic.pk for lic in licences]).update(
-        status=Licence.Status.ACTIVE
-    )
+    Licence.objects.filter(pk__in=[lic.pk for lic in licences]).update(status=Licence.Status.ACTIVE)
 
     by_school = {lic.school_id: lic for lic in licences}
     individuals = list(
@@ -282,9 +278,7 @@ def order_confirm(
         individual.status = IndividualLicence.Status.SUPERSEDED
         individual.superseded_by = by_school[individual.school_id]
         individual.superseded_on = start
-    IndividualLicence.objects.bulk_update(
-        individuals, ["status", "superseded_by", "superseded_on"]
-    )
+    IndividualLicence.objects.bulk_update(individuals, ["status", "superseded_by", "superseded_on"])
     for individual in individuals:
         invoicing_services.refund_create_for_superseded(
             individual_licence=individual, bulk_start=start
@@ -375,7 +369,10 @@ def order_cancel(*, order: Order, by=None, on: datetime.date | None = None) -> d
     order = _lock_order(order)
     if order.status != Order.Status.CONFIRMED:
         raise ValidationError(
-            _("Bestellung %(id)s läuft nicht (Status „%(status)s“) und kann nicht gekündigt werden.")
+            _(
+                "Bestellung %(id)s läuft nicht (Status „%(status)s“) und kann nicht "
+                "gekündigt werden."
+            )
             % {"id": order.pk, "status": order.get_status_display()}
         )
     if order.cancellation_effective_on:
@@ -407,9 +404,7 @@ def order_cancel(*, order: Order, by=None, on: datetime.date | None = None) -> d
 
 
 @transaction.atomic
-def order_cancellation_withdraw(
-    *, order: Order, by=None, on: datetime.date | None = None
-) -> Order:
+def order_cancellation_withdraw(*, order: Order, by=None, on: datetime.date | None = None) -> Order:
     """Withdraw a cancellation; possible until its effective date (inclusive)."""
     on = on or today()
     order = _lock_order(order)
@@ -525,7 +520,11 @@ def _renewal_notice_batch(batch: list[int], prices: _PriceCache, result: StepRes
         valid = prices.get(product_id=order.product_id, on=new_start)
         licences = licences_by_order[order.pk]
         missing = sorted(
-            {lic.school.school_type.name for lic in licences if lic.school.school_type_id not in valid}
+            {
+                lic.school.school_type.name
+                for lic in licences
+                if lic.school.school_type_id not in valid
+            }
         )
         label = _("Bestellung %(id)s, Jahr %(number)s") % {"id": order.pk, "number": year.number}
         if missing:

@@ -101,7 +101,9 @@ def test_confirm_supersedes_individual_licences_and_asks_for_refunds(set_today, 
     monkeypatch.setattr(
         invoicing_services,
         "refund_create_for_superseded",
-        lambda *, individual_licence, bulk_start: refunds.append((individual_licence.pk, bulk_start)),
+        lambda *, individual_licence, bulk_start: refunds.append(
+            (individual_licence.pk, bulk_start)
+        ),
     )
 
     order_confirm(order=order, start_date=D(2026, 9, 30), by=None)
@@ -121,7 +123,9 @@ def test_confirm_creates_the_draft_invoice_of_year_one(set_today, monkeypatch):
     order = submitted_order(product=product, school_type=gs)
     drafts = []
     monkeypatch.setattr(
-        invoicing_services, "invoice_create_draft", lambda *, licence_year: drafts.append(licence_year)
+        invoicing_services,
+        "invoice_create_draft",
+        lambda *, licence_year: drafts.append(licence_year),
     )
     year = order_confirm(order=order, by=None)
     assert drafts == [year]
@@ -185,6 +189,7 @@ def test_activate_school_of_unconfirmed_order_is_refused():
     (entry,) = order_schools(order)
     with pytest.raises(ValidationError) as excinfo:
         school_activate(order_school=entry, by=None)
-    assert "kann erst freigeschaltet werden, wenn ihre Bestellung bestätigt ist" in (
-        excinfo.value.messages[0]
+    assert (
+        "kann erst freigeschaltet werden, wenn ihre Bestellung bestätigt ist"
+        in (excinfo.value.messages[0])
     )

@@ -197,7 +197,9 @@ def test_withdrawal_after_the_effective_date_is_refused(confirmed):
 def test_running_twice_on_a_day_and_later_changes_nothing_done(
     confirmed, django_capture_on_commit_callbacks
 ):
-    other = submitted_order(product=confirmed.product, school_type=confirmed.licences.first().school.school_type)
+    other = submitted_order(
+        product=confirmed.product, school_type=confirmed.licences.first().school.school_type
+    )
     order_confirm(order=other, start_date=D(2026, 8, 1), by=None)
     order_cancel(order=other, by=None, on=D(2027, 2, 1))
 
@@ -339,8 +341,7 @@ def test_a_failing_step_does_not_stop_the_others(
 def test_command_prints_the_summary_line(confirmed, capsys):
     call_command("run_nightly", "--date", "2027-08-01")
     assert capsys.readouterr().out.strip() == (
-        "nightly 2027-08-01: notices=0 renewals=1 expiries=0 invoices_issued=0 overdue=0 "
-        "failures=0"
+        "nightly 2027-08-01: notices=0 renewals=1 expiries=0 invoices_issued=0 overdue=0 failures=0"
     )
 
 
