@@ -351,3 +351,14 @@ def test_command_refuses_a_bad_date_in_german(db):
     assert str(excinfo.value) == (
         "Ungültiges Datum „1.8.2027“: Bitte im Format JJJJ-MM-TT angeben, z. B. 2026-08-01."
     )
+
+
+def test_beat_runs_the_nightly_task_at_half_past_two_berlin_time():
+    from config.celery_app import app
+    from licensing.tasks import run_nightly_task
+
+    entry = app.conf.beat_schedule["nightly-lifecycle-and-invoicing"]
+    assert entry["task"] == run_nightly_task.name
+    assert entry["schedule"].hour == {2}
+    assert entry["schedule"].minute == {30}
+    assert app.conf.timezone == "Europe/Berlin"
