@@ -2,14 +2,27 @@
 
 Without ``REDIS_URL`` the settings switch Celery to eager mode, so the portal works
 with no broker (tasks then run in-process when they are enqueued).
+
+The nightly schedule lives here, in one place: ``celery -A config.celery_app beat``
+starts ``licensing.run_nightly`` every night at 02:30 Europe/Berlin
+(``CELERY_TIMEZONE``); the same work runs without Celery as
+``python manage.py run_nightly``.
 """
 
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("lizenzportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "nightly-lifecycle-and-invoicing": {
+        "task": "licensing.run_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
+}

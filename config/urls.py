@@ -18,5 +18,6 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("schools.urls")),
     path("", include("licensing.urls")),
+    path("", include("licensing.order_urls")),
     path("", include("invoicing.urls")),
 ]

@@ -1,13 +1,25 @@
-from django.contrib import admin
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from licensing import lifecycle
 from licensing.models import (
     IndividualLicence,
     Licence,
     LicenceTerm,
     LicenceYear,
+    NightlyRun,
     Order,
     OrderSchool,
+    OutgoingMail,
     Price,
     Product,
     RegistrationUpload,
@@ -97,9 +109,137 @@ class OrderAdmin(admin.ModelAdmin):
         "status",
     ]
     inlines = [OrderSchoolInline, LicenceYearInline]
+    actions = ["confirm_orders", "reject_orders", "cancel_orders", "withdraw_cancellations"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def _intermediate(self, request, queryset, *, form, action: str, title: str, template: str):
+        return TemplateResponse(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "orders": queryset,
+                "form": form,
+                "action": action,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+    def _run(self, request, queryset, call, success) -> None:
+        for order in queryset:
+            try:
+                result = call(order)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+            else:
+                self.message_user(request, success(order, result), messages.SUCCESS)
+
+    @admin.action(description=_("Ausgewählte Bestellungen bestätigen und freischalten"))
+    def confirm_orders(self, request, queryset):
+        form = OrderConfirmForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            start = form.cleaned_data["start_date"]
+            self._run(
+                request,
+                queryset,
+                lambda order: lifecycle.order_confirm(
+                    order=order, start_date=start, by=request.user
+                ),
+                lambda order, year: (
+                    gettext(
+                        "Bestellung %(id)s bestätigt: Nutzungsjahr %(start)s bis %(end)s; die "
+                        "Schulen erhalten die Freischaltungs-E-Mail."
+                    )
+                    % {
+                        "id": order.pk,
+                        "start": date_format(year.start_date, "d.m.Y"),
+                        "end": date_format(year.end_date, "d.m.Y"),
+                    }
+                ),
+            )
+            return None
+        return self._intermediate(
+            request,
+            queryset,
+            form=form,
+            action="confirm_orders",
+            title=gettext("Bestellungen bestätigen"),
+            template="admin/licensing/order/confirm.html",
+        )
+
+    @admin.action(description=_("Ausgewählte Bestellungen ablehnen (mit Begründung)"))
+    def reject_orders(self, request, queryset):
+        form = OrderRejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._run(
+                request,
+                queryset,
+                lambda order: lifecycle.order_reject(order=order, reason=reason, by=request.user),
+                lambda order, _result: (
+                    gettext(
+                        "Bestellung %(id)s abgelehnt; der Käufer erhält die Begründung per E-Mail."
+                    )
+                    % {"id": order.pk}
+                ),
+            )
+            return None
+        return self._intermediate(
+            request,
+            queryset,
+            form=form,
+            action="reject_orders",
+            title=gettext("Bestellungen ablehnen"),
+            template="admin/licensing/order/reject.html",
+        )
+
+    @admin.action(description=_("Ausgewählte Bestellungen zum Ende des Nutzungsjahres kündigen"))
+    def cancel_orders(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda order: lifecycle.order_cancel(order=order, by=request.user),
+            lambda order, effective: (
+                gettext("Bestellung %(id)s gekündigt zum %(date)s.")
+                % {"id": order.pk, "date": date_format(effective, "d.m.Y")}
+            ),
+        )
+
+    @admin.action(description=_("Kündigung der ausgewählten Bestellungen zurücknehmen"))
+    def withdraw_cancellations(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda order: lifecycle.order_cancellation_withdraw(order=order, by=request.user),
+            lambda order, _result: (
+                gettext("Kündigung von Bestellung %(id)s zurückgenommen.") % {"id": order.pk}
+            ),
+        )
+
+
+class OrderConfirmForm(forms.Form):
+    start_date = forms.DateField(
+        label=_("Lizenzbeginn"),
+        help_text=_("Heute oder ein späterer Tag, z. B. der 1. August. Format TT.MM.JJJJ."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["start_date"].initial = lifecycle.today()
+        self.fields["start_date"].input_formats = ["%Y-%m-%d", "%d.%m.%Y"]
+
+
+class OrderRejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Ablehnungsgrund"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Der Käufer erhält diesen Text per E-Mail."),
+    )
 
 
 @admin.register(OrderSchool)
@@ -108,9 +248,25 @@ class OrderSchoolAdmin(admin.ModelAdmin):
     search_fields = ["school__school_number", "school__name", "contact_last_name", "contact_email"]
     list_select_related = ["school", "order__product", "order__authority"]
     readonly_fields = ["order", "school", "row_number", "activated_at", "activation_email_sent_at"]
+    list_filter = [("activated_at", admin.EmptyFieldListFilter), "order__status"]
+    actions = ["activate_schools"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.action(description=_("Ausgewählte Schulen freischalten (Freischaltungs-E-Mail)"))
+    def activate_schools(self, request, queryset):
+        for entry in queryset:
+            try:
+                lifecycle.school_activate(order_school=entry, by=request.user)
+            except ValidationError as exc:
+                self.message_user(request, exc.messages[0], messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(school)s ist freigeschaltet.") % {"school": entry.school},
+                    messages.SUCCESS,
+                )
 
 
 @admin.register(LicenceYear)
@@ -187,6 +343,95 @@ class RegistrationUploadAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(NightlyRun)
+class NightlyRunAdmin(ReadOnlyAdmin):
+    """What the nightly work did: per run, what it renewed, expired and sent, and
+    what failed."""
+
+    list_display = [
+        "on",
+        "started_at",
+        "finished_at",
+        "notices",
+        "renewals",
+        "expiries",
+        "invoices_issued",
+        "overdue",
+        "failures",
+    ]
+    list_filter = ["on"]
+    date_hierarchy = "on"
+    fields = [
+        "on",
+        "started_at",
+        "finished_at",
+        "notices",
+        "renewals",
+        "expiries",
+        "invoices_issued",
+        "overdue",
+        "failures",
+        "failure_list",
+        "done_list",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("Fehler im Einzelnen"))
+    def failure_list(self, obj: NightlyRun):
+        items = obj.log.get("failures", [])
+        if not items:
+            return "–"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{}: {} – {}</li>",
+                ((f["step"], f["item"] or "–", f["error"]) for f in items),
+            ),
+        )
+
+    @admin.display(description=_("Erledigt"))
+    def done_list(self, obj: NightlyRun):
+        steps = obj.log.get("steps", {})
+        return format_html("<pre>{}</pre>", json.dumps(steps, ensure_ascii=False, indent=2))
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "subject", "recipients", "sent_at", "attempts"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject", "key"]
+    fields = [
+        "key",
+        "kind",
+        "order",
+        "order_school",
+        "to",
+        "subject",
+        "body",
+        "created_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("Empfänger"))
+    def recipients(self, obj: OutgoingMail) -> str:
+        return ", ".join(obj.to)
 
 
 admin.site.site_header = _("Lizenzportal – Verwaltung")

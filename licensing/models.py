@@ -419,3 +419,80 @@ class IndividualLicence(models.Model):
         return (
             f"{self.product} – {self.school} ({self.start_date:%d.%m.%Y}–{self.end_date:%d.%m.%Y})"
         )
+
+
+class OutgoingMail(models.Model):
+    """An e-mail the lifecycle decided to send, written in the same transaction as
+    the change it reports (transactional outbox). ``key`` makes a second decision
+    for the same thing (e.g. the renewal notice of one licence year) impossible;
+    ``sent_at`` is set by the sending task under a row lock, so a mail is sent
+    once even when the task runs twice."""
+
+    class Kind(models.TextChoices):
+        ACTIVATION = "activation", _("Freischaltung")
+        REJECTION = "rejection", _("Ablehnung")
+        CANCELLATION = "cancellation", _("Kündigungsbestätigung")
+        WITHDRAWAL = "withdrawal", _("Rücknahme der Kündigung")
+        RENEWAL_NOTICE = "renewal_notice", _("Verlängerungshinweis")
+
+    key = models.CharField(_("Schlüssel"), max_length=200, unique=True)
+    kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices)
+    order = models.ForeignKey(
+        Order, verbose_name=_("Bestellung"), on_delete=models.PROTECT, related_name="mails"
+    )
+    order_school = models.ForeignKey(
+        OrderSchool,
+        verbose_name=_("Schule der Bestellung"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mails",
+    )
+    to = models.JSONField(_("Empfänger"), default=list)
+    subject = models.CharField(_("Betreff"), max_length=300)
+    body = models.TextField(_("Text"))
+    html = models.TextField(_("HTML"), blank=True)
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("gesendet am"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("Versuche"), default=0)
+    last_error = models.TextField(_("letzter Fehler"), blank=True)
+
+    class Meta:
+        verbose_name = _("ausgehende E-Mail")
+        verbose_name_plural = _("ausgehende E-Mails")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sent_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"
+
+
+class NightlyRun(models.Model):
+    """One run of the nightly work (renewal notices, renewals, expiries, invoice
+    issuing, overdue checks) for a date, with what it did and what failed."""
+
+    on = models.DateField(_("Stichtag"))
+    started_at = models.DateTimeField(_("begonnen"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("beendet"), null=True, blank=True)
+    notices = models.PositiveIntegerField(_("Verlängerungshinweise"), default=0)
+    renewals = models.PositiveIntegerField(_("Verlängerungen"), default=0)
+    expiries = models.PositiveIntegerField(_("Abläufe"), default=0)
+    invoices_issued = models.PositiveIntegerField(_("gestellte Rechnungen"), default=0)
+    overdue = models.PositiveIntegerField(_("überfällige Rechnungen"), default=0)
+    failures = models.PositiveIntegerField(_("Fehler"), default=0)
+    log = models.JSONField(_("Protokoll"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("nächtlicher Lauf")
+        verbose_name_plural = _("nächtliche Läufe")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return _("Lauf für %(on)s") % {"on": f"{self.on:%d.%m.%Y}"}
+
+    def summary(self) -> str:
+        return (
+            f"nightly {self.on.isoformat()}: notices={self.notices} renewals={self.renewals} "
+            f"expiries={self.expiries} invoices_issued={self.invoices_issued} "
+            f"overdue={self.overdue} failures={self.failures}"
+        )

@@ -2,9 +2,10 @@
 
 import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from licensing.models import Order, Price, Product
+from licensing.models import LicenceYear, Order, OrderSchool, Price, Product
+from licensing.terms import licence_year_end, next_year_start
 from schools.models import SchoolAuthority
 
 
@@ -37,8 +38,57 @@ def orderable_products() -> QuerySet[Product]:
 
 
 def orders_of_authority(*, authority: SchoolAuthority) -> QuerySet[Order]:
+    """The authority's orders, newest first, each annotated with its current
+    (latest) licence year and how many of its schools are activated."""
+    latest = LicenceYear.objects.filter(order=OuterRef("pk")).order_by("-number")
     return (
         Order.objects.filter(authority=authority)
         .select_related("product")
+        .annotate(
+            current_year_number=Subquery(latest.values("number")[:1]),
+            current_year_start=Subquery(latest.values("start_date")[:1]),
+            current_year_end=Subquery(latest.values("end_date")[:1]),
+            school_count=Count("schools", distinct=True),
+            activated_count=Count(
+                "schools", filter=Q(schools__activated_at__isnull=False), distinct=True
+            ),
+        )
         .order_by("-submitted_at")
     )
+
+
+def order_of_authority(*, authority: SchoolAuthority, order_id: int) -> Order:
+    """One order of the authority with its schools and years; 404 for any other."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        Order.objects.select_related("product", "authority").prefetch_related(
+            Prefetch(
+                "schools",
+                queryset=OrderSchool.objects.select_related("school__school_type").order_by(
+                    "school__school_number"
+                ),
+            ),
+            Prefetch("years", queryset=LicenceYear.objects.order_by("number")),
+        ),
+        pk=order_id,
+        authority=authority,
+    )
+
+
+def cancellation_effective_date(*, order: Order, on: datetime.date) -> datetime.date:
+    """The day a cancellation made on ``on`` takes effect (R7): the last day of the
+    licence year running on ``on`` (before the start: of the first year). On the
+    first day of a year that the nightly renewal has not created yet, that is the
+    end of the new year."""
+    years = list(LicenceYear.objects.filter(order=order).order_by("number"))
+    if not years:
+        start = order.start_date or on
+        return licence_year_end(max(start, on))
+    for year in years:
+        if year.end_date >= on:
+            return year.end_date
+    end = years[-1].end_date
+    while end < on:
+        end = licence_year_end(next_year_start(end))
+    return end

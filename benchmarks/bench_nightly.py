@@ -1,0 +1,216 @@
+"""One nightly run over 100,000 licences in 5,000 orders, of which 300 renew and
+300 get their renewal notice that day.
+
+    python benchmarks/bench_nightly.py                # SQLite (throwaway file)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/lifecycle python benchmarks/bench_nightly.py
+
+On PostgreSQL a throwaway database ``test_<name>`` is created and dropped. Prints
+seconds, SQL queries and rows touched; a second run on the same day shows what
+the run costs when nothing is due (it must not grow with all licences).
+Target: < 60 s; queries growing with the orders acted on.
+"""
+
+import datetime
+import os
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+
+ORDERS = 5_000
+LICENCES_PER_ORDER = 20
+RENEWING = 300
+NOTICED = 300
+ON = datetime.date(2027, 8, 1)
+
+
+def main() -> None:
+    import django
+    from django.conf import settings
+
+    tmp = tempfile.mkdtemp(prefix="bench-nightly-")
+    if "DATABASE_URL" not in os.environ:
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+    django.setup()
+    import logging
+
+    logging.disable(logging.INFO)  # the per-task log lines of eager Celery
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = f"{tmp}/bench-test.sqlite3"
+
+    from django.db import connection
+
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        build()
+        measure()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def build() -> None:
+    from django.db import transaction
+
+    from licensing.models import (
+        Licence,
+        LicenceTerm,
+        LicenceYear,
+        Order,
+        OrderSchool,
+        Price,
+        Product,
+    )
+    from licensing.terms import add_months
+    from schools.models import School, SchoolAuthority, SchoolType
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        school_type = SchoolType.objects.create(state="NW", key="02", name="Grundschule")
+        product = Product.objects.create(code="bench", name="Bench-Produkt", vat_rate="7.00")
+        Price.objects.create(
+            product=product,
+            school_type=school_type,
+            valid_from=datetime.date(2020, 1, 1),
+            bulk_price=Decimal("100.00"),
+            individual_price=Decimal("150.00"),
+        )
+        Price.objects.create(
+            product=product,
+            school_type=school_type,
+            valid_from=datetime.date(2027, 8, 1),
+            bulk_price=Decimal("110.00"),
+            individual_price=Decimal("160.00"),
+        )
+        authorities = SchoolAuthority.objects.bulk_create(
+            SchoolAuthority(
+                customer_number=str(100000 + i), name=f"Träger {i}", email=f"t{i}@example.org"
+            )
+            for i in range(ORDERS)
+        )
+        schools = School.objects.bulk_create(
+            (
+                School(
+                    authority=authorities[i // LICENCES_PER_ORDER],
+                    school_type=school_type,
+                    school_number=str(1_000_000 + i),
+                    name=f"Schule {i}",
+                )
+                for i in range(ORDERS * LICENCES_PER_ORDER)
+            ),
+            batch_size=5000,
+        )
+        orders = Order.objects.bulk_create(
+            Order(authority=a, product=product, status=Order.Status.CONFIRMED) for a in authorities
+        )
+        # Last day of each order's current year: 300 end the day before ON (renew),
+        # 300 end RENEWAL_NOTICE_DAYS after ON (notice), the rest later.
+        from django.conf import settings
+
+        notice_end = ON + datetime.timedelta(days=settings.RENEWAL_NOTICE_DAYS)
+        years = []
+        for i, order in enumerate(orders):
+            if i < RENEWING:
+                end = ON - datetime.timedelta(days=1)
+            elif i < RENEWING + NOTICED:
+                end = notice_end
+            else:
+                end = notice_end + datetime.timedelta(days=1 + i % 300)
+            start = add_months(end, -12) + datetime.timedelta(days=1)
+            years.append(
+                LicenceYear(
+                    order=order,
+                    number=1,
+                    start_date=start,
+                    end_date=end,
+                    renewal_notice_sent_at="2027-06-19T03:00:00+02:00" if i < RENEWING else None,
+                )
+            )
+        years = LicenceYear.objects.bulk_create(years, batch_size=2000)
+        OrderSchool.objects.bulk_create(
+            (
+                OrderSchool(
+                    order=orders[i // LICENCES_PER_ORDER],
+                    school=school,
+                    contact_first_name="Max",
+                    contact_last_name="Muster",
+                    contact_email=f"s{i}@example.org",
+                )
+                for i, school in enumerate(schools)
+            ),
+            batch_size=5000,
+        )
+        licences = Licence.objects.bulk_create(
+            (
+                Licence(
+                    order=orders[i // LICENCES_PER_ORDER],
+                    school=school,
+                    product=product,
+                    status=Licence.Status.ACTIVE,
+                )
+                for i, school in enumerate(schools)
+            ),
+            batch_size=5000,
+        )
+        LicenceTerm.objects.bulk_create(
+            (
+                LicenceTerm(
+                    licence=licence, year=years[i // LICENCES_PER_ORDER], net_price="100.00"
+                )
+                for i, licence in enumerate(licences)
+            ),
+            batch_size=5000,
+        )
+    print(
+        f"data: {len(orders)} orders, {len(licences)} licences "
+        f"({time.perf_counter() - started:.1f} s to build)"
+    )
+
+
+def counts() -> dict[str, int]:
+    from licensing.models import LicenceTerm, LicenceYear, OutgoingMail
+
+    return {
+        "years": LicenceYear.objects.count(),
+        "terms": LicenceTerm.objects.count(),
+        "noticed": LicenceYear.objects.exclude(renewal_notice_sent_at=None).count(),
+        "mails": OutgoingMail.objects.count(),
+        "sent": OutgoingMail.objects.exclude(sent_at=None).count(),
+    }
+
+
+def measure() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from licensing.nightly import run_nightly
+
+    for label in ("first run", "second run, same day"):
+        before = counts()
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            run = run_nightly(on=ON)
+            seconds = time.perf_counter() - started
+        after = counts()
+        touched = {k: after[k] - before[k] for k in after}
+        acted = run.notices + run.renewals + run.expiries
+        print(f"{label} [{connection.vendor}]: {run.summary()}")
+        print(
+            f"  {seconds:.2f} s, {len(queries)} SQL queries"
+            + (f" ({len(queries) / acted:.1f} per order acted on)" if acted else "")
+        )
+        print(
+            "  rows touched: "
+            f"{touched['years']} licence years and {touched['terms']} licence terms created, "
+            f"{touched['noticed']} years marked noticed, {touched['mails']} mails written, "
+            f"{touched['sent']} mails sent"
+        )
+
+
+if __name__ == "__main__":
+    main()

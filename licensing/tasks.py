@@ -1,0 +1,36 @@
+"""Celery tasks of the licence lifecycle. Thin: they take a date or an id and
+call a service. The beat schedule is in config/celery_app.py."""
+
+import datetime
+import smtplib
+import socket
+
+from celery import shared_task
+
+from licensing.lifecycle import outgoing_mail_record_failure, outgoing_mail_send, today
+from licensing.nightly import run_nightly
+
+# Only transient errors of the mail server or the network are retried.
+TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, socket.gaierror)
+MAIL_MAX_RETRIES = 6
+MAIL_BACKOFF_MAX_SECONDS = 30 * 60
+
+
+def mail_retry_countdown(retries: int) -> int:
+    """60 s, 120 s, 240 s, ... capped at 30 minutes."""
+    return min(60 * 2**retries, MAIL_BACKOFF_MAX_SECONDS)
+
+
+@shared_task(name="licensing.run_nightly")
+def run_nightly_task(on: str | None = None) -> str:
+    day = datetime.date.fromisoformat(on) if on else today()
+    return run_nightly(on=day).summary()
+
+
+@shared_task(bind=True, name="licensing.send_mail", max_retries=MAIL_MAX_RETRIES)
+def send_mail_task(self, mail_id: int) -> bool:
+    try:
+        return outgoing_mail_send(mail_id=mail_id)
+    except TRANSIENT_MAIL_ERRORS as exc:
+        outgoing_mail_record_failure(mail_id=mail_id, error=f"{type(exc).__name__}: {exc}")
+        raise self.retry(exc=exc, countdown=mail_retry_countdown(self.request.retries)) from exc

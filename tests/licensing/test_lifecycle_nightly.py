@@ -1,0 +1,364 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from invoicing import services as invoicing_services
+from licensing import lifecycle
+from licensing.lifecycle import order_cancel, order_cancellation_withdraw, order_confirm
+from licensing.models import Licence, LicenceTerm, LicenceYear, NightlyRun, Order, OutgoingMail
+from licensing.nightly import run_nightly
+from tests.factories import PriceFactory
+from tests.licensing.factories import priced_product, submitted_order
+
+pytestmark = pytest.mark.django_db
+D = datetime.date
+
+
+@pytest.fixture
+def confirmed(set_today, django_capture_on_commit_callbacks):
+    """An order of two schools confirmed to start on 1 Aug 2026 at 100.00, with a
+    new price of 110.00 from 1 Aug 2027; activation mails already sent."""
+    set_today(D(2026, 7, 1))
+    product, gs = priced_product(price="100.00")
+    PriceFactory(product=product, school_type=gs, valid_from=D(2027, 8, 1), bulk_price="110.00")
+    order = submitted_order(product=product, school_type=gs, schools=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_confirm(order=order, start_date=D(2026, 8, 1), by=None)
+    mail.outbox.clear()
+    return order
+
+
+def nightly(on, capture):
+    with capture(execute=True):
+        return run_nightly(on=on)
+
+
+def years(order):
+    return list(
+        LicenceYear.objects.filter(order=order)
+        .order_by("number")
+        .values_list("number", "start_date", "end_date")
+    )
+
+
+def test_notice_goes_exactly_on_the_configured_day_and_never_again(
+    confirmed, settings, django_capture_on_commit_callbacks
+):
+    settings.RENEWAL_NOTICE_DAYS = 42
+    # the year ends 31 Jul 2027; 42 days before is 19 Jun 2027
+    run = nightly(D(2027, 6, 18), django_capture_on_commit_callbacks)
+    assert run.notices == 0
+    assert mail.outbox == []
+
+    run = nightly(D(2027, 6, 19), django_capture_on_commit_callbacks)
+    assert run.notices == 1
+    assert len(mail.outbox) == 1
+    notice = mail.outbox[0]
+    assert set(notice.to) == {confirmed.submitted_by.email, confirmed.authority.email}
+    assert notice.subject == (
+        f"Verlängerung am 01.08.2027: Bestellung {confirmed.pk} ({confirmed.product.name})"
+    )
+    assert "vom 01.08.2027 bis 31.07.2028" in notice.body
+    assert "110,00 €" in notice.body  # the price valid on the new year's first day
+    assert "Summe für 2 Schulen: 220,00 € zuzüglich Umsatzsteuer" in notice.body
+    assert "kündigen Sie bitte bis einschließlich 31.07.2027 im Lizenzportal" in notice.body
+    for school in confirmed.schools.all():
+        assert school.school.school_number in notice.body
+
+    for day in (D(2027, 6, 19), D(2027, 6, 20), D(2027, 7, 31)):
+        assert nightly(day, django_capture_on_commit_callbacks).notices == 0
+    assert len(mail.outbox) == 1
+
+
+def test_no_notice_for_an_order_cancelled_to_the_year_end(
+    confirmed, django_capture_on_commit_callbacks
+):
+    order_cancel(order=confirmed, by=None, on=D(2027, 3, 1))
+    assert nightly(D(2027, 6, 19), django_capture_on_commit_callbacks).notices == 0
+
+
+def test_renewal_on_the_new_years_first_day_at_the_new_price(
+    confirmed, monkeypatch, django_capture_on_commit_callbacks
+):
+    drafts = []
+    monkeypatch.setattr(
+        invoicing_services,
+        "invoice_create_draft",
+        lambda *, licence_year: drafts.append(licence_year.number),
+    )
+    assert nightly(D(2027, 7, 31), django_capture_on_commit_callbacks).renewals == 0
+
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+
+    assert run.renewals == 1
+    assert years(confirmed) == [
+        (1, D(2026, 8, 1), D(2027, 7, 31)),
+        (2, D(2027, 8, 1), D(2028, 7, 31)),
+    ]
+    new_terms = LicenceTerm.objects.filter(year__number=2)
+    assert new_terms.count() == 2
+    assert set(new_terms.values_list("net_price", flat=True)) == {Decimal("110.00")}
+    assert drafts == [2]
+    assert run.log["steps"]["renewals"]["done"] == [
+        f"Bestellung {confirmed.pk}: Jahr 2 01.08.2027–31.07.2028, 2 Lizenzen"
+    ]
+
+
+def test_catch_up_after_a_three_week_gap_crossing_a_renewal(
+    confirmed, django_capture_on_commit_callbacks
+):
+    nightly(D(2027, 7, 20), django_capture_on_commit_callbacks)  # last run before the gap
+    mail.outbox.clear()
+    run = nightly(D(2027, 8, 10), django_capture_on_commit_callbacks)
+    assert run.renewals == 1
+    assert years(confirmed)[-1] == (2, D(2027, 8, 1), D(2028, 7, 31))
+    # the notice of year 1 was sent before the gap; nothing is sent late for it
+    assert run.notices == 0
+    assert mail.outbox == []
+
+
+def test_catch_up_several_years_in_order(confirmed, django_capture_on_commit_callbacks):
+    run = nightly(D(2029, 8, 2), django_capture_on_commit_callbacks)
+    assert run.renewals == 3
+    assert [y[0] for y in years(confirmed)] == [1, 2, 3, 4]
+    assert years(confirmed)[-1] == (4, D(2029, 8, 1), D(2030, 7, 31))
+
+
+def test_cancellation_on_the_last_day_ends_with_the_year(
+    confirmed, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        effective = order_cancel(order=confirmed, by=None, on=D(2027, 7, 31))
+    assert effective == D(2027, 7, 31)
+    assert set(Licence.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert mail.outbox[0].subject == (
+        f"Kündigungsbestätigung: Bestellung {confirmed.pk} endet am 31.07.2027"
+    )
+
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+
+    assert (run.renewals, run.expiries) == (0, 1)
+    confirmed.refresh_from_db()
+    assert confirmed.status == Order.Status.ENDED
+    assert confirmed.ended_on == D(2027, 7, 31)
+    assert set(Licence.objects.values_list("status", "ended_on")) == {("expired", D(2027, 7, 31))}
+    assert len(years(confirmed)) == 1
+
+
+def test_cancellation_on_the_first_day_of_the_next_year_applies_to_that_year(
+    confirmed, django_capture_on_commit_callbacks
+):
+    # the nightly run of 1 Aug has not happened yet: the cancellation still counts
+    # for the year that began that day
+    effective = order_cancel(order=confirmed, by=None, on=D(2027, 8, 1))
+    assert effective == D(2028, 7, 31)
+
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    assert (run.renewals, run.expiries) == (1, 0)
+    assert years(confirmed)[-1] == (2, D(2027, 8, 1), D(2028, 7, 31))
+    # the renewed year is paid in full, its licences stay cancelled to its end
+    assert LicenceTerm.objects.filter(year__number=2).count() == 2
+    assert set(Licence.objects.values_list("status", flat=True)) == {"cancelled"}
+
+    run = nightly(D(2028, 8, 1), django_capture_on_commit_callbacks)
+    assert (run.renewals, run.expiries) == (0, 1)
+    confirmed.refresh_from_db()
+    assert confirmed.status == Order.Status.ENDED
+
+
+def test_withdrawal_until_the_effective_date(confirmed, django_capture_on_commit_callbacks):
+    order_cancel(order=confirmed, by=None, on=D(2027, 5, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancellation_withdraw(order=confirmed, by=None, on=D(2027, 7, 31))
+    confirmed.refresh_from_db()
+    assert confirmed.cancellation_effective_on is None
+    assert set(Licence.objects.values_list("status", flat=True)) == {"active"}
+    assert mail.outbox[-1].subject == (
+        f"Kündigung zurückgenommen: Bestellung {confirmed.pk} läuft weiter"
+    )
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    assert (run.renewals, run.expiries) == (1, 0)
+
+
+def test_withdrawal_after_the_effective_date_is_refused(confirmed):
+    order_cancel(order=confirmed, by=None, on=D(2027, 5, 1))
+    with pytest.raises(ValidationError) as excinfo:
+        order_cancellation_withdraw(order=confirmed, by=None, on=D(2027, 8, 1))
+    assert excinfo.value.messages == [
+        f"Die Kündigung von Bestellung {confirmed.pk} ist seit dem Ende des 31.07.2027 "
+        "wirksam und kann nicht mehr zurückgenommen werden."
+    ]
+
+
+def test_running_twice_on_a_day_and_later_changes_nothing_done(
+    confirmed, django_capture_on_commit_callbacks
+):
+    other = submitted_order(
+        product=confirmed.product, school_type=confirmed.licences.first().school.school_type
+    )
+    order_confirm(order=other, start_date=D(2026, 8, 1), by=None)
+    order_cancel(order=other, by=None, on=D(2027, 2, 1))
+
+    first = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    assert (first.renewals, first.expiries) == (1, 1)
+    state = (
+        sorted(LicenceYear.objects.values_list("order_id", "number", "renewal_notice_sent_at")),
+        sorted(Licence.objects.values_list("pk", "status", "ended_on")),
+        LicenceTerm.objects.count(),
+        OutgoingMail.objects.count(),
+    )
+    sent = len(mail.outbox)
+
+    second = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    third = nightly(D(2027, 8, 20), django_capture_on_commit_callbacks)
+
+    for run in (second, third):
+        assert (run.notices, run.renewals, run.expiries, run.failures) == (0, 0, 0, 0)
+    assert state == (
+        sorted(LicenceYear.objects.values_list("order_id", "number", "renewal_notice_sent_at")),
+        sorted(Licence.objects.values_list("pk", "status", "ended_on")),
+        LicenceTerm.objects.count(),
+        OutgoingMail.objects.count(),
+    )
+    assert len(mail.outbox) == sent
+
+
+class Crash(BaseException):
+    """Stands for the process dying (not an ordinary error the step catches)."""
+
+
+def test_crash_halfway_through_renewals_then_rerun(
+    confirmed, monkeypatch, django_capture_on_commit_callbacks
+):
+    gs = confirmed.licences.first().school.school_type
+    others = [submitted_order(product=confirmed.product, school_type=gs) for _i in range(2)]
+    for order in others:
+        order_confirm(order=order, start_date=D(2026, 8, 1), by=None)
+    drafts = []
+
+    def crash_on_second(*, licence_year):
+        if len(drafts) == 1:
+            raise Crash
+        drafts.append(licence_year.order_id)
+
+    monkeypatch.setattr(invoicing_services, "invoice_create_draft", crash_on_second)
+    with pytest.raises(Crash):
+        nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    assert LicenceYear.objects.filter(number=2).count() == 1  # the first order only
+    crashed = NightlyRun.objects.get()
+    assert crashed.finished_at is None
+
+    monkeypatch.setattr(
+        invoicing_services,
+        "invoice_create_draft",
+        lambda *, licence_year: drafts.append(licence_year.order_id),
+    )
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+
+    assert run.renewals == 2
+    assert sorted(drafts) == sorted([confirmed.pk, *[o.pk for o in others]])
+    assert LicenceYear.objects.filter(number=2).count() == 3
+    assert LicenceTerm.objects.filter(year__number=2).count() == 6
+
+
+def test_a_failing_order_is_recorded_and_the_others_renew(
+    confirmed, monkeypatch, django_capture_on_commit_callbacks
+):
+    gs = confirmed.licences.first().school.school_type
+    other = submitted_order(product=confirmed.product, school_type=gs)
+    order_confirm(order=other, start_date=D(2026, 8, 1), by=None)
+
+    def failing(*, licence_year):
+        if licence_year.order_id == confirmed.pk:
+            raise RuntimeError("Rechnungsentwurf fehlgeschlagen")
+
+    monkeypatch.setattr(invoicing_services, "invoice_create_draft", failing)
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    assert (run.renewals, run.failures) == (1, 1)
+    assert run.log["failures"] == [
+        {
+            "step": "renewals",
+            "item": f"Bestellung {confirmed.pk}",
+            "error": "Rechnungsentwurf fehlgeschlagen",
+        }
+    ]
+    assert years(confirmed)[-1][0] == 1  # rolled back entirely
+
+    monkeypatch.setattr(invoicing_services, "invoice_create_draft", lambda *, licence_year: None)
+    run = nightly(D(2027, 8, 2), django_capture_on_commit_callbacks)
+    assert (run.renewals, run.failures) == (1, 0)
+    assert years(confirmed)[-1][0] == 2
+
+
+def test_crash_while_sending_notices_then_rerun_sends_each_once(
+    confirmed, monkeypatch, django_capture_on_commit_callbacks
+):
+    gs = confirmed.licences.first().school.school_type
+    others = [submitted_order(product=confirmed.product, school_type=gs) for _i in range(3)]
+    for order in others:
+        order_confirm(order=order, start_date=D(2026, 8, 1), by=None)
+    monkeypatch.setattr(lifecycle, "BATCH_SIZE", 2)
+    real_batch = lifecycle._renewal_notice_batch
+    calls = []
+
+    def crash_in_second_batch(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise Crash
+        return real_batch(*args)
+
+    monkeypatch.setattr(lifecycle, "_renewal_notice_batch", crash_in_second_batch)
+    with pytest.raises(Crash):
+        nightly(D(2027, 6, 19), django_capture_on_commit_callbacks)
+    assert LicenceYear.objects.exclude(renewal_notice_sent_at=None).count() == 2
+    assert len(mail.outbox) == 2
+
+    monkeypatch.setattr(lifecycle, "_renewal_notice_batch", real_batch)
+    run = nightly(D(2027, 6, 19), django_capture_on_commit_callbacks)
+    assert run.notices == 2
+    assert len(mail.outbox) == 4
+    assert len({m.subject for m in mail.outbox}) == 4
+
+
+def test_a_failing_step_does_not_stop_the_others(
+    confirmed, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(*, on):
+        raise RuntimeError("Rechnungsserver nicht erreichbar")
+
+    monkeypatch.setattr(invoicing_services, "invoices_issue_due", broken)
+    monkeypatch.setattr(invoicing_services, "invoices_mark_overdue", lambda *, on: 3)
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    assert (run.renewals, run.invoices_issued, run.overdue, run.failures) == (1, 0, 3, 1)
+    assert run.log["failures"][0]["step"] == "invoices_issued"
+    assert run.finished_at is not None
+
+
+def test_command_prints_the_summary_line(confirmed, capsys):
+    call_command("run_nightly", "--date", "2027-08-01")
+    assert capsys.readouterr().out.strip() == (
+        "nightly 2027-08-01: notices=0 renewals=1 expiries=0 invoices_issued=0 overdue=0 failures=0"
+    )
+
+
+def test_command_refuses_a_bad_date_in_german(db):
+    with pytest.raises(CommandError) as excinfo:
+        call_command("run_nightly", "--date", "1.8.2027")
+    assert str(excinfo.value) == (
+        "Ungültiges Datum „1.8.2027“: Bitte im Format JJJJ-MM-TT angeben, z. B. 2026-08-01."
+    )
+
+
+def test_beat_runs_the_nightly_task_at_half_past_two_berlin_time():
+    from config.celery_app import app
+    from licensing.tasks import run_nightly_task
+
+    entry = app.conf.beat_schedule["nightly-lifecycle-and-invoicing"]
+    assert entry["task"] == run_nightly_task.name
+    assert entry["schedule"].hour == {2}
+    assert entry["schedule"].minute == {30}
+    assert app.conf.timezone == "Europe/Berlin"
