@@ -9,15 +9,23 @@ a generic "file is damaged" message.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
 import logging
+import os
+import pickle
 import re
+import resource
+import select
+import signal
+import time
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -243,17 +251,84 @@ def _rows_from_csv(data: bytes) -> list[list[str]]:
         raise _damaged() from exc
 
 
+# A damaged or crafted file can make calamine (Rust) allocate gigabytes for a
+# sheet whose declared size is huge, and a failed allocation aborts the whole
+# process. So the workbook is read in a forked child with an address-space limit
+# and a time limit; the parent gets the rows through a pipe, or a German message.
+ISOLATED_MEMORY_BYTES = 1024 * 1024 * 1024
+ISOLATED_SECONDS = 30
+
+
+def _sheets_isolated(data: bytes) -> list[tuple[str, list[list], int, int]]:
+    if not hasattr(os, "fork"):  # pragma: no cover - the server runs Linux
+        return _sheets_from_workbook(data)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: no Django, no database, just the reader
+        status = 0
+        try:
+            os.close(read_fd)
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+                pages = int(Path("/proc/self/statm").read_text().split()[0])
+                limit = pages * os.sysconf("SC_PAGE_SIZE") + ISOLATED_MEMORY_BYTES
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            try:
+                payload = ("ok", _sheets_from_workbook(data))
+            except ListFileError as exc:
+                payload = ("error", exc.message)
+            except BaseException:
+                payload = ("damaged", None)
+            blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(blob)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    chunks = []
+    deadline = time.monotonic() + ISOLATED_SECONDS
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                os.kill(pid, signal.SIGKILL)
+                raise _damaged()
+            ready, _w, _x = select.select([read_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+    try:
+        kind, value = pickle.loads(b"".join(chunks))
+    except Exception as exc:  # the child died (memory limit, abort) before answering
+        logger.warning("the spreadsheet reader process failed on an upload")
+        raise _damaged() from exc
+    if kind == "ok":
+        return value
+    if kind == "error":
+        raise ListFileError(value)
+    raise _damaged()
+
+
 def _sheets_from_workbook(data: bytes) -> list[tuple[str, list[list], int, int]]:
-    """(name, rows, first_row_index, first_col_index) of every visible worksheet,
-    rows loaded lazily in order. Indexes are 0-based offsets of the used area."""
+    """(name, rows, first_row_index, first_col_index) of every visible worksheet.
+    Indexes are 0-based offsets of the used area."""
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError as exc:
         raise _password_protected() from exc
-    except Exception as exc:  # calamine raises several error types for broken files
-        logger.info("calamine could not open an upload: %s", exc)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine errors and Rust panics for broken files
         raise _damaged() from exc
     metadata = list(workbook.sheets_metadata)
     if not metadata:
@@ -266,13 +341,17 @@ def _sheets_from_workbook(data: bytes) -> list[tuple[str, list[list], int, int]]
             continue
         try:
             sheet = workbook.get_sheet_by_index(index)
-        except Exception:  # chart sheets and the like
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # chart sheets, broken sheets
             continue
         if sheet.height > settings.UPLOAD_MAX_ROWS + HEADER_SEARCH_ROWS:
             _raise_too_many_rows()
         try:
             rows = sheet.to_python(skip_empty_area=True)
-        except Exception as exc:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
             raise _damaged() from exc
         start = sheet.start or (0, 0)
         sheets.append((sheet.name, rows, start[0], start[1]))
@@ -314,7 +393,10 @@ def read_list(data: bytes, filename: str = "") -> ParsedList:
         return _read_list(data, filename)
     except ListFileError:
         raise
-    except Exception as exc:  # never a traceback for a user's file
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # never a traceback for a user's file; calamine's Rust
+        # panics arrive as pyo3 PanicException, which is not an Exception subclass.
         logger.warning("unexpected error reading an upload %r: %r", filename, exc)
         raise _damaged() from exc
 
@@ -333,11 +415,11 @@ def _read_list(data: bytes, filename: str) -> ParsedList:
     lower = filename.lower()
     if data.startswith(_ZIP_MAGIC):
         _check_zip(data)
-        sheets = _sheets_from_workbook(data)
+        sheets = _sheets_isolated(data)
     elif data.startswith(_OLE_MAGIC):
         if _ENCRYPTED_PACKAGE in data:
             raise _password_protected()
-        sheets = _sheets_from_workbook(data)
+        sheets = _sheets_isolated(data)
     elif data.startswith(b"%PDF") or data[:8].startswith(b"\x89PNG") or data[:3] == b"\xff\xd8\xff":
         raise _not_a_spreadsheet()
     elif lower.endswith((".csv", ".txt")) or not lower or _looks_like_text(data):
