@@ -253,26 +253,43 @@ def test_fuzz_random_and_truncated_files_never_raise_anything_else():
     ods = (FIXTURES / "libreoffice.ods").read_bytes()
     xls = (FIXTURES / "libreoffice.xls").read_bytes()
     samples = []
-    for _ in range(150):
+    for _ in range(60):
         samples.append(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 3000))))
     for source in (template, ods, xls):
-        for _ in range(60):
+        for _ in range(20):
             samples.append(source[: rng.randint(1, len(source))])
-        for _ in range(60):  # flipped bytes inside a valid file
+        for _ in range(30):  # flipped bytes inside a valid file
             data = bytearray(source)
             for _ in range(rng.randint(1, 20)):
                 data[rng.randrange(len(data))] = rng.getrandbits(8)
             samples.append(bytes(data))
     for prefix in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        samples.extend(prefix + bytes(rng.getrandbits(8) for _ in range(500)) for _ in range(40))
+        samples.extend(prefix + bytes(rng.getrandbits(8) for _ in range(500)) for _ in range(10))
     for index, sample in enumerate(samples):
-        for name in ("liste.xlsx", "liste.csv", ""):
+        for name in ("liste.xlsx", "liste.csv"):
             try:
                 read_list(sample, name)
             except ListFileError as exc:
                 assert exc.message
             except Exception as exc:  # pragma: no cover - the failure we look for
                 pytest.fail(f"sample {index} ({name!r}) raised {exc!r}")
+
+
+def test_sheet_claiming_billions_of_cells_does_not_take_the_server_down():
+    # A cell at the last address Excel has (XFD1048576) makes the reader allocate
+    # the whole 17-billion-cell grid; in-process that aborts Python. The reader
+    # runs in a memory-limited child process, so this is an ordinary message.
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["A1"], sheet["B1"], sheet["XFD1048576"] = "Schulnummer", "E-Mail", "x"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    with pytest.raises(ListFileError) as exc:
+        read_list(buffer.getvalue(), "liste.xlsx")
+    assert exc.value.message == DAMAGED
 
 
 def test_fuzzed_upload_is_a_page_not_a_500(upload_list, directory):
