@@ -30,6 +30,17 @@ PHONE_MAX = 50
 _PHONE = re.compile(r"^[0-9 +()/.\-]+$")
 
 
+@dataclass(slots=True)
+class _DirectorySchool:
+    pk: int
+    school_number: str
+    name: str
+    is_active: bool
+    school_type_id: int
+    type_name: str
+    type_key: str
+
+
 @dataclass
 class RowError:
     row: int
@@ -154,6 +165,8 @@ def _loose_name(text: str) -> str:
 
 def _names_match(given: str, directory: str) -> bool:
     """Loose check of the school name (R3): the user may abbreviate."""
+    if given == directory:
+        return True
     a, b = _loose_name(given), _loose_name(directory)
     if not a or a == b or a in b or b in a:
         return True
@@ -182,16 +195,13 @@ def registration_validate(
     # 1 query: every school of the authority (active or not), for R1 totals,
     # the missing schools and the type check.
     own_schools = {
-        school.school_number: school
-        for school in School.objects.filter(authority=authority)
-        .select_related("school_type")
-        .only(
+        row[1]: _DirectorySchool(*row)
+        for row in School.objects.filter(authority=authority).values_list(
             "id",
             "school_number",
             "name",
             "is_active",
-            "authority_id",
-            "school_type__id",
+            "school_type_id",
             "school_type__name",
             "school_type__key",
         )
@@ -211,9 +221,12 @@ def registration_validate(
         )
 
     type_names_by_key: dict[str, int] = {}
-    for school in own_schools.values():
-        type_names_by_key[normalise_header(school.school_type.name)] = school.school_type_id
-        type_names_by_key[normalise_header(school.school_type.key)] = school.school_type_id
+    for type_id, type_name, type_key in {
+        (school.school_type_id, school.type_name, school.type_key) for school in own_schools.values()
+    }:
+        type_names_by_key[normalise_header(type_name)] = type_id
+        type_names_by_key[normalise_header(type_key)] = type_id
+    given_types: dict[str, int | None] = {}  # spelling in the list -> type id
 
     seen: dict[int, int] = {}
     entries: list[EntryRow] = []
@@ -269,7 +282,11 @@ def registration_validate(
                 seen[school.pk] = row
                 given_type = values.get("school_type", "")
                 if given_type:
-                    type_id = type_names_by_key.get(normalise_header(given_type))
+                    if given_type not in given_types:
+                        given_types[given_type] = type_names_by_key.get(
+                            normalise_header(given_type)
+                        )
+                    type_id = given_types[given_type]
                     if type_id != school.school_type_id:
                         errors.append(
                             RowError(
@@ -283,7 +300,7 @@ def registration_validate(
                                 % {
                                     "given": given_type,
                                     "number": school.school_number,
-                                    "type": school.school_type.name,
+                                    "type": school.type_name,
                                 },
                             )
                         )
@@ -308,11 +325,13 @@ def registration_validate(
         last_name = values.get("last_name", "")
         email = values.get("email", "")
         phone = values.get("phone", "")
-        for key, value, missing in (
-            ("first_name", first_name, _("Der Vorname der Ansprechperson fehlt.")),
-            ("last_name", last_name, _("Der Nachname der Ansprechperson fehlt.")),
-        ):
+        for key, value in (("first_name", first_name), ("last_name", last_name)):
             if not value:
+                missing = (
+                    _("Der Vorname der Ansprechperson fehlt.")
+                    if key == "first_name"
+                    else _("Der Nachname der Ansprechperson fehlt.")
+                )
                 errors.append(RowError(row, label(key), missing))
                 row_ok = False
             elif len(value) > NAME_MAX:
@@ -375,13 +394,16 @@ def registration_validate(
     # R2: schools that already hold a running bulk licence for the product (1 query).
     if listed_ids:
         running = (
+            # By authority rather than a 10,000-item IN list; filtered below.
             Licence.objects.filter(
-                product=product, school_id__in=listed_ids, status__in=Licence.RUNNING
+                product=product, school__authority=authority, status__in=Licence.RUNNING
             )
             .select_related("school")
             .only("id", "order_id", "school__school_number", "school__name", "school_id")
         )
         for licence in running:
+            if licence.school_id not in listed_rows:
+                continue
             row = listed_rows[licence.school_id]
             result.licensed_schools.append(
                 {
@@ -413,7 +435,7 @@ def registration_validate(
     totals: dict[int, int] = {}
     type_names: dict[int, str] = {}
     for school in own_schools.values():
-        type_names[school.school_type_id] = school.school_type.name
+        type_names[school.school_type_id] = school.type_name
         if school.is_active:
             totals[school.school_type_id] = totals.get(school.school_type_id, 0) + 1
     registered: dict[int, int] = {}
@@ -463,11 +485,9 @@ def registration_validate(
         {
             "school_number": school.school_number,
             "school_name": school.name,
-            "school_type": school.school_type.name,
+            "school_type": school.type_name,
         }
-        for school in sorted(
-            own_schools.values(), key=lambda s: (s.school_type.name, s.school_number)
-        )
+        for school in sorted(own_schools.values(), key=lambda s: (s.type_name, s.school_number))
         if school.is_active and school.pk not in listed_ids
     ]
 
@@ -477,7 +497,7 @@ def registration_validate(
         individual = (
             IndividualLicence.objects.filter(
                 product=product,
-                school_id__in=entry_ids,
+                school__authority=authority,
                 status=IndividualLicence.Status.ACTIVE,
                 end_date__gte=today,
             )
@@ -485,6 +505,8 @@ def registration_validate(
             .order_by("school__school_number", "start_date")
         )
         for licence in individual:
+            if licence.school_id not in entry_ids:
+                continue
             refund = refund_amount(
                 paid=licence.paid_amount,
                 term_start=licence.start_date,
