@@ -98,9 +98,7 @@ def cologne(types):
         for row in csv.DictReader(handle, delimiter=";"):
             if row["Traegernummer"] != "10182" or row["Schulform"] not in types:
                 continue
-            name = " ".join(
-                p for p in (row["Schulbezeichnung_1"], row["Schulbezeichnung_2"]) if p
-            )
+            name = " ".join(p for p in (row["Schulbezeichnung_1"], row["Schulbezeichnung_2"]) if p)
             schools.append(
                 School(
                     authority=authority,
@@ -179,7 +177,10 @@ def main():
     call_command("migrate", verbosity=0)
     with transaction.atomic():
         types, product = setup_database()
-        cases = [(f"synthetisch {n:,}".replace(",", "."), synthetic_authority(types, n)) for n in (100, 1000, 10000)]
+        cases = [
+            (f"synthetisch {n:,}".replace(",", "."), synthetic_authority(types, n))
+            for n in (100, 1000, 10000)
+        ]
         if CSV_PATH.exists():
             cases.append(("Köln (10182), echte Daten", cologne(types)))
         else:

@@ -163,7 +163,9 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
-SAVE_AS_HINT = "Bitte speichern Sie die Liste als Excel-Arbeitsmappe (.xlsx) und laden Sie sie erneut hoch."
+SAVE_AS_HINT = (
+    "Bitte speichern Sie die Liste als Excel-Arbeitsmappe (.xlsx) und laden Sie sie erneut hoch."
+)
 
 
 def _damaged() -> ListFileError:
@@ -447,7 +449,9 @@ def _read_list(data: bytes, filename: str) -> ParsedList:
                 )
                 % {"row": row_offset + header_index + 1, "columns": ", ".join(missing)}
             )
-        parsed = ParsedList(sheet_name=name, header_row=row_offset + header_index + 1, headers=labels)
+        parsed = ParsedList(
+            sheet_name=name, header_row=row_offset + header_index + 1, headers=labels
+        )
         body = rows[header_index + 1 :]
         if len(body) > settings.UPLOAD_MAX_ROWS:
             _raise_too_many_rows()
@@ -545,7 +549,9 @@ def write_template(
     help_sheet = workbook.create_sheet("Anleitung")
 
     bold = Font(bold=True)
-    _set_text(sheet.cell(row=1, column=1), _("Anmeldeliste: %(product)s") % {"product": product_name})
+    _set_text(
+        sheet.cell(row=1, column=1), _("Anmeldeliste: %(product)s") % {"product": product_name}
+    )
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     _set_text(
         sheet.cell(row=2, column=1),

@@ -222,7 +222,8 @@ def registration_validate(
 
     type_names_by_key: dict[str, int] = {}
     for type_id, type_name, type_key in {
-        (school.school_type_id, school.type_name, school.type_key) for school in own_schools.values()
+        (school.school_type_id, school.type_name, school.type_key)
+        for school in own_schools.values()
     }:
         type_names_by_key[normalise_header(type_name)] = type_id
         type_names_by_key[normalise_header(type_key)] = type_id
@@ -273,7 +274,10 @@ def registration_validate(
                     RowError(
                         row,
                         label("school_number"),
-                        _("Die Schule %(number)s steht doppelt in der Liste (auch in Zeile %(first)s).")
+                        _(
+                            "Die Schule %(number)s steht doppelt in der Liste "
+                            "(auch in Zeile %(first)s)."
+                        )
                         % {"number": school.school_number, "first": seen[school.pk]},
                     )
                 )
@@ -316,7 +320,11 @@ def registration_validate(
                                 "%(number)s (im Schulverzeichnis: %(name)s). Bitte prüfen "
                                 "Sie die Schulnummer."
                             )
-                            % {"given": given_name, "number": school.school_number, "name": school.name},
+                            % {
+                                "given": given_name,
+                                "number": school.school_number,
+                                "name": school.name,
+                            },
                         )
                     )
                     row_ok = False
@@ -339,7 +347,8 @@ def registration_validate(
                     RowError(
                         row,
                         label(key),
-                        _("Der Eintrag ist zu lang (höchstens %(max)s Zeichen).") % {"max": NAME_MAX},
+                        _("Der Eintrag ist zu lang (höchstens %(max)s Zeichen).")
+                        % {"max": NAME_MAX},
                     )
                 )
                 row_ok = False
@@ -389,7 +398,7 @@ def registration_validate(
             )
 
     listed_ids = set(seen)
-    listed_rows = {school_id: row for school_id, row in seen.items()}
+    listed_rows = seen  # school id -> row of its (first) line
 
     # R2: schools that already hold a running bulk licence for the product (1 query).
     if listed_ids:
@@ -526,7 +535,6 @@ def registration_validate(
             )
     result.entries = entries
     return result
-
 
 
 @dataclass

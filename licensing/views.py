@@ -20,9 +20,11 @@ from licensing.registration import (
 from licensing.selectors import orderable_products
 from licensing.services import (
     RegistrationInvalid,
-    order_submit as order_submit_service,
     registration_check,
     registration_upload_store,
+)
+from licensing.services import (
+    order_submit as order_submit_service,
 )
 from schools.access import authority_required
 

@@ -5,6 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from tests.browser import browser, browser_page  # noqa: F401 (fixtures for browser tests)
 from tests.factories import PriceFactory, ProductFactory, SchoolFactory, SchoolTypeFactory
 
 # The directory used by the registration list tests:

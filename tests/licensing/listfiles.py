@@ -8,7 +8,15 @@ HEADER = ["Schulnummer", "Schulname", "Schulform", "Vorname", "Nachname", "E-Mai
 
 
 def contact(number, name="", school_type="", first="Max", last="Muster", email=None, phone=""):
-    return [number, name, school_type, first, last, email or f"p{str(number).strip()}@schule.example.org", phone]
+    return [
+        number,
+        name,
+        school_type,
+        first,
+        last,
+        email or f"p{str(number).strip()}@schule.example.org",
+        phone,
+    ]
 
 
 def make_xlsx(rows, header=HEADER, leading_rows=()):

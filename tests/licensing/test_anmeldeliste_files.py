@@ -159,10 +159,14 @@ def test_workbook_without_sheets(upload_list, directory):
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "xl/workbook.xml":
-                data = data.replace(data[data.index(b"<sheets>") : data.index(b"</sheets>") + 9], b"<sheets/>")
+                data = data.replace(
+                    data[data.index(b"<sheets>") : data.index(b"</sheets>") + 9], b"<sheets/>"
+                )
             archive.writestr(info, data)
     message = form_error(upload_list(buffer.getvalue()))
-    assert message == "Die Arbeitsmappe enthält kein Tabellenblatt. Bitte verwenden Sie die Vorlage."
+    assert (
+        message == "Die Arbeitsmappe enthält kein Tabellenblatt. Bitte verwenden Sie die Vorlage."
+    )
 
 
 def test_empty_sheet(upload_list, directory):

@@ -62,9 +62,12 @@ def test_other_authority_cannot_see_the_order(
         url = reverse("licensing:order_submitted", args=[authority_id, order.pk])
         response = other_client.get(url)
         assert response.status_code == 404
-    assert "Mathe digital" not in other_client.get(
-        reverse("schools:dashboard", args=[other_authority.pk])
-    ).content.decode()
+    assert (
+        "Mathe digital"
+        not in other_client.get(
+            reverse("schools:dashboard", args=[other_authority.pk])
+        ).content.decode()
+    )
 
 
 def test_double_submission_creates_nothing_twice(
@@ -104,9 +107,12 @@ def test_upload_again_replaces_the_draft(
     assert second.original_filename == "neu.xlsx"
     assert not storage.exists(first_name)
     assert not second.file.name.endswith("neu.xlsx")  # random name in private storage
-    assert staff_client.get(
-        reverse("licensing:order_preview", args=[authority.pk, first.pk])
-    ).status_code == 404
+    assert (
+        staff_client.get(
+            reverse("licensing:order_preview", args=[authority.pk, first.pk])
+        ).status_code
+        == 404
+    )
 
 
 def test_list_that_became_invalid_is_not_ordered(staff_client, authority, draft, directory):
@@ -156,7 +162,9 @@ def test_product_page_shows_prices_per_type_and_individual_comparison(
     html = response.content.decode()
     assert response.status_code == 200
     overview = response.context["products"][0][1]
-    lines = {line.name: (line.schools, line.bulk_total, line.individual_total) for line in overview.lines}
+    lines = {
+        line.name: (line.schools, line.bulk_total, line.individual_total) for line in overview.lines
+    }
     assert lines == {
         "Grundschule": (4, 400, 600),
         "Gymnasium": (2, 500, 800),

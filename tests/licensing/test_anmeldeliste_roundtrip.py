@@ -58,7 +58,9 @@ def test_template_round_trip_ends_in_the_submitted_order(
     response = upload_list(buffer.getvalue())
     upload = RegistrationUpload.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("licensing:order_preview", args=[authority.pk, upload.pk])
+    assert response["Location"] == reverse(
+        "licensing:order_preview", args=[authority.pk, upload.pk]
+    )
     preview = staff_client.get(response["Location"])
     html = preview.content.decode()
     assert "Verbindlich bestellen" in html

@@ -8,7 +8,7 @@ import pytest
 
 from licensing.models import Licence, Order, OrderSchool, RegistrationUpload
 from tests.factories import IndividualLicenceFactory, LicenceFactory, OrderFactory
-from tests.licensing.listfiles import HEADER, contact, make_xlsx
+from tests.licensing.listfiles import contact, make_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -230,7 +230,10 @@ def test_more_than_half_per_school_type(upload_list, directory, gs_rows, gym_row
 def test_figures_show_registered_total_needed(upload_list, directory):
     response = upload_list(make_xlsx([contact("100001"), contact("100002")]))
 
-    figures = {f.name: (f.registered, f.total, f.needed, f.passed) for f in response.context["result"].figures}
+    figures = {
+        f.name: (f.registered, f.total, f.needed, f.passed)
+        for f in response.context["result"].figures
+    }
     assert figures == {"Grundschule": (2, 4, 3, False), "Gymnasium": (0, 2, 2, False)}
     html = response.content.decode()
     assert 'max="4" low="3" high="4" optimum="4" value="2"' in html
@@ -268,4 +271,4 @@ def test_missing_schools_and_refunds_are_shown(
     html = preview.content.decode()
     assert "131,92 € (300 von 365 Tagen)" in html
     assert "keine (3 Monate oder weniger)" in html
-    assert f"beginnt; maßgeblich" in html and today.strftime("%d.%m.%Y") in html
+    assert "beginnt; maßgeblich" in html and today.strftime("%d.%m.%Y") in html

@@ -25,6 +25,8 @@ class Command(BaseCommand):
         try:
             out.write_bytes(content)
         except OSError as exc:
-            raise CommandError(f"Die Datei {out} kann nicht geschrieben werden: {exc.strerror}.") from exc
+            raise CommandError(
+                f"Die Datei {out} kann nicht geschrieben werden: {exc.strerror}."
+            ) from exc
         count = authority.schools.filter(is_active=True).count()
         self.stdout.write(f"Anmeldeliste für {authority.name} ({count} Schulen) geschrieben: {out}")

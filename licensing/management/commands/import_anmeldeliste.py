@@ -35,7 +35,9 @@ class Command(BaseCommand):
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CommandError(f"Die Datei {path} kann nicht gelesen werden: {exc.strerror}.") from exc
+            raise CommandError(
+                f"Die Datei {path} kann nicht gelesen werden: {exc.strerror}."
+            ) from exc
         try:
             result = registration_check(
                 data=data, filename=path.name, authority=authority, product=product
