@@ -52,7 +52,7 @@ def registration_upload_store(
     original file under a random name in private storage and its check result.
     The previous open draft of the same authority and product is replaced."""
     previous = list(
-        RegistrationUpload.objects.select_for_update().filter(
+        RegistrationUpload.objects.select_for_update(of=("self",)).filter(
             authority=authority, product=product, is_draft=True, order__isnull=True
         )
     )
@@ -109,7 +109,7 @@ def order_submit(*, upload: RegistrationUpload, by=None) -> Order:
 
 def _order_submit(*, upload: RegistrationUpload, by) -> tuple[Order, bool]:
     upload = (
-        RegistrationUpload.objects.select_for_update()
+        RegistrationUpload.objects.select_for_update(of=("self",))
         .select_related("authority", "product")
         .get(pk=upload.pk)
     )
