@@ -163,10 +163,6 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
-SAVE_AS_HINT = (
-    "Bitte speichern Sie die Liste als Excel-Arbeitsmappe (.xlsx) und laden Sie sie erneut hoch."
-)
-
 
 def _damaged() -> ListFileError:
     return ListFileError(
