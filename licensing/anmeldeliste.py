@@ -1,0 +1,671 @@
+"""The registration list (Anmeldeliste) as a file: writing the template with
+openpyxl and reading uploaded lists with python-calamine (DOMAIN R3).
+
+Reading turns any bytes into either a ``ParsedList`` (header found, rows as
+cleaned text) or a ``ListFileError`` with a German message saying what to fix.
+It never raises anything else: unknown exceptions of the readers are mapped to
+a generic "file is damaged" message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime
+import io
+import logging
+import os
+import pickle
+import re
+import resource
+import select
+import signal
+import time
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+# Canonical columns of the list: key, label in the template, accepted header
+# spellings (normalised, see ``normalise_header``).
+COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("school_number", "Schulnummer", ("schulnummer", "schulnr", "schulnummerdienststelle")),
+    ("school_name", "Schulname", ("schulname", "schulbezeichnung", "nameder schule")),
+    ("school_type", "Schulform", ("schulform", "schulart", "schultyp")),
+    ("address", "Adresse", ("adresse", "anschrift")),
+    (
+        "first_name",
+        "Vorname",
+        ("vorname", "ansprechpartnervorname", "vornameansprechpartner", "vornameansprechpartnerin"),
+    ),
+    (
+        "last_name",
+        "Nachname",
+        ("nachname", "ansprechpartnernachname", "nachnameansprechpartner", "familienname"),
+    ),
+    (
+        "email",
+        "E-Mail",
+        (
+            "email",
+            "emailadresse",
+            "mail",
+            "ansprechpartneremail",
+            "emailansprechpartner",
+            "emailansprechpartnerin",
+        ),
+    ),
+    (
+        "phone",
+        "Telefon",
+        ("telefon", "tel", "telefonnummer", "ansprechpartnertelefon", "telefonansprechpartner"),
+    ),
+]
+REQUIRED_COLUMNS = ("school_number", "first_name", "last_name", "email")
+LABELS = {key: label for key, label, _aliases in COLUMNS}
+HEADER_SEARCH_ROWS = 30
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Spaces Excel users paste in from web pages and Word: NBSP, narrow NBSP,
+# figure space, zero-width characters and the BOM.
+_INVISIBLE = str.maketrans(
+    {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\u200c": "", "\ufeff": ""}
+)
+
+
+def normalise_header(text: str) -> str:
+    """``"Ansprechpartner E-Mail"`` → ``"ansprechpartneremail"``; ``"Schulnr."`` →
+    ``"schulnr"``; umlaut spellings (ü/ue, ß/ss) and case do not matter."""
+    text = unicodedata.normalize("NFC", text).lower().translate(_UMLAUTS)
+    return _NON_ALNUM.sub("", text)
+
+
+_ALIASES: dict[str, str] = {}
+for _key, _label, _aliases in COLUMNS:
+    for _alias in _aliases:
+        _ALIASES[normalise_header(_alias)] = _key
+
+
+class ListFileError(Exception):
+    """The file cannot be read as a registration list; the message is German and
+    says what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ParsedRow:
+    row_number: int  # as Excel shows it (1-based)
+    values: dict[str, str]
+
+
+@dataclass
+class ParsedList:
+    sheet_name: str
+    header_row: int
+    # key -> header text as written in the file (what the user sees in Excel)
+    headers: dict[str, str]
+    rows: list[ParsedRow] = field(default_factory=list)
+
+    def column_label(self, key: str) -> str:
+        return self.headers.get(key) or LABELS[key]
+
+
+# --- cell values -------------------------------------------------------------
+
+
+def cell_text(value) -> str:
+    """One cell as clean text: floats that are whole numbers lose their ``.0``
+    (``123456.0`` → ``"123456"``), dates become ``dd.mm.yyyy``, every kind of
+    space is collapsed and the ends are stripped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "WAHR" if value else "FALSCH"
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):  # NaN / inf
+            return ""
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, datetime.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, datetime.timedelta | datetime.time):
+        return str(value)
+    text = str(value)
+    if text.isascii() and text.isprintable() and "  " not in text and text == text.strip():
+        return text  # the common case, ten times faster than the general one
+    text = text.translate(_INVISIBLE)
+    return " ".join(text.split())
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def _format_megabytes(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f}".replace(".", ",")
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
+def _damaged() -> ListFileError:
+    return ListFileError(
+        _(
+            "Die Datei ist beschädigt oder unvollständig und kann nicht gelesen werden. "
+            "Bitte öffnen Sie sie in Excel oder LibreOffice, speichern Sie sie als "
+            "Excel-Arbeitsmappe (.xlsx) und laden Sie sie erneut hoch."
+        )
+    )
+
+
+def _password_protected() -> ListFileError:
+    return ListFileError(
+        _(
+            "Die Datei ist mit einem Passwort geschützt. Bitte heben Sie den Kennwortschutz "
+            "auf (in Excel: Datei › Informationen › Arbeitsmappe schützen › Mit Kennwort "
+            "verschlüsseln, Kennwort löschen), speichern Sie die Datei und laden Sie sie "
+            "erneut hoch."
+        )
+    )
+
+
+def _not_a_spreadsheet() -> ListFileError:
+    return ListFileError(
+        _(
+            "Die Datei ist keine Tabelle. Bitte laden Sie die Anmeldeliste als "
+            "Excel-Arbeitsmappe (.xlsx) hoch; Excel 97–2003 (.xls), LibreOffice (.ods) "
+            "und CSV werden ebenfalls gelesen."
+        )
+    )
+
+
+def _check_zip(data: bytes) -> str:
+    """Inspect an OOXML/ODF container without unpacking it: the kind of
+    spreadsheet, and a zip bomb guard on the total uncompressed size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            total = sum(info.file_size for info in infos)
+            if total > settings.UPLOAD_MAX_UNCOMPRESSED_BYTES or len(infos) > 10_000:
+                raise ListFileError(
+                    _(
+                        "Die Datei ist entpackt zu groß (mehr als %(mb)s MB). Eine "
+                        "Anmeldeliste ist viel kleiner: Bitte entfernen Sie Bilder und "
+                        "andere Tabellenblätter und laden Sie nur die Liste hoch."
+                    )
+                    % {"mb": _format_megabytes(settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)}
+                )
+            names = {info.filename for info in infos}
+            if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+                return "xlsx"
+            if "content.xml" in names and "mimetype" in names:
+                mimetype = archive.read("mimetype")[:100]
+                if b"spreadsheet" in mimetype:
+                    return "ods"
+            if "word/document.xml" in names or "ppt/presentation.xml" in names:
+                raise _not_a_spreadsheet()
+            if "content.xml" in names:
+                raise _not_a_spreadsheet()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise _damaged() from exc
+    raise _not_a_spreadsheet()
+
+
+def _rows_from_csv(data: bytes) -> list[list[str]]:
+    if b"\x00" in data[:4096]:
+        raise _not_a_spreadsheet()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes nearly everything
+        raise _not_a_spreadsheet()
+    lines = text.splitlines()
+    if lines and lines[0].lower().startswith("sep="):
+        delimiter = lines[0][4:5] or ";"
+        lines = lines[1:]
+    else:
+        sample = "\n".join(lines[:20])
+        counts = {d: sample.count(d) for d in (";", ",", "\t")}
+        delimiter = max(counts, key=counts.get)
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error as exc:
+        raise _damaged() from exc
+
+
+# A damaged or crafted file can make calamine (Rust) allocate gigabytes for a
+# sheet whose declared size is huge, and a failed allocation aborts the whole
+# process. So the workbook is read in a forked child with an address-space limit
+# and a time limit; the parent gets the rows through a pipe, or a German message.
+ISOLATED_MEMORY_BYTES = 1024 * 1024 * 1024
+ISOLATED_SECONDS = 30
+
+
+def _sheets_isolated(data: bytes) -> list[tuple[str, list[list], int, int]]:
+    if not hasattr(os, "fork"):  # pragma: no cover - the server runs Linux
+        return _sheets_from_workbook(data)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: no Django, no database, just the reader
+        status = 0
+        try:
+            os.close(read_fd)
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+                pages = int(Path("/proc/self/statm").read_text().split()[0])
+                limit = pages * os.sysconf("SC_PAGE_SIZE") + ISOLATED_MEMORY_BYTES
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            try:
+                payload = ("ok", _sheets_from_workbook(data))
+            except ListFileError as exc:
+                payload = ("error", exc.message)
+            except BaseException:
+                payload = ("damaged", None)
+            blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(blob)
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    chunks = []
+    deadline = time.monotonic() + ISOLATED_SECONDS
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                os.kill(pid, signal.SIGKILL)
+                raise _damaged()
+            ready, _w, _x = select.select([read_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+    try:
+        kind, value = pickle.loads(b"".join(chunks))
+    except Exception as exc:  # the child died (memory limit, abort) before answering
+        logger.warning("the spreadsheet reader process failed on an upload")
+        raise _damaged() from exc
+    if kind == "ok":
+        return value
+    if kind == "error":
+        raise ListFileError(value)
+    raise _damaged()
+
+
+def _sheets_from_workbook(data: bytes) -> list[tuple[str, list[list], int, int]]:
+    """(name, rows, first_row_index, first_col_index) of every visible worksheet.
+    Indexes are 0-based offsets of the used area."""
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError as exc:
+        raise _password_protected() from exc
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # calamine errors and Rust panics for broken files
+        raise _damaged() from exc
+    metadata = list(workbook.sheets_metadata)
+    if not metadata:
+        raise ListFileError(
+            _("Die Arbeitsmappe enthält kein Tabellenblatt. Bitte verwenden Sie die Vorlage.")
+        )
+    sheets = []
+    for index, meta in enumerate(metadata):
+        if str(getattr(meta, "visible", "")).endswith("Hidden") and index:
+            continue
+        try:
+            sheet = workbook.get_sheet_by_index(index)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # chart sheets, broken sheets
+            continue
+        if sheet.height > settings.UPLOAD_MAX_ROWS + HEADER_SEARCH_ROWS:
+            _raise_too_many_rows()
+        try:
+            rows = sheet.to_python(skip_empty_area=True)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            raise _damaged() from exc
+        start = sheet.start or (0, 0)
+        sheets.append((sheet.name, rows, start[0], start[1]))
+    return sheets
+
+
+def _raise_too_many_rows():
+    raise ListFileError(
+        _(
+            "Die Liste hat mehr als %(max)s Zeilen. Bitte teilen Sie sie auf oder "
+            "entfernen Sie leere und fremde Zeilen."
+        )
+        % {"max": f"{settings.UPLOAD_MAX_ROWS:,}".replace(",", ".")}
+    )
+
+
+def _find_header(rows: Sequence[Sequence], col_offset: int) -> tuple[int, dict[str, int], dict]:
+    """Index of the header row within ``rows`` and column positions by key, or
+    ``(-1, ...)``. A header row is the first row naming the school number."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        positions: dict[str, int] = {}
+        labels: dict[str, str] = {}
+        for col, value in enumerate(row):
+            text = cell_text(value)
+            if not text:
+                continue
+            key = _ALIASES.get(normalise_header(text))
+            if key and key not in positions:
+                positions[key] = col
+                labels[key] = text
+        if "school_number" in positions and len(positions) >= 2:
+            return index, positions, labels
+    return -1, {}, {}
+
+
+def read_list(data: bytes, filename: str = "") -> ParsedList:
+    """Parse an uploaded registration list. Raises ``ListFileError`` only."""
+    try:
+        return _read_list(data, filename)
+    except ListFileError:
+        raise
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # never a traceback for a user's file; calamine's Rust
+        # panics arrive as pyo3 PanicException, which is not an Exception subclass.
+        logger.warning("unexpected error reading an upload %r: %r", filename, exc)
+        raise _damaged() from exc
+
+
+def _read_list(data: bytes, filename: str) -> ParsedList:
+    if len(data) > settings.UPLOAD_MAX_BYTES:
+        raise ListFileError(
+            _(
+                "Die Datei ist zu groß (höchstens %(mb)s MB). Eine Anmeldeliste braucht "
+                "keine Bilder oder weiteren Tabellenblätter."
+            )
+            % {"mb": _format_megabytes(settings.UPLOAD_MAX_BYTES)}
+        )
+    if not data.strip():
+        raise ListFileError(_("Die Datei ist leer."))
+    lower = filename.lower()
+    if data.startswith(_ZIP_MAGIC):
+        _check_zip(data)
+        sheets = _sheets_isolated(data)
+    elif data.startswith(_OLE_MAGIC):
+        if _ENCRYPTED_PACKAGE in data:
+            raise _password_protected()
+        sheets = _sheets_isolated(data)
+    elif data.startswith(b"%PDF") or data[:8].startswith(b"\x89PNG") or data[:3] == b"\xff\xd8\xff":
+        raise _not_a_spreadsheet()
+    elif lower.endswith((".csv", ".txt")) or not lower or _looks_like_text(data):
+        sheets = [("CSV", _rows_from_csv(data), 0, 0)]
+    else:
+        raise _not_a_spreadsheet()
+
+    if not any(rows for _name, rows, _r, _c in sheets):
+        raise ListFileError(
+            _("Das Tabellenblatt ist leer. Bitte tragen Sie die Schulen in die Vorlage ein.")
+        )
+    for name, rows, row_offset, col_offset in sheets:
+        header_index, positions, labels = _find_header(rows, col_offset)
+        if header_index < 0:
+            continue
+        missing = [LABELS[key] for key in REQUIRED_COLUMNS if key not in positions]
+        if missing:
+            raise ListFileError(
+                _(
+                    "In der Kopfzeile (Zeile %(row)s) fehlen die Spalten: %(columns)s. "
+                    "Bitte verwenden Sie die Vorlage oder ergänzen Sie die Spalten."
+                )
+                % {"row": row_offset + header_index + 1, "columns": ", ".join(missing)}
+            )
+        parsed = ParsedList(
+            sheet_name=name, header_row=row_offset + header_index + 1, headers=labels
+        )
+        body = rows[header_index + 1 :]
+        if len(body) > settings.UPLOAD_MAX_ROWS:
+            _raise_too_many_rows()
+        items = list(positions.items())
+        for index, row in enumerate(body):
+            width = len(row)
+            values = {key: cell_text(row[col]) if col < width else "" for key, col in items}
+            if not any(values.values()):
+                continue
+            row_number = row_offset + header_index + 2 + index
+            parsed.rows.append(ParsedRow(row_number=row_number, values=values))
+        if not parsed.rows:
+            raise ListFileError(
+                _(
+                    "Die Liste enthält unter der Kopfzeile (Zeile %(row)s) keine Schulen. "
+                    "Bitte tragen Sie je Schule eine Zeile ein."
+                )
+                % {"row": parsed.header_row}
+            )
+        return parsed
+    raise ListFileError(
+        _(
+            "Die Kopfzeile wurde nicht gefunden. Die Liste braucht eine Zeile mit den "
+            "Spaltenüberschriften Schulnummer, Vorname, Nachname und E-Mail "
+            "(wie in der Vorlage); Reihenfolge und Schreibweise sind egal."
+        )
+    )
+
+
+def _looks_like_text(data: bytes) -> bool:
+    head = data[:4096]
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        if exc.start < len(head) - 4:
+            return False
+    return True
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# --- writing -------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def _set_text(cell, value) -> None:
+    """Write ``value``; a text that Excel could read as a formula stays text."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(_FORMULA_START):
+            cell.quotePrefix = True
+
+
+TEMPLATE_HEADER_ROW = 4
+
+
+@dataclass
+class TemplateSchool:
+    school_number: str
+    name: str
+    school_type: str
+    address: str
+
+
+def write_template(
+    *,
+    authority_name: str,
+    customer_number: str,
+    product_name: str,
+    schools: Iterable[TemplateSchool],
+    school_type_names: Sequence[str],
+) -> bytes:
+    """The registration list template as .xlsx bytes: one row per active school
+    of the authority, empty contact columns, a German instruction sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Anmeldeliste"
+    help_sheet = workbook.create_sheet("Anleitung")
+
+    bold = Font(bold=True)
+    _set_text(
+        sheet.cell(row=1, column=1), _("Anmeldeliste: %(product)s") % {"product": product_name}
+    )
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    _set_text(
+        sheet.cell(row=2, column=1),
+        _("Schulträger: %(name)s (Kundennummer %(number)s)")
+        % {"name": authority_name, "number": customer_number},
+    )
+    _set_text(
+        sheet.cell(row=3, column=1),
+        _(
+            "Bitte je Schule Vorname, Nachname und E-Mail der Ansprechperson eintragen. "
+            "Schulen, die nicht teilnehmen, löschen Sie. Hinweise im Blatt „Anleitung“."
+        ),
+    )
+    header_fill = PatternFill("solid", fgColor="D9E2F3")
+    labels = [label for _key, label, _aliases in COLUMNS]
+    for col, label in enumerate(labels, start=1):
+        cell = sheet.cell(row=TEMPLATE_HEADER_ROW, column=col)
+        _set_text(cell, label)
+        cell.font = bold
+        cell.fill = header_fill
+        cell.alignment = Alignment(vertical="center")
+
+    widths = [len(label) + 4 for label in labels]
+    widths[4:8] = [18, 22, 34, 20]
+    row = TEMPLATE_HEADER_ROW
+    for school in schools:
+        row += 1
+        for col, value in enumerate(
+            (school.school_number, school.name, school.school_type, school.address), start=1
+        ):
+            cell = sheet.cell(row=row, column=col)
+            _set_text(cell, value)
+            widths[col - 1] = max(widths[col - 1], min(len(value) + 2, 60))
+        sheet.cell(row=row, column=1).number_format = "@"
+        sheet.cell(row=row, column=8).number_format = "@"
+    last_row = max(row, TEMPLATE_HEADER_ROW + 1) + 200  # room for schools added by hand
+    for col, width in enumerate(widths, start=1):
+        sheet.column_dimensions[column_letter(col - 1)].width = width
+    sheet.column_dimensions["A"].number_format = "@"
+    sheet.column_dimensions["H"].number_format = "@"
+    sheet.freeze_panes = sheet.cell(row=TEMPLATE_HEADER_ROW + 1, column=1)
+    sheet.auto_filter.ref = f"A{TEMPLATE_HEADER_ROW}:H{max(row, TEMPLATE_HEADER_ROW + 1)}"
+    sheet.print_title_rows = f"{TEMPLATE_HEADER_ROW}:{TEMPLATE_HEADER_ROW}"
+
+    first = TEMPLATE_HEADER_ROW + 1
+    # School types: a list taken from the instruction sheet (no 255-character limit).
+    type_start = 20
+    _set_text(help_sheet.cell(row=type_start - 1, column=1), _("Schulformen"))
+    help_sheet.cell(row=type_start - 1, column=1).font = bold
+    for offset, name in enumerate(school_type_names):
+        _set_text(help_sheet.cell(row=type_start + offset, column=1), name)
+    if school_type_names:
+        type_end = type_start + len(school_type_names) - 1
+        types = DataValidation(
+            type="list",
+            formula1=f"Anleitung!$A${type_start}:$A${type_end}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="warning",
+            errorTitle=_("Schulform"),
+            error=_("Bitte eine Schulform aus der Liste wählen."),
+        )
+        types.add(f"C{first}:C{last_row}")
+        sheet.add_data_validation(types)
+    email = DataValidation(
+        type="custom",
+        formula1=f'AND(ISNUMBER(SEARCH("@",G{first})),ISNUMBER(SEARCH(".",G{first})))',
+        allow_blank=True,
+        showErrorMessage=True,
+        showInputMessage=True,
+        errorStyle="warning",
+        errorTitle=_("E-Mail"),
+        error=_("Das sieht nicht wie eine E-Mail-Adresse aus (name@schule.de)."),
+        promptTitle=_("E-Mail"),
+        prompt=_("E-Mail-Adresse der Ansprechperson, z. B. name@schule.de"),
+    )
+    email.add(f"G{first}:G{last_row}")
+    sheet.add_data_validation(email)
+    number = DataValidation(
+        type="textLength",
+        operator="between",
+        formula1="1",
+        formula2="16",
+        allow_blank=True,
+        showInputMessage=True,
+        promptTitle=_("Schulnummer"),
+        prompt=_("Amtliche Schulnummer, z. B. 123456"),
+    )
+    number.add(f"A{first}:A{last_row}")
+    sheet.add_data_validation(number)
+
+    instructions = [
+        _("So füllen Sie die Anmeldeliste aus"),
+        "",
+        _("1. Im Blatt „Anmeldeliste“ stehen alle aktiven Schulen Ihres Trägers."),
+        _(
+            "2. Tragen Sie je teilnehmender Schule Vorname, Nachname und E-Mail der "
+            "Ansprechperson ein; Telefon ist freiwillig."
+        ),
+        _("3. Löschen Sie die Zeilen der Schulen, die nicht teilnehmen."),
+        _(
+            "4. Je Schulform müssen mehr als die Hälfte der Schulen teilnehmen "
+            "(Beispiel: von 10 Grundschulen mindestens 6)."
+        ),
+        _("5. Ändern Sie die Schulnummern nicht; Spalten dürfen Sie umstellen oder ergänzen."),
+        _(
+            "6. Speichern Sie die Datei als Excel-Arbeitsmappe (.xlsx) und laden Sie sie "
+            "im Lizenzportal hoch. Sie sehen vor der verbindlichen Bestellung eine Vorschau."
+        ),
+        "",
+        _("Pflichtspalten: Schulnummer, Vorname, Nachname, E-Mail."),
+        _("Freiwillig: Telefon. Schulname, Schulform und Adresse dienen der Kontrolle."),
+    ]
+    for offset, text in enumerate(instructions, start=1):
+        _set_text(help_sheet.cell(row=offset, column=1), text)
+    help_sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    help_sheet.column_dimensions["A"].width = 110
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

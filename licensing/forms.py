@@ -1,0 +1,44 @@
+"""Forms of the ordering pages."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistrationUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Ausgefüllte Anmeldeliste"),
+        help_text=_(
+            "Excel-Arbeitsmappe (.xlsx) – am besten die Vorlage von dieser Seite. "
+            "Excel 97–2003 (.xls), LibreOffice (.ods) und CSV werden ebenfalls gelesen. "
+            "Höchstens %(mb)s MB."
+        )
+        % {"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,.xlsm,.xls,.ods,.csv,application/vnd.openxmlformats-"
+                "officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_enctype = "multipart/form-data"
+        self.helper.attrs = {"novalidate": ""}
+        self.helper.add_input(Submit("submit", _("Liste hochladen und prüfen")))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "Die Datei ist zu groß (höchstens %(mb)s MB). Eine Anmeldeliste braucht "
+                    "keine Bilder oder weiteren Tabellenblätter."
+                ),
+                params={"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
+            )
+        return upload

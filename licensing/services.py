@@ -1,0 +1,201 @@
+"""Writes of the ordering side: storing a checked registration list as a draft
+and turning it into a binding order (DOMAIN R2, R3)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from config.mail import send_templated_mail
+from licensing.anmeldeliste import ListFileError, read_list
+from licensing.models import Licence, Order, OrderSchool, Product, RegistrationUpload
+from licensing.registration import RegistrationResult, registration_validate
+from schools.models import School, SchoolAuthority
+
+logger = logging.getLogger(__name__)
+
+
+class RegistrationInvalid(Exception):
+    """The list (re-checked at submission) has errors; nothing was written."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def registration_check(
+    *, data: bytes, filename: str, authority: SchoolAuthority, product: Product
+) -> RegistrationResult:
+    """Parse and validate uploaded bytes; raises ``ListFileError`` for a file that
+    cannot be read. Writes nothing."""
+    parsed = read_list(data, filename)
+    return registration_validate(parsed=parsed, authority=authority, product=product)
+
+
+@transaction.atomic
+def registration_upload_store(
+    *,
+    authority: SchoolAuthority,
+    product: Product,
+    data: bytes,
+    filename: str,
+    result: RegistrationResult,
+    by=None,
+) -> RegistrationUpload:
+    """Keep a valid list as the open draft of ``authority`` and ``product``: the
+    original file under a random name in private storage and its check result.
+    The previous open draft of the same authority and product is replaced."""
+    previous = list(
+        RegistrationUpload.objects.select_for_update(of=("self",)).filter(
+            authority=authority, product=product, is_draft=True, order__isnull=True
+        )
+    )
+    for old in previous:
+        old_name, storage = old.file.name, old.file.storage
+        old.delete()
+        # The old file goes only once the replacement is committed.
+        transaction.on_commit(lambda name=old_name, storage=storage: storage.delete(name))
+    upload = RegistrationUpload(
+        authority=authority,
+        product=product,
+        uploaded_by=by,
+        original_filename=(filename or "anmeldeliste.xlsx")[-255:],
+        file_sha256=hashlib.sha256(data).hexdigest(),
+        is_valid=result.is_valid,
+        result=result.to_dict(),
+    )
+    upload.file.save("upload.bin", ContentFile(data), save=False)
+    try:
+        upload.save()
+    except Exception:
+        upload.file.delete(save=False)
+        raise
+    return upload
+
+
+def order_submit(*, upload: RegistrationUpload, by=None) -> Order:
+    """Turn a checked draft into the binding order: the order (submitted), its
+    schools with contact persons and the pending licences, in one transaction.
+
+    Safe against double submission: the upload row is locked and can become at
+    most one order; a second call returns the existing order and writes nothing.
+    The list is checked again against today's directory before anything is written.
+    """
+    try:
+        with transaction.atomic():
+            order, created = _order_submit(upload=upload, by=by)
+    except IntegrityError as exc:
+        # A concurrent order took one of the schools (one running licence per
+        # school and product), or a second submission raced this one.
+        existing = Order.objects.filter(upload_id=upload.pk).first()
+        if existing is not None:
+            return existing
+        raise RegistrationInvalid(
+            [
+                _(
+                    "Mindestens eine Schule der Liste wurde inzwischen anders bestellt. "
+                    "Bitte laden Sie die Liste erneut hoch."
+                )
+            ]
+        ) from exc
+    return order
+
+
+def _order_submit(*, upload: RegistrationUpload, by) -> tuple[Order, bool]:
+    upload = (
+        RegistrationUpload.objects.select_for_update(of=("self",))
+        .select_related("authority", "product")
+        .get(pk=upload.pk)
+    )
+    existing = Order.objects.filter(upload=upload).first()
+    if existing is not None:
+        return existing, False
+    if not upload.is_draft:
+        raise RegistrationInvalid([_("Diese Anmeldeliste ist kein offener Entwurf mehr.")])
+    with upload.file.open("rb") as handle:
+        data = handle.read()
+    try:
+        result = registration_check(
+            data=data,
+            filename=upload.original_filename,
+            authority=upload.authority,
+            product=upload.product,
+        )
+    except ListFileError as exc:
+        raise RegistrationInvalid([exc.message]) from exc
+    if not result.is_valid:
+        raise RegistrationInvalid(result.messages)
+
+    order = Order.objects.create(
+        authority=upload.authority,
+        product=upload.product,
+        status=Order.Status.SUBMITTED,
+        upload=upload,
+        submitted_by=by,
+    )
+    OrderSchool.objects.bulk_create(
+        OrderSchool(
+            order=order,
+            school_id=entry.school_id,
+            row_number=entry.row,
+            contact_first_name=entry.first_name,
+            contact_last_name=entry.last_name,
+            contact_email=entry.email,
+            contact_phone=entry.phone,
+        )
+        for entry in result.entries
+    )
+    Licence.objects.bulk_create(
+        Licence(order=order, school_id=entry.school_id, product=upload.product)
+        for entry in result.entries
+    )
+    upload.is_draft = False
+    upload.is_valid = True
+    upload.result = result.to_dict()
+    upload.save(update_fields=["is_draft", "is_valid", "result"])
+    order_id = order.pk
+    transaction.on_commit(lambda: order_submitted_notify(order_id=order_id))
+    return order, True
+
+
+def order_submitted_notify(*, order_id: int) -> None:
+    """Confirmation to the uploader and a note to the publisher's staff (after
+    commit). A failing mail server must not undo the order: errors are logged."""
+    order = Order.objects.select_related("authority", "product", "submitted_by", "upload").get(
+        pk=order_id
+    )
+    result = RegistrationResult.from_dict(order.upload.result if order.upload else {})
+    schools = list(
+        School.objects.filter(order_entries__order=order)
+        .select_related("school_type")
+        .order_by("school_type__name", "school_number")
+    )
+    context = {
+        "order": order,
+        "authority": order.authority,
+        "product": order.product,
+        "schools": schools,
+        "figures": [f for f in result.figures if f.registered],
+        "total_price": Decimal(result.total_price),
+        "refunds": result.refunds,
+    }
+    recipient = order.submitted_by.email if order.submitted_by else ""
+    try:
+        if recipient:
+            send_templated_mail(
+                to=[recipient], template="licensing/emails/order_submitted", context=context
+            )
+        if settings.PUBLISHER_NOTIFY_EMAILS:
+            send_templated_mail(
+                to=settings.PUBLISHER_NOTIFY_EMAILS,
+                template="licensing/emails/order_submitted_publisher",
+                context=context,
+            )
+    except Exception:  # SMTP trouble: the order stands, staff see it in the admin
+        logger.exception("could not send the order e-mails of order %s", order_id)

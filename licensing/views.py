@@ -1,0 +1,180 @@
+"""Portal pages for ordering a product with the registration list (Anmeldeliste).
+
+Every view is scoped to the authority in its URL (``authority_required``); drafts
+and orders of another authority are 404."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from licensing.anmeldeliste import ListFileError
+from licensing.forms import RegistrationUploadForm
+from licensing.models import Order, RegistrationUpload
+from licensing.registration import (
+    RegistrationResult,
+    price_overview,
+    registration_template,
+    template_filename,
+)
+from licensing.selectors import orderable_products
+from licensing.services import (
+    RegistrationInvalid,
+    registration_check,
+    registration_upload_store,
+)
+from licensing.services import (
+    order_submit as order_submit_service,
+)
+from schools.access import authority_required
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _product(product_code: str):
+    return get_object_or_404(orderable_products(), code=product_code)
+
+
+def _open_draft(authority, product):
+    return (
+        RegistrationUpload.objects.filter(
+            authority=authority, product=product, is_draft=True, order__isnull=True
+        )
+        .order_by("-uploaded_at")
+        .first()
+    )
+
+
+@authority_required
+def product_choice(request, authority):
+    products = [
+        (product, price_overview(authority=authority, product=product))
+        for product in orderable_products()
+    ]
+    return render(
+        request,
+        "licensing/order_products.html",
+        {"authority": authority, "products": products},
+    )
+
+
+@authority_required
+def order_upload(request, authority, product_code):
+    product = _product(product_code)
+    if request.method == "POST":
+        form = RegistrationUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            uploaded = form.cleaned_data["file"]
+            data = uploaded.read()
+            try:
+                result = registration_check(
+                    data=data, filename=uploaded.name, authority=authority, product=product
+                )
+            except ListFileError as exc:
+                form.add_error("file", exc.message)
+            else:
+                if result.is_valid:
+                    upload = registration_upload_store(
+                        authority=authority,
+                        product=product,
+                        data=data,
+                        filename=uploaded.name,
+                        result=result,
+                        by=request.user,
+                    )
+                    return redirect(
+                        "licensing:order_preview", authority_id=authority.pk, upload_id=upload.pk
+                    )
+                return render(
+                    request,
+                    "licensing/registration_result.html",
+                    {
+                        "authority": authority,
+                        "product": product,
+                        "result": result,
+                        "filename": uploaded.name,
+                        "form": RegistrationUploadForm(),
+                    },
+                )
+    else:
+        form = RegistrationUploadForm()
+    return render(
+        request,
+        "licensing/order_upload.html",
+        {
+            "authority": authority,
+            "product": product,
+            "overview": price_overview(authority=authority, product=product),
+            "form": form,
+            "draft": _open_draft(authority, product),
+        },
+    )
+
+
+@authority_required
+def order_template(request, authority, product_code):
+    product = _product(product_code)
+    content = registration_template(authority=authority, product=product)
+    response = HttpResponse(content, content_type=XLSX)
+    filename = template_filename(authority=authority, product=product)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _upload_of(authority, upload_id):
+    return get_object_or_404(
+        RegistrationUpload.objects.select_related("product"), pk=upload_id, authority=authority
+    )
+
+
+@authority_required
+def order_preview(request, authority, upload_id):
+    upload = _upload_of(authority, upload_id)
+    order = Order.objects.filter(upload=upload).first()
+    if order is not None:
+        return redirect("licensing:order_submitted", authority_id=authority.pk, order_id=order.pk)
+    if not upload.is_draft:
+        raise Http404
+    return render(
+        request,
+        "licensing/registration_result.html",
+        {
+            "authority": authority,
+            "product": upload.product,
+            "result": RegistrationResult.from_dict(upload.result),
+            "filename": upload.original_filename,
+            "upload": upload,
+            "form": RegistrationUploadForm(),
+        },
+    )
+
+
+@require_POST
+@authority_required
+def order_submit(request, authority, upload_id):
+    upload = _upload_of(authority, upload_id)
+    try:
+        order = order_submit_service(upload=upload, by=request.user)
+    except RegistrationInvalid as exc:
+        for message in exc.messages[:20]:
+            messages.error(request, message)
+        return redirect(
+            "licensing:order_upload", authority_id=authority.pk, product_code=upload.product.code
+        )
+    return redirect("licensing:order_submitted", authority_id=authority.pk, order_id=order.pk)
+
+
+@authority_required
+def order_submitted(request, authority, order_id):
+    order = get_object_or_404(
+        Order.objects.select_related("product", "upload"), pk=order_id, authority=authority
+    )
+    entries = order.schools.select_related("school__school_type").order_by(
+        "school__school_type__name", "school__school_number"
+    )
+    result = RegistrationResult.from_dict(order.upload.result if order.upload else {})
+    return render(
+        request,
+        "licensing/order_submitted.html",
+        {"authority": authority, "order": order, "entries": entries, "result": result},
+    )

@@ -1,0 +1,81 @@
+"""The ordering flow in a real headless Chromium: download the template, upload a
+list with an error, see it, upload the corrected list, order."""
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from licensing.models import Licence, Order
+from tests.browser import login
+
+pytestmark = [pytest.mark.browser]
+
+
+def fill(template, path, *, email_of_first: str):
+    workbook = load_workbook(template)
+    sheet = workbook["Anmeldeliste"]
+    for row in range(5, sheet.max_row + 1):
+        number = sheet.cell(row=row, column=1).value
+        sheet.cell(row=row, column=5, value="Maria")
+        sheet.cell(row=row, column=6, value=f"Lehrerin {number}")
+        sheet.cell(row=row, column=7, value=f"m{number}@schule.example.org")
+    sheet.cell(row=5, column=7, value=email_of_first)
+    sheet.delete_rows(8)  # Grundschule 100004 does not take part: 3 of 4
+    workbook.save(path)
+
+
+def test_order_with_the_registration_list_in_the_browser(
+    transactional_db, live_server, browser_page, staff_user, authority, product, directory, tmp_path
+):
+    page = browser_page
+    login(page, live_server, username=staff_user.username, password="geheim-123")
+    page.goto(f"{live_server.url}/traeger/{authority.pk}/")
+    page.get_by_role("link", name="Produkt bestellen").click()
+    page.get_by_role("link", name="Mathe digital bestellen").click()
+    expect(page.get_by_role("heading", name="Mathe digital bestellen")).to_be_visible()
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Anmeldeliste herunterladen (Excel)").click()
+    download = download_info.value
+    assert (
+        download.suggested_filename
+        == f"Anmeldeliste_mathe-digital_{authority.customer_number}.xlsx"
+    )
+    template = tmp_path / "vorlage.xlsx"
+    download.save_as(template)
+    path = tmp_path / download.suggested_filename
+
+    fill(template, path, email_of_first="maria.lehrerin(at)schule.example.org")
+    page.get_by_label("Ausgefüllte Anmeldeliste").set_input_files(str(path))
+    page.get_by_role("button", name="Liste hochladen und prüfen").click()
+
+    expect(page.get_by_role("heading", name="Die Anmeldeliste hat Fehler")).to_be_visible()
+    error_row = page.locator("#row-errors tbody tr")
+    expect(error_row).to_have_count(1)
+    assert error_row.inner_text().split("\t") == [
+        "5",
+        "E-Mail",
+        "„maria.lehrerin(at)schule.example.org“ ist keine gültige E-Mail-Adresse.",
+    ]
+    assert page.get_by_role("button", name="Verbindlich bestellen").count() == 0
+    assert Order.objects.count() == 0
+
+    fill(template, path, email_of_first="maria@schule.example.org")
+    page.get_by_label("Ausgefüllte Anmeldeliste").set_input_files(str(path))
+    page.get_by_role("button", name="Liste hochladen und prüfen").click()
+
+    expect(page.get_by_role("heading", name="Vorschau Ihrer Bestellung")).to_be_visible()
+    expect(
+        page.get_by_text("Sie bestellen für 5 Schulen zum Jahrespreis von 800,00 €")
+    ).to_be_visible()
+    page.get_by_role("button", name="Verbindlich bestellen").click()
+
+    expect(page.get_by_role("heading", name="Bestellung eingegangen")).to_be_visible()
+    order = Order.objects.get()
+    expect(page.get_by_role("status")).to_contain_text(
+        f"Bestellung Nr. {order.pk} für Mathe digital"
+    )
+    assert order.status == Order.Status.SUBMITTED
+    assert Licence.objects.filter(order=order, status=Licence.Status.PENDING).count() == 5
+    page.get_by_role("link", name="Zur Übersicht").click()
+    expect(page.get_by_role("cell", name="Mathe digital")).to_be_visible()
