@@ -10,6 +10,7 @@ a generic "file is damaged" message.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import csv
 import datetime
 import io
@@ -269,6 +270,8 @@ def _sheets_isolated(data: bytes) -> list[tuple[str, list[list], int, int]]:
         status = 0
         try:
             os.close(read_fd)
+            # A reader that aborts is expected and reported to the user; no dump.
+            faulthandler.disable()
             with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
                 pages = int(Path("/proc/self/statm").read_text().split()[0])
