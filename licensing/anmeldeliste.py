@@ -10,9 +10,9 @@ a generic "file is damaged" message.
 from __future__ import annotations
 
 import contextlib
-import faulthandler
 import csv
 import datetime
+import faulthandler
 import io
 import logging
 import os
