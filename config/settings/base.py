@@ -187,6 +187,8 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Folder for EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mails"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lizenzportal <lizenzen@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The publisher's staff who get a note for every new order (comma-separated).
@@ -286,5 +288,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+    "loggers": {
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "ERROR"},
+        "factur-x": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -4,7 +4,10 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from invoicing.models import Invoice
+from licensing.models import Order
 from schools.models import SchoolAuthority
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +37,24 @@ def test_seed_demo_creates_realistic_data_and_prints_the_logins():
     assert {"city", "county", "municipality"} <= kinds
     assert get_user_model().objects.get(username="verlag").is_superuser
     assert get_user_model().objects.get(username="koeln").check_password("Lizenz-Demo-2026")
+    assert "Zweiter Faktor für „verlag“: TOTP-Schlüssel" in text
+    # An order waiting for the publisher and a running one with its issued invoice.
+    assert Order.objects.get(authority__customer_number="10170").status == "submitted"
+    running = Order.objects.get(authority__customer_number="10686")
+    assert running.status == "confirmed"
+    invoice = Invoice.objects.get(order=running)
+    assert invoice.status == "issued" and invoice.pdf and invoice.xml
+
+
+def test_demo_totp_code_matches_the_demo_device(settings):
+    call_command("seed_demo", stdout=StringIO())
+    settings.DEBUG = True
+    out = StringIO()
+
+    call_command("demo_totp_code", stdout=out)
+
+    device = TOTPDevice.objects.get(user__username="verlag")
+    assert device.verify_token(out.getvalue().strip())
 
 
 def test_running_seed_demo_twice_duplicates_nothing():

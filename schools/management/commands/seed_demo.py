@@ -4,7 +4,9 @@ Repeatable: every record is looked up by its natural key, so running it twice
 changes nothing and duplicates nothing.
 """
 
+import base64
 import datetime
+import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,14 +15,24 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from openpyxl import load_workbook
 
-from licensing.models import IndividualLicence, Price, Product
+from invoicing.models import Invoice
+from invoicing.services import invoice_issue
+from licensing.lifecycle import order_confirm
+from licensing.models import IndividualLicence, Order, Price, Product
+from licensing.registration import registration_template
+from licensing.services import order_submit, registration_check, registration_upload_store
 from licensing.terms import add_months, licence_year_end
 from schools.directory_import import import_nrw_directory
 from schools.models import AuthorityMembership, School, SchoolAuthority, SchoolType
 
 DEMO_CSV = Path(__file__).resolve().parents[2] / "data" / "nrw-schuldaten-demo.csv"
 DEMO_PASSWORD = "Lizenz-Demo-2026"
+DEMO_USERS = ["koeln", "bonn", "guetersloh", "vlotho", "verlag"]
+# Fixed so that the demo's second factor is the same on every machine.
+DEMO_TOTP_KEY = "4c697a656e7a2d44656d6f2d323032362d544f54"
 
 AUTHORITIES = {
     "10182": {
@@ -146,6 +158,15 @@ class Command(BaseCommand):
 
         self._individual_licences(authorities["10182"], products["bibox"])
         logins = self._users(authorities)
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_USERS)}
+        # Bonn: an order waiting for the publisher; Kreis Gütersloh: a running
+        # licence with its issued invoice.
+        self._order(authorities["10170"], products["diagnose"], users["bonn"])
+        running = self._order(authorities["10686"], products["bibox"], users["guetersloh"])
+        if running.status == Order.Status.SUBMITTED:
+            order_confirm(order=running, start_date=timezone.localdate(), by=users["verlag"])
+            invoice = Invoice.objects.get(order=running, status=Invoice.Status.DRAFT)
+            invoice_issue(invoice=invoice, by=users["verlag"])
 
         self.stdout.write(self.style.SUCCESS(_("Demodaten bereit.")))
         for line in logins:
@@ -177,6 +198,49 @@ class Command(BaseCommand):
                 },
             )
 
+    def _order(self, authority: SchoolAuthority, product: Product, user) -> Order:
+        """The authority's order of ``product``, placed the way the portal does it:
+        the template filled in for every school, checked, submitted."""
+        existing = Order.objects.filter(authority=authority, product=product).first()
+        if existing:
+            return existing
+        workbook = load_workbook(
+            io.BytesIO(registration_template(authority=authority, product=product))
+        )
+        sheet = workbook.worksheets[0]
+        header = next(r[0].row for r in sheet.iter_rows() if r[0].value == "Schulnummer")
+        first_names = ["Anna", "Jonas", "Lea", "Lukas", "Mia", "Paul", "Emma", "Ben"]
+        last_names = ["Schmidt", "Müller", "Schneider", "Fischer", "Weber", "Meyer", "Wagner"]
+        priced = {
+            price.school_type.name
+            for price in Price.objects.filter(product=product).select_related("school_type")
+        }
+        # Schools of a type without a price for the product are not ordered.
+        for row in range(sheet.max_row, header, -1):
+            if sheet.cell(row=row, column=3).value not in priced:
+                sheet.delete_rows(row)
+        for index, row in enumerate(range(header + 1, sheet.max_row + 1)):
+            number = sheet.cell(row=row, column=1).value
+            sheet.cell(row=row, column=5, value=first_names[index % len(first_names)])
+            sheet.cell(row=row, column=6, value=last_names[index % len(last_names)])
+            sheet.cell(row=row, column=7, value=f"digital.{number}@schule.example")
+            sheet.cell(row=row, column=8, value=f"0521 {100000 + index}")
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        data, filename = buffer.getvalue(), "Anmeldeliste.xlsx"
+        result = registration_check(
+            data=data, filename=filename, authority=authority, product=product
+        )
+        upload = registration_upload_store(
+            authority=authority,
+            product=product,
+            data=data,
+            filename=filename,
+            result=result,
+            by=user,
+        )
+        return order_submit(upload=upload, by=user)
+
     def _users(self, authorities: dict[str, SchoolAuthority]) -> list[str]:
         User = get_user_model()
         lines = [_("Anmeldungen (Passwort für alle: %(pw)s):") % {"pw": DEMO_PASSWORD}]
@@ -203,4 +267,17 @@ class Command(BaseCommand):
         admin.set_password(DEMO_PASSWORD)
         admin.save()
         lines.append(_("  Verlag (Verwaltung unter /admin/): Benutzer „verlag“"))
+        device = TOTPDevice.objects.filter(user=admin).first()
+        if device is None:
+            device = TOTPDevice.objects.create(
+                user=admin, name="Demo-Authenticator", key=DEMO_TOTP_KEY, confirmed=True
+            )
+        secret = base64.b32encode(bytes.fromhex(device.key)).decode().rstrip("=")
+        lines.append(
+            _(
+                "  Zweiter Faktor für „verlag“: TOTP-Schlüssel %(secret)s (Authenticator-App) "
+                "oder den aktuellen Code mit: .venv/bin/python manage.py demo_totp_code"
+            )
+            % {"secret": secret}
+        )
         return lines
