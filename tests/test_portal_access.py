@@ -73,10 +73,10 @@ def portal_urls(world: World, *, authority_id: int) -> list[tuple[str, str]]:
     for name, route, kwargs in walk():
         if name in PUBLIC:
             continue
-        if "authority_id" not in kwargs or any(k not in fill for k in kwargs if k != "authority_id"):
+        others = [k for k in kwargs if k != "authority_id"]
+        if "authority_id" not in kwargs or any(k not in fill for k in others):
             unknown.append(f"{name} ({route})")
             continue
-        others = [k for k in kwargs if k != "authority_id"]
         for combo in combinations(*(fill[k] for k in others)):
             args = {"authority_id": authority_id, **dict(zip(others, combo, strict=True))}
             urls.append((name, reverse(name, kwargs=args)))
@@ -191,9 +191,7 @@ def test_own_authority_downloads_its_upload_with_the_original_name(worlds):
     url = reverse("licensing:order_upload_file", args=[mine.authority.pk, mine.draft.pk])
     response = client_of(mine).get(url)
     assert response.status_code == 200
-    assert response["Content-Disposition"] == (
-        'attachment; filename="Anmeldeliste Schulamt.xlsx"'
-    )
+    assert response["Content-Disposition"] == ('attachment; filename="Anmeldeliste Schulamt.xlsx"')
     assert response["Cache-Control"] == "private, no-store"
     body = b"".join(response.streaming_content)
     assert hashlib.sha256(body).hexdigest() == mine.draft.file_sha256
