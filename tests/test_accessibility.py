@@ -3,10 +3,15 @@ downloaded at run time) finds no violation on any portal page in headless Chromi
 All axe rules run, WCAG 2.0/2.1 A and AA and axe's best practices."""
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from licensing.registration import registration_template
 from tests import browser as browser_fixtures
 from tests.browser import login
+from tests.factories import MembershipFactory, SchoolAuthorityFactory
 from tests.portal_world import PASSWORD, build_world, filled_list
 
 # Playwright fixtures (a headless Chromium) from tests/browser.py.
@@ -37,11 +42,18 @@ def open_page(name, page, live_server, world, tmp_path) -> None:
         "landing": "/",
         "login": "/anmelden/",
         "password_reset": "/passwort-vergessen/",
+        "password_reset_done": "/passwort-vergessen/gesendet/",
+        "password_reset_complete": "/passwort-neu/fertig/",
         "impressum": "/impressum/",
         "datenschutz": "/datenschutz/",
     }
+    if name == "password_reset_confirm":
+        uid = urlsafe_base64_encode(force_bytes(world.user.pk))
+        token = default_token_generator.make_token(world.user)
+        public[name] = f"/passwort-neu/{uid}/{token}/"
     if name in public:
         page.goto(base + public[name])
+        page.wait_for_load_state()
         return
     if name == "login_errors":
         page.goto(f"{base}/anmelden/")
@@ -52,6 +64,8 @@ def open_page(name, page, live_server, world, tmp_path) -> None:
         return
     if name == "two_factor":
         TOTPDevice.objects.create(user=world.user, name="App", confirmed=True)
+    if name == "authority_choice":
+        MembershipFactory(user=world.user, authority=SchoolAuthorityFactory(name="Kreis Zwei"))
     login(page, live_server, username=world.user.username, password=PASSWORD)
     orders = world.orders
     urls = {
@@ -65,6 +79,10 @@ def open_page(name, page, live_server, world, tmp_path) -> None:
         "submitted": f"/traeger/{a}/bestellen/eingegangen/{orders['submitted'].pk}/",
         "order_detail": f"/traeger/{a}/bestellungen/{orders['confirmed'].pk}/",
         "order_detail_cancelled": f"/traeger/{a}/bestellungen/{orders['cancelled'].pk}/",
+        "order_detail_submitted": f"/traeger/{a}/bestellungen/{orders['submitted'].pk}/",
+        "order_detail_rejected": f"/traeger/{a}/bestellungen/{orders['rejected'].pk}/",
+        "order_detail_ended": f"/traeger/{a}/bestellungen/{orders['ended'].pk}/",
+        "authority_choice": "/start/",
         "cancel": f"/traeger/{a}/bestellungen/{orders['confirmed'].pk}/kuendigen/",
         "withdraw": f"/traeger/{a}/bestellungen/{orders['cancelled'].pk}/kuendigung-zuruecknehmen/",
         "invoice_list": f"/traeger/{a}/rechnungen/",
@@ -77,8 +95,6 @@ def open_page(name, page, live_server, world, tmp_path) -> None:
         _upload(page, path)
         assert page.get_by_role("alert").count() >= 1
     elif name == "upload_result_errors":
-        from licensing.registration import registration_template
-
         data = filled_list(
             registration_template(authority=world.authority, product=world.draft_product)
         )
@@ -99,6 +115,10 @@ PAGES = [
     "login",
     "login_errors",
     "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "authority_choice",
     "dashboard",
     "school_list",
     "order_products",
@@ -109,6 +129,9 @@ PAGES = [
     "submitted",
     "order_detail",
     "order_detail_cancelled",
+    "order_detail_submitted",
+    "order_detail_rejected",
+    "order_detail_ended",
     "cancel",
     "withdraw",
     "invoice_list",
