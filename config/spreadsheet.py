@@ -16,3 +16,11 @@ def write_text(cell, value) -> None:
         cell.data_type = "s"
         if value.startswith(FORMULA_START):
             cell.quotePrefix = True
+
+
+def csv_text(value: str) -> str:
+    """User text for a CSV file that spreadsheets open: text that would start a
+    formula gets a leading apostrophe, which Excel and LibreOffice show as text."""
+    if value.startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -1,14 +1,20 @@
 """Every spreadsheet the product writes keeps user text that looks like a formula
 as text: read back, the cell is a string with exactly the text written."""
 
+import csv
 import datetime
+import hashlib
 from io import BytesIO
 
 import pytest
+from django.core.files.base import ContentFile
 from openpyxl import Workbook, load_workbook
 
 from config.spreadsheet import write_text
+from config.storage import private_storage
+from invoicing.archive import archive_export
 from invoicing.breakdown import breakdown_xlsx
+from invoicing.models import Invoice
 from licensing.registration import registration_template
 from tests.factories import ProductFactory, SchoolAuthorityFactory, SchoolFactory, SchoolTypeFactory
 from tests.invoicing.factories import InvoiceFactory, add_lines
@@ -78,3 +84,22 @@ def test_cost_breakdown_writes_school_and_buyer_names_as_text():
         assert (school.data_type, school.value) == ("s", name)
         assert (product.data_type, product.value) == ("s", "@SUM(A1)")
         assert sheet.cell(row=row, column=5).value == datetime.datetime(2026, 8, 1)
+
+
+@pytest.mark.django_db
+def test_archive_index_csv_keeps_formula_like_names_as_text(tmp_path):
+
+    invoice = InvoiceFactory(buyer_name='=HYPERLINK("http://x","y")', status="draft")
+    invoice = add_lines(invoice, [("100.00", "7.00")])
+    files = {}
+    for kind, content in (("pdf", b"%PDF-1.7 x\n%%EOF\n"), ("xml", b"<x/>")):
+        name = private_storage().save(f"test/{invoice.pk}.{kind}", ContentFile(content))
+        files[kind] = name
+        files[f"{kind}_sha256"] = hashlib.sha256(content).hexdigest()
+    Invoice.objects.filter(pk=invoice.pk).update(status="issued", **files)
+
+    archive_export(year=2026, out=tmp_path)
+
+    text = (tmp_path / "index.csv").read_text(encoding="utf-8-sig")
+    row = list(csv.reader(text.splitlines(), delimiter=";"))[1]
+    assert row[3] == '\'=HYPERLINK("http://x","y")'
