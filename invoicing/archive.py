@@ -9,6 +9,7 @@ from pathlib import Path
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
+from config.spreadsheet import csv_text
 from invoicing.documents import document_read, sha256_hex
 from invoicing.models import Invoice, Refund
 
@@ -81,7 +82,7 @@ def archive_export(*, year: int, out: Path) -> ArchiveResult:
                 invoice.number,
                 invoice.get_kind_display(),
                 invoice.issue_date.strftime("%d.%m.%Y"),
-                invoice.buyer_name,
+                csv_text(invoice.buyer_name),
                 _amount(invoice.net_total),
                 _amount(invoice.vat_total),
                 _amount(invoice.gross_total),
@@ -106,7 +107,7 @@ def archive_export(*, year: int, out: Path) -> ArchiveResult:
                 _("Erstattung (Rechnungskorrektur zu %(original)s)")
                 % {"original": refund.original_invoice_number},
                 refund.issue_date.strftime("%d.%m.%Y"),
-                refund.recipient_name,
+                csv_text(refund.recipient_name),
                 _amount(-refund.net_amount),
                 _amount(-refund.vat_amount),
                 _amount(-refund.gross_amount),

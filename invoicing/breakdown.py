@@ -8,21 +8,12 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from config.spreadsheet import write_text
 from invoicing.models import Invoice
 from licensing.terms import money
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_TRIGGERS = ("=", "+", "-", "@")
 EURO = '#,##0.00 "€"'
-
-
-def _text(cell, value: str) -> None:
-    """Write ``value`` as text. Text that a spreadsheet would read as a formula
-    (starting with = + - @) is stored as a string with a quote prefix."""
-    cell.value = value
-    cell.data_type = "s"
-    if value.startswith(FORMULA_TRIGGERS):
-        cell.quotePrefix = True
 
 
 def breakdown_xlsx(*, invoice: Invoice) -> bytes:
@@ -35,9 +26,9 @@ def breakdown_xlsx(*, invoice: Invoice) -> bytes:
         "number": invoice.number,
         "date": invoice.issue_date.strftime("%d.%m.%Y"),
     }
-    _text(sheet.cell(row=1, column=1), title)
+    write_text(sheet.cell(row=1, column=1), title)
     sheet.cell(row=1, column=1).font = bold
-    _text(sheet.cell(row=2, column=1), invoice.buyer_name)
+    write_text(sheet.cell(row=2, column=1), invoice.buyer_name)
     headers = [
         _("Pos."),
         _("Schulnummer"),
@@ -52,23 +43,23 @@ def breakdown_xlsx(*, invoice: Invoice) -> bytes:
     ]
     header_row = 4
     for column, header in enumerate(headers, start=1):
-        _text(sheet.cell(row=header_row, column=column), header)
+        write_text(sheet.cell(row=header_row, column=column), header)
         sheet.cell(row=header_row, column=column).font = bold
     row = header_row
     for line in invoice.lines.all():
         row += 1
         vat = money(line.net_amount * line.vat_rate / Decimal(100))
         sheet.cell(row=row, column=1, value=line.position)
-        _text(sheet.cell(row=row, column=2), line.school_number)
-        _text(sheet.cell(row=row, column=3), line.school_name)
-        _text(sheet.cell(row=row, column=4), line.product_name)
+        write_text(sheet.cell(row=row, column=2), line.school_number)
+        write_text(sheet.cell(row=row, column=3), line.school_name)
+        write_text(sheet.cell(row=row, column=4), line.product_name)
         sheet.cell(row=row, column=5, value=line.period_start).number_format = "DD.MM.YYYY"
         sheet.cell(row=row, column=6, value=line.period_end).number_format = "DD.MM.YYYY"
         for column, amount in ((7, line.net_amount), (9, vat), (10, line.net_amount + vat)):
             sheet.cell(row=row, column=column, value=amount).number_format = EURO
         sheet.cell(row=row, column=8, value=line.vat_rate).number_format = "0.00"
     row += 2
-    _text(sheet.cell(row=row, column=3), _("Summe laut Rechnung"))
+    write_text(sheet.cell(row=row, column=3), _("Summe laut Rechnung"))
     sheet.cell(row=row, column=3).font = bold
     for column, amount in (
         (7, invoice.net_total),
@@ -79,7 +70,7 @@ def breakdown_xlsx(*, invoice: Invoice) -> bytes:
         cell.number_format = EURO
         cell.font = bold
     row += 2
-    _text(
+    write_text(
         sheet.cell(row=row, column=1),
         _(
             "Die Umsatzsteuer je Schule ist auf den Cent gerundet und dient der Aufteilung; "

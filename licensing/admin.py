@@ -3,8 +3,11 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -333,7 +336,7 @@ class RegistrationUploadAdmin(admin.ModelAdmin):
         "product",
         "uploaded_by",
         "uploaded_at",
-        "file",
+        "download",
         "original_filename",
         "file_sha256",
         "is_valid",
@@ -343,6 +346,42 @@ class RegistrationUploadAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description=_("Datei"))
+    def download(self, obj: RegistrationUpload) -> str:
+        if not obj.pk or not obj.file:
+            return "–"
+        url = reverse("admin:licensing_registrationupload_download", args=[obj.pk])
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            _("„%(name)s“ herunterladen") % {"name": obj.original_filename},
+        )
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<uuid:upload_id>/datei/",
+                self.admin_site.admin_view(self.download_view),
+                name="licensing_registrationupload_download",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def download_view(self, request, upload_id):
+        """The stored original list for the publisher's staff (view permission)."""
+        upload = get_object_or_404(RegistrationUpload, pk=upload_id)
+        if not self.has_view_permission(request, upload):
+            raise PermissionDenied
+        response = FileResponse(
+            upload.file.open("rb"),
+            as_attachment=True,
+            filename=upload.original_filename,
+            content_type="application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

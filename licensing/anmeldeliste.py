@@ -31,6 +31,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from config.spreadsheet import write_text
+
 logger = logging.getLogger(__name__)
 
 # Canonical columns of the list: key, label in the template, accepted header
@@ -505,18 +507,6 @@ def column_letter(index: int) -> str:
 
 # --- writing -------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def _set_text(cell, value) -> None:
-    """Write ``value``; a text that Excel could read as a formula stays text."""
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_START):
-            cell.quotePrefix = True
-
-
 TEMPLATE_HEADER_ROW = 4
 
 
@@ -548,16 +538,16 @@ def write_template(
     help_sheet = workbook.create_sheet("Anleitung")
 
     bold = Font(bold=True)
-    _set_text(
+    write_text(
         sheet.cell(row=1, column=1), _("Anmeldeliste: %(product)s") % {"product": product_name}
     )
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
-    _set_text(
+    write_text(
         sheet.cell(row=2, column=1),
         _("Schulträger: %(name)s (Kundennummer %(number)s)")
         % {"name": authority_name, "number": customer_number},
     )
-    _set_text(
+    write_text(
         sheet.cell(row=3, column=1),
         _(
             "Bitte je Schule Vorname, Nachname und E-Mail der Ansprechperson eintragen. "
@@ -568,7 +558,7 @@ def write_template(
     labels = [label for _key, label, _aliases in COLUMNS]
     for col, label in enumerate(labels, start=1):
         cell = sheet.cell(row=TEMPLATE_HEADER_ROW, column=col)
-        _set_text(cell, label)
+        write_text(cell, label)
         cell.font = bold
         cell.fill = header_fill
         cell.alignment = Alignment(vertical="center")
@@ -582,7 +572,7 @@ def write_template(
             (school.school_number, school.name, school.school_type, school.address), start=1
         ):
             cell = sheet.cell(row=row, column=col)
-            _set_text(cell, value)
+            write_text(cell, value)
             widths[col - 1] = max(widths[col - 1], min(len(value) + 2, 60))
         sheet.cell(row=row, column=1).number_format = "@"
         sheet.cell(row=row, column=8).number_format = "@"
@@ -598,10 +588,10 @@ def write_template(
     first = TEMPLATE_HEADER_ROW + 1
     # School types: a list taken from the instruction sheet (no 255-character limit).
     type_start = 20
-    _set_text(help_sheet.cell(row=type_start - 1, column=1), _("Schulformen"))
+    write_text(help_sheet.cell(row=type_start - 1, column=1), _("Schulformen"))
     help_sheet.cell(row=type_start - 1, column=1).font = bold
     for offset, name in enumerate(school_type_names):
-        _set_text(help_sheet.cell(row=type_start + offset, column=1), name)
+        write_text(help_sheet.cell(row=type_start + offset, column=1), name)
     if school_type_names:
         type_end = type_start + len(school_type_names) - 1
         types = DataValidation(
@@ -665,7 +655,7 @@ def write_template(
         _("Freiwillig: Telefon. Schulname, Schulform und Adresse dienen der Kontrolle."),
     ]
     for offset, text in enumerate(instructions, start=1):
-        _set_text(help_sheet.cell(row=offset, column=1), text)
+        write_text(help_sheet.cell(row=offset, column=1), text)
     help_sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     help_sheet.column_dimensions["A"].width = 110
 

@@ -3,8 +3,9 @@
 import datetime
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
 
-from licensing.models import LicenceYear, Order, OrderSchool, Price, Product
+from licensing.models import LicenceYear, Order, OrderSchool, Price, Product, RegistrationUpload
 from licensing.terms import licence_year_end, next_year_start
 from schools.models import SchoolAuthority
 
@@ -59,8 +60,6 @@ def orders_of_authority(*, authority: SchoolAuthority) -> QuerySet[Order]:
 
 def order_of_authority(*, authority: SchoolAuthority, order_id: int) -> Order:
     """One order of the authority with its schools and years; 404 for any other."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(
         Order.objects.select_related("product", "authority").prefetch_related(
             Prefetch(
@@ -92,3 +91,30 @@ def cancellation_effective_date(*, order: Order, on: datetime.date) -> datetime.
     while end < on:
         end = licence_year_end(next_year_start(end))
     return end
+
+
+def upload_of_authority(*, authority: SchoolAuthority, upload_id) -> RegistrationUpload:
+    """One uploaded registration list of the authority; 404 for any other."""
+    return get_object_or_404(
+        RegistrationUpload.objects.select_related("product"), pk=upload_id, authority=authority
+    )
+
+
+def open_draft_of_authority(
+    *, authority: SchoolAuthority, product: Product
+) -> RegistrationUpload | None:
+    """The authority's checked list of ``product`` that is not ordered yet."""
+    return (
+        RegistrationUpload.objects.filter(
+            authority=authority, product=product, is_draft=True, order__isnull=True
+        )
+        .order_by("-uploaded_at")
+        .first()
+    )
+
+
+def submitted_order_of_authority(*, authority: SchoolAuthority, order_id: int) -> Order:
+    """One order of the authority with its product and upload; 404 for any other."""
+    return get_object_or_404(
+        Order.objects.select_related("product", "upload"), pk=order_id, authority=authority
+    )

@@ -27,6 +27,11 @@ urlpatterns = [
         name="order_submit",
     ),
     path(
+        "traeger/<int:authority_id>/bestellen/entwurf/<uuid:upload_id>/datei/",
+        views.order_upload_file,
+        name="order_upload_file",
+    ),
+    path(
         "traeger/<int:authority_id>/bestellen/eingegangen/<int:order_id>/",
         views.order_submitted,
         name="order_submitted",

@@ -4,20 +4,25 @@ Every view is scoped to the authority in its URL (``authority_required``); draft
 and orders of another authority are 404."""
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from licensing.anmeldeliste import ListFileError
 from licensing.forms import RegistrationUploadForm
-from licensing.models import Order, RegistrationUpload
+from licensing.models import Order
 from licensing.registration import (
     RegistrationResult,
     price_overview,
     registration_template,
     template_filename,
 )
-from licensing.selectors import orderable_products
+from licensing.selectors import (
+    open_draft_of_authority,
+    orderable_products,
+    submitted_order_of_authority,
+    upload_of_authority,
+)
 from licensing.services import (
     RegistrationInvalid,
     registration_check,
@@ -33,16 +38,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _product(product_code: str):
     return get_object_or_404(orderable_products(), code=product_code)
-
-
-def _open_draft(authority, product):
-    return (
-        RegistrationUpload.objects.filter(
-            authority=authority, product=product, is_draft=True, order__isnull=True
-        )
-        .order_by("-uploaded_at")
-        .first()
-    )
 
 
 @authority_required
@@ -106,7 +101,7 @@ def order_upload(request, authority, product_code):
             "product": product,
             "overview": price_overview(authority=authority, product=product),
             "form": form,
-            "draft": _open_draft(authority, product),
+            "draft": open_draft_of_authority(authority=authority, product=product),
         },
     )
 
@@ -121,15 +116,9 @@ def order_template(request, authority, product_code):
     return response
 
 
-def _upload_of(authority, upload_id):
-    return get_object_or_404(
-        RegistrationUpload.objects.select_related("product"), pk=upload_id, authority=authority
-    )
-
-
 @authority_required
 def order_preview(request, authority, upload_id):
-    upload = _upload_of(authority, upload_id)
+    upload = upload_of_authority(authority=authority, upload_id=upload_id)
     order = Order.objects.filter(upload=upload).first()
     if order is not None:
         return redirect("licensing:order_submitted", authority_id=authority.pk, order_id=order.pk)
@@ -152,7 +141,7 @@ def order_preview(request, authority, upload_id):
 @require_POST
 @authority_required
 def order_submit(request, authority, upload_id):
-    upload = _upload_of(authority, upload_id)
+    upload = upload_of_authority(authority=authority, upload_id=upload_id)
     try:
         order = order_submit_service(upload=upload, by=request.user)
     except RegistrationInvalid as exc:
@@ -166,9 +155,7 @@ def order_submit(request, authority, upload_id):
 
 @authority_required
 def order_submitted(request, authority, order_id):
-    order = get_object_or_404(
-        Order.objects.select_related("product", "upload"), pk=order_id, authority=authority
-    )
+    order = submitted_order_of_authority(authority=authority, order_id=order_id)
     entries = order.schools.select_related("school__school_type").order_by(
         "school__school_type__name", "school__school_number"
     )
@@ -178,3 +165,20 @@ def order_submitted(request, authority, order_id):
         "licensing/order_submitted.html",
         {"authority": authority, "order": order, "entries": entries, "result": result},
     )
+
+
+@require_GET
+@authority_required
+def order_upload_file(request, authority, upload_id):
+    """The uploaded list as it was sent, for the authority that sent it. It is
+    stored under a random name; the original file name is only metadata."""
+    upload = upload_of_authority(authority=authority, upload_id=upload_id)
+    response = FileResponse(
+        upload.file.open("rb"),
+        as_attachment=True,
+        filename=upload.original_filename,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
