@@ -333,9 +333,9 @@ def totp_now(otpauth_url: str) -> str:
     return str(totp(key, step=int(query.get("period", ["30"])[0]), digits=digits)).zfill(digits)
 
 
-def fill_registration_list(template: bytes) -> tuple[bytes, int]:
-    """Every school of the downloaded template with a contact person; returns the
-    workbook and the number of schools."""
+def fill_registration_list(template: bytes, *, leave_out: tuple = ()) -> tuple[bytes, int]:
+    """Every school of the downloaded template with a contact person, except those of
+    the school forms in ``leave_out``; returns the workbook and the number of schools."""
     import io
 
     from openpyxl import load_workbook
@@ -343,6 +343,9 @@ def fill_registration_list(template: bytes) -> tuple[bytes, int]:
     workbook = load_workbook(io.BytesIO(template))
     sheet = workbook["Anmeldeliste"]
     count = 0
+    for row in range(sheet.max_row, 4, -1):
+        if sheet.cell(row=row, column=3).value in leave_out:
+            sheet.delete_rows(row)
     for row in range(5, sheet.max_row + 1):
         number = sheet.cell(row=row, column=1).value
         if not number:
