@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -97,7 +98,9 @@ def test_one_order_from_upload_to_invoice_on_the_production_stack(smoke_urls, tm
     finally:
         processes.stop()
 
-    backup_and_restore(tmp_path, database_url=database_url, restore_url=smoke_urls["restore"])
+    backup_and_restore(
+        tmp_path, env=env, database_url=database_url, restore_url=smoke_urls["restore"]
+    )
 
 
 def drive_one_order(
@@ -173,7 +176,7 @@ def drive_one_order(
         csrf_from=changelist,
     )
     assert "Lizenzbeginn" in intermediate.text, intermediate.text[:2000]
-    start_date = datetime.date.today()
+    start_date = datetime.datetime.now(ZoneInfo("Europe/Berlin")).date()  # the portal's today
     confirmed = publisher.post(
         "/admin/licensing/order/",
         {
@@ -222,9 +225,8 @@ def drive_one_order(
 
     # The worker e-mailed the invoice; beat kept handing it the nightly run.
     wait_until(
-        lambda: (
-            "succeeded" in processes.log("worker")
-            and "invoicing.send_invoice_email" in processes.log("worker")
+        lambda: re.search(
+            r"Task invoicing\.send_invoice_email\[[^\]]+\] succeeded", processes.log("worker")
         ),
         timeout=60,
         what="the worker to send the invoice e-mail",
@@ -241,7 +243,7 @@ def drive_one_order(
     assert health.status == 200 and health.json() == {"database": "ok", "broker": "ok"}
 
 
-def backup_and_restore(tmp_path, *, database_url: str, restore_url: str) -> None:
+def backup_and_restore(tmp_path, *, env: dict, database_url: str, restore_url: str) -> None:
     """The README's backup and restore, checked on the smoke test's data."""
     import psycopg
 
@@ -264,6 +266,8 @@ def backup_and_restore(tmp_path, *, database_url: str, restore_url: str) -> None
         restored = conn.execute(query).fetchone()
     assert original[0] == 1 and original[1]
     assert restored == original
+    restored_env = {**env, "DATABASE_URL": restore_url}
+    manage("migrate", "--check", env=restored_env)
 
 
 def run(argv: list[str]) -> None:
