@@ -11,7 +11,8 @@ Stadt Köln each log in once (not measured), then for ``--seconds``:
 - ``--browsers`` users browse their pages: dashboard, school list, order page
   (upload page with the price overview), invoice list, order detail;
 - ``--uploaders`` users upload the filled 260-school Köln registration list and get
-  it validated (the preview page).
+  it validated (the preview page), each for a product of its own (copies of "bibox"
+  made here: a newer upload of the same authority and product replaces the draft).
 
 Every user waits 0.5 to 1.5 s (``--think``) between two pages, like a person. Traffic
 goes to 127.0.0.1 only; each user stops after ``--max-requests`` requests or when the
@@ -31,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +66,21 @@ for i in range({count}):
         username=f"last{{i:02d}}", defaults={{"password": password}}
     )
     AuthorityMembership.objects.get_or_create(user=user, authority=koeln)
+# Each uploader orders its own product (copies of "bibox"): an authority has one open
+# draft per product, and a newer upload replaces it (and its preview).
+from licensing.models import Price, Product
+bibox = Product.objects.get(code="bibox")
+for i in range({uploaders}):
+    product, created = Product.objects.get_or_create(
+        code=f"last-{{i:02d}}", defaults={{"name": f"Lasttest-Produkt {{i:02d}}", "vat_rate": 7}}
+    )
+    if created:
+        Price.objects.bulk_create(
+            Price(product=product, school_type_id=price.school_type_id,
+                  valid_from=price.valid_from, bulk_price=price.bulk_price,
+                  individual_price=price.individual_price)
+            for price in Price.objects.filter(product=bibox)
+        )
 print(koeln.pk)
 """
 CONFIRM_ORDER = """
@@ -187,7 +204,11 @@ def main() -> int:
     manage("migrate", "--noinput", env=env)
     manage("collectstatic", "--noinput", env=env)
     manage("seed_demo", env=env)
-    authority_id = int(manage("shell", "-c", SETUP_USERS.format(count=users), env=env).split()[-1])
+    authority_id = int(
+        manage(
+            "shell", "-c", SETUP_USERS.format(count=users, uploaders=args.uploaders), env=env
+        ).split()[-1]
+    )
 
     processes = ProcessGroup(var_dir / "logs")
     try:
@@ -211,7 +232,14 @@ def main() -> int:
         )
         assert "Vorschau Ihrer Bestellung" in preview.text, preview.text[:3000]
         upload_path = f"/traeger/{authority_id}/bestellen/bibox/"
-        content, schools = fill_registration_list(first.get(upload_path + "anmeldeliste.xlsx").body)
+        upload_paths = [
+            f"/traeger/{authority_id}/bestellen/last-{i:02d}/" for i in range(args.uploaders)
+        ]
+        lists = [
+            fill_registration_list(first.get(path + "anmeldeliste.xlsx").body)
+            for path in upload_paths
+        ]
+        schools = lists[0][1] if lists else 0
         action = re.search(r'action="(/traeger/\d+/bestellen/entwurf/[0-9a-f-]+/bestellen/)"',
                            preview.text)  # fmt: skip
         submitted = first.post(action.group(1), {}, csrf_from=preview)
@@ -230,12 +258,15 @@ def main() -> int:
             ("order detail", f"/traeger/{authority_id}/bestellungen/{order_id}/", "Bestellung"),
         ]
         print(f"Logging in {users} users …", flush=True)
-        clients = []
-        for i in range(users):
+
+        def logged_in(i: int) -> PortalClient:
             client = PortalClient(base, timeout=60)
             landing = client.login(f"last{i:02d}", DEMO_PASSWORD)
             assert landing.path == f"/traeger/{authority_id}/", landing.url
-            clients.append(client)
+            return client
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            clients = list(pool.map(logged_in, range(users)))
 
         recorder = Recorder()
         deadline = time.monotonic() + args.seconds
@@ -245,7 +276,8 @@ def main() -> int:
                 pages_of_user = pages[i % len(pages) :] + pages[: i % len(pages)]
                 target, kwargs = browse, {"pages": pages_of_user}
             else:
-                target, kwargs = upload, {"upload_path": upload_path, "content": content}
+                path, (content, _count) = upload_paths[i - args.browsers], lists[i - args.browsers]
+                target, kwargs = upload, {"upload_path": path, "content": content}
             thread = threading.Thread(
                 target=target,
                 args=(client, recorder),
