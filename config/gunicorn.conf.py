@@ -1,6 +1,6 @@
 """gunicorn settings for production: ``gunicorn -c config/gunicorn.conf.py config.wsgi``.
 
-Every value can be overridden from the environment (see docs/betrieb.md).
+Every value can be overridden from the environment (see README.md, "Betrieb").
 """
 
 import multiprocessing
