@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.mail import send_templated_mail
 from licensing.anmeldeliste import ListFileError, read_list
@@ -19,6 +20,12 @@ from licensing.registration import RegistrationResult, registration_validate
 from schools.models import School, SchoolAuthority
 
 logger = logging.getLogger(__name__)
+
+
+REPLACED_MESSAGE = gettext_lazy(
+    "Diese Anmeldeliste wurde inzwischen durch eine neuer hochgeladene Liste ersetzt; "
+    "es wurde nichts bestellt. Bitte prüfen Sie die aktuelle Liste und bestellen Sie von dort."
+)
 
 
 class RegistrationInvalid(Exception):
@@ -57,9 +64,12 @@ def registration_upload_store(
         )
     )
     for old in previous:
+        # The replaced draft stays as a record (a colleague's open preview then
+        # says it was replaced); its file goes once the replacement is committed.
         old_name, storage = old.file.name, old.file.storage
-        old.delete()
-        # The old file goes only once the replacement is committed.
+        old.is_draft = False
+        old.file = ""
+        old.save(update_fields=["is_draft", "file"])
         transaction.on_commit(lambda name=old_name, storage=storage: storage.delete(name))
     upload = RegistrationUpload(
         authority=authority,
@@ -117,7 +127,7 @@ def _order_submit(*, upload: RegistrationUpload, by) -> tuple[Order, bool]:
     if existing is not None:
         return existing, False
     if not upload.is_draft:
-        raise RegistrationInvalid([_("Diese Anmeldeliste ist kein offener Entwurf mehr.")])
+        raise RegistrationInvalid([str(REPLACED_MESSAGE)])
     with upload.file.open("rb") as handle:
         data = handle.read()
     try:

@@ -4,7 +4,7 @@ Every view is scoped to the authority in its URL (``authority_required``); draft
 and orders of another authority are 404."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,6 +24,7 @@ from licensing.selectors import (
     upload_of_authority,
 )
 from licensing.services import (
+    REPLACED_MESSAGE,
     RegistrationInvalid,
     registration_check,
     registration_upload_store,
@@ -123,7 +124,10 @@ def order_preview(request, authority, upload_id):
     if order is not None:
         return redirect("licensing:order_submitted", authority_id=authority.pk, order_id=order.pk)
     if not upload.is_draft:
-        raise Http404
+        messages.warning(request, REPLACED_MESSAGE)
+        return redirect(
+            "licensing:order_upload", authority_id=authority.pk, product_code=upload.product.code
+        )
     return render(
         request,
         "licensing/registration_result.html",

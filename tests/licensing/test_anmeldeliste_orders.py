@@ -102,17 +102,25 @@ def test_upload_again_replaces_the_draft(
     with django_capture_on_commit_callbacks(execute=True):
         upload_list(make_xlsx(VALID[:4] + [contact("100004"), VALID[4]]), name="neu.xlsx")
 
-    second = RegistrationUpload.objects.get()
+    second = RegistrationUpload.objects.get(is_draft=True)
     assert second.pk != first.pk
     assert second.original_filename == "neu.xlsx"
     assert not storage.exists(first_name)
     assert not second.file.name.endswith("neu.xlsx")  # random name in private storage
-    assert (
-        staff_client.get(
-            reverse("licensing:order_preview", args=[authority.pk, first.pk])
-        ).status_code
-        == 404
+    # A colleague's open preview of the replaced list says so and leads to the
+    # product page; ordering from it is refused and creates nothing.
+    old_preview = staff_client.get(
+        reverse("licensing:order_preview", args=[authority.pk, first.pk]), follow=True
     )
+    assert old_preview.redirect_chain[-1][0] == reverse(
+        "licensing:order_upload", args=[authority.pk, "mathe-digital"]
+    )
+    assert "durch eine neuer hochgeladene Liste ersetzt" in old_preview.content.decode()
+    old_submit = staff_client.post(
+        reverse("licensing:order_submit", args=[authority.pk, first.pk]), follow=True
+    )
+    assert "durch eine neuer hochgeladene Liste ersetzt" in old_submit.content.decode()
+    assert Order.objects.count() == 0
 
 
 def test_list_that_became_invalid_is_not_ordered(staff_client, authority, draft, directory):
