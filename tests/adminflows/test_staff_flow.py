@@ -351,3 +351,40 @@ def test_amounts_read_as_german_staff_write_them():
 
     assert euro(Decimal("53643.38")) == "53.643,38 €"
     assert euro(Decimal("-0.50")) == "-0,50 €"
+
+
+def test_demo_data_refunds_only_the_licence_with_more_than_three_months(
+    db, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    from licensing.models import IndividualLicence
+    from schools.models import SchoolAuthority
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    koeln = SchoolAuthority.objects.get(customer_number="10182")
+    individuals = list(IndividualLicence.objects.filter(school__authority=koeln))
+    order = submitted_order(
+        authority=koeln,
+        product=individuals[0].product,
+        school_type=individuals[0].school.school_type,
+    )
+    for entry in individuals:
+        order.schools.create(
+            school=entry.school,
+            contact_first_name="Eva",
+            contact_last_name="Muster",
+            contact_email="eva@schule.example",
+        )
+        order.licences.create(school=entry.school, product=order.product)
+    today = lifecycle.today()
+
+    # (seed_demo resets the password of "verlag": its session ends; confirm directly.)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.order_confirm(order=order, start_date=today)
+
+    assert (
+        IndividualLicence.objects.filter(school__authority=koeln, status="superseded").count() == 3
+    )
+    refunded = Refund.objects.get()
+    assert refunded.individual_licence.end_date == max(i.end_date for i in individuals)
