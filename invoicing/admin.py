@@ -9,13 +9,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from invoicing import services
+from invoicing.documents import document_read, download_name
 from invoicing.models import (
     CancellationInvoice,
     DocumentCounter,
@@ -86,6 +91,30 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SentFilter(admin.SimpleListFilter):
+    """Issued documents whose e-mail to the buyer has not gone out (yet): the
+    sending failed or the worker has not run."""
+
+    title = gettext_lazy("Versand")
+    parameter_name = "sent"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("versendet")), ("no", _("gestellt, nicht versendet"))]
+
+    def queryset(self, request, queryset):
+        issued = queryset.exclude(status=Invoice.Status.DRAFT)
+        if self.value() == "yes":
+            return issued.filter(sent_at__isnull=False)
+        if self.value() == "no":
+            return issued.filter(sent_at__isnull=True)
+        return queryset
+
+
+def euro(amount) -> str:
+    """An amount as German staff read it: 53.643,38 €."""
+    return f"{number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)} €"
+
+
 class IssueYearFilter(admin.SimpleListFilter):
     title = gettext_lazy("Jahr")
     parameter_name = "year"
@@ -139,14 +168,31 @@ def _intermediate(request, modeladmin, *, queryset, form, action, title, templat
     return TemplateResponse(request, template, context)
 
 
+CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml"}
+
+
 class ReadOnlyDocumentAdmin(admin.ModelAdmin):
-    """Every field read-only; no add, no delete."""
+    """Documents are shown, never edited here: every change goes through an action
+    that calls a service. The change page is a view-only page (no save button, a
+    POST is refused); no add, no delete. The stored PDF and XML can be downloaded
+    byte for byte as issued."""
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return [*(f.name for f in self.model._meta.fields), "document_links"]
+
+    def get_fields(self, request, obj=None):
+        fields = [f.name for f in self.model._meta.fields if f.name not in ("pdf", "xml")]
+        return [*fields, "document_links"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The list (and its actions) needs the model permission; a single document
+        # is only ever viewed.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -155,6 +201,44 @@ class ReadOnlyDocumentAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:object_id>/beleg.<str:kind>",
+                self.admin_site.admin_view(self.document_view),
+                name=f"{info[0]}_{info[1]}_document",
+            ),
+            *super().get_urls(),
+        ]
+
+    def document_view(self, request, object_id: int, kind: str):
+        """The stored PDF or XML of an issued document, unchanged."""
+        if kind not in CONTENT_TYPES or not self.has_view_permission(request):
+            raise Http404
+        document = get_object_or_404(self.get_queryset(request), pk=object_id)
+        field = document.pdf if kind == "pdf" else document.xml
+        if not field:
+            raise Http404
+        response = HttpResponse(document_read(field), content_type=CONTENT_TYPES[kind])
+        response["Content-Disposition"] = f'attachment; filename="{download_name(document, kind)}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @admin.display(description=gettext_lazy("Belege"))
+    def document_links(self, obj):
+        if obj is None or not obj.pk or not obj.pdf:
+            return _("noch keine (Entwurf)")
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}_document"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
+            reverse(name, args=[obj.pk, "pdf"]),
+            _("PDF herunterladen"),
+            reverse(name, args=[obj.pk, "xml"]),
+            _("E-Rechnung (XML) herunterladen"),
+        )
 
 
 @admin.register(Invoice)
@@ -169,8 +253,9 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
         "gross_total",
         "status",
         "overdue_since",
+        "sent_at",
     ]
-    list_filter = ["status", OverdueFilter, IssueYearFilter, "authority"]
+    list_filter = ["status", OverdueFilter, SentFilter, IssueYearFilter, "authority"]
     search_fields = ["number", "authority__name", "authority__customer_number", "buyer_name"]
     list_select_related = ["authority"]
     date_hierarchy = "issue_date"
@@ -184,13 +269,13 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     @admin.action(description=gettext_lazy("Ausgewählte Entwürfe jetzt stellen"))
     def issue_now(self, request, queryset):
         issued = 0
+        skipped = queryset.exclude(status=Invoice.Status.DRAFT).count()
         for invoice in queryset.filter(status=Invoice.Status.DRAFT):
             try:
                 services.invoice_issue(invoice=invoice, by=request.user)
                 issued += 1
             except ValidationError as error:
                 self.message_user(request, f"{invoice}: {' '.join(error.messages)}", messages.ERROR)
-        skipped = queryset.exclude(status=Invoice.Status.DRAFT).count()
         if issued:
             self.message_user(request, _("%(count)d Rechnung(en) gestellt.") % {"count": issued})
         if skipped:
@@ -240,12 +325,21 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     @admin.action(description=gettext_lazy("Erneut an den Käufer senden"))
     def resend(self, request, queryset):
         sent = 0
+        drafts = queryset.filter(status=Invoice.Status.DRAFT).count()
         for invoice in queryset.exclude(status=Invoice.Status.DRAFT):
             services.invoice_resend(invoice=invoice, by=request.user)
             sent += 1
-        self.message_user(
-            request, _("%(count)d Beleg(e) werden erneut gesendet.") % {"count": sent}
-        )
+        if sent:
+            self.message_user(
+                request, _("%(count)d Beleg(e) werden erneut gesendet.") % {"count": sent}
+            )
+        if drafts:
+            self.message_user(
+                request,
+                _("%(count)d Entwurf/Entwürfe nicht gesendet: Entwürfe werden erst gestellt.")
+                % {"count": drafts},
+                messages.WARNING,
+            )
 
     @admin.action(description=gettext_lazy("Zahlung erfassen …"))
     def record_payment(self, request, queryset):
@@ -267,9 +361,9 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
             level = messages.SUCCESS if not payment.needs_attention else messages.WARNING
             self.message_user(
                 request,
-                _("Zahlung über %(amount)s € zu %(number)s erfasst: %(outcome)s.")
+                _("Zahlung über %(amount)s zu %(number)s erfasst: %(outcome)s.")
                 % {
-                    "amount": payment.amount,
+                    "amount": euro(payment.amount),
                     "number": invoice.number,
                     "outcome": payment.get_outcome_display(),
                 },
@@ -282,16 +376,25 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
             queryset=queryset,
             form=form,
             action="record_payment",
-            title=_("Zahlung zu %(number)s erfassen (brutto %(gross)s €)")
-            % {"number": invoice.number, "gross": invoice.gross_total},
+            title=_("Zahlung zu %(number)s erfassen (brutto %(gross)s)")
+            % {"number": invoice.number, "gross": euro(invoice.gross_total)},
             template="admin/invoicing/action_form.html",
         )
 
 
 @admin.register(CancellationInvoice)
 class CancellationInvoiceAdmin(InvoiceAdmin):
-    list_display = ["__str__", "cancels", "authority", "issue_date", "gross_total", "status"]
-    list_filter = ["status", IssueYearFilter, "authority"]
+    list_display = [
+        "__str__",
+        "cancels",
+        "authority",
+        "issue_date",
+        "gross_total",
+        "status",
+        "sent_at",
+    ]
+    list_filter = ["status", SentFilter, IssueYearFilter, "authority"]
+    list_select_related = ["authority", "cancels"]
     inlines = [InvoiceLineInline]
     actions = ["resend"]
     kind = Invoice.Kind.CANCELLATION
@@ -343,6 +446,19 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
                     )
                 except ValidationError as error:
                     self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _(
+                            "Erstattung %(number)s über %(amount)s als ausgezahlt am "
+                            "%(date)s erfasst."
+                        )
+                        % {
+                            "number": refund.number,
+                            "amount": euro(refund.gross_amount),
+                            "date": form.cleaned_data["paid_out_on"].strftime("%d.%m.%Y"),
+                        },
+                    )
             return HttpResponseRedirect(request.get_full_path())
         return _intermediate(
             request,

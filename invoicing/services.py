@@ -254,7 +254,8 @@ def invoice_resend(*, invoice: Invoice, by=None) -> None:
 
 def invoices_issue_due(*, on: datetime.date, fan_out: bool = False) -> int:
     """Nightly: issue every draft whose issue date has come; returns how many were
-    issued (with ``fan_out``: how many were handed to the Celery workers).
+    issued (with ``fan_out``: how many were handed to the Celery workers), as a
+    ``StepCount`` whose ``failed`` lists the drafts that could not be issued.
 
     Safe to run twice, late or after a crash: each draft is taken under
     ``select_for_update(skip_locked=True)`` and only while it is still a draft;
@@ -273,20 +274,63 @@ def invoices_issue_due(*, on: datetime.date, fan_out: bool = False) -> int:
             issue_invoice.delay(invoice_id, on.isoformat())
         return len(due_ids)
     issued = 0
+    failed: list[dict] = []
     for invoice_id in due_ids:
         try:
             issued += invoice_issue_if_due(invoice_id=invoice_id, on=on)
-        except ValidationError as error:
-            logger.warning("draft invoice %s not issued: %s", invoice_id, error.messages)
-    invoices_repair_documents()
-    return issued
+        except Exception as error:  # one broken draft must not stop the others
+            if isinstance(error, ValidationError):
+                logger.warning("draft invoice %s not issued: %s", invoice_id, error.messages)
+            else:
+                logger.exception("draft invoice %s not issued", invoice_id)
+            failed.append(
+                _failure(
+                    step="invoices_issued",
+                    item=_("Rechnungsentwurf %(id)s") % {"id": invoice_id},
+                    error=error,
+                )
+            )
+    invoices_repair_documents(failed=failed)
+    return StepCount(issued, failed=failed)
 
 
-def invoices_repair_documents() -> int:
-    """Documents of issued invoices that a crash left without PDF/XML or unsent."""
+class StepCount(int):
+    """How many a nightly step did, carrying what failed (``failed``: dicts with
+    step, item and German error) for the nightly run page. Compares as an int."""
+
+    failed: list[dict]
+
+    def __new__(cls, value: int, *, failed: list[dict] | None = None):
+        count = super().__new__(cls, value)
+        count.failed = failed or []
+        return count
+
+
+def _failure(*, step: str, item: str, error: Exception) -> dict:
+    message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+    return {"step": step, "item": item, "error": f"{type(error).__name__}: {message}"}
+
+
+def invoices_repair_documents(*, failed: list[dict] | None = None) -> int:
+    """Documents of issued invoices that a crash left without PDF/XML or unsent.
+    A document that cannot be made is reported in ``failed`` and tried again the
+    next night."""
     repaired = 0
     for invoice in Invoice.objects.exclude(status=Invoice.Status.DRAFT).filter(pdf_sha256=""):
-        invoice_store_documents(invoice=invoice)
+        try:
+            invoice_store_documents(invoice=invoice)
+        except Exception as error:
+            logger.exception("documents of invoice %s could not be made", invoice.number)
+            if failed is None:
+                raise
+            failed.append(
+                _failure(
+                    step="invoices_issued",
+                    item=_("Rechnung %(number)s (PDF/XML)") % {"number": invoice.number},
+                    error=error,
+                )
+            )
+            continue
         repaired += 1
     unsent = Invoice.objects.exclude(status=Invoice.Status.DRAFT).filter(
         sent_at__isnull=True, issued_at__lt=timezone.now() - datetime.timedelta(hours=1)

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -64,6 +65,9 @@ class OrderSchoolInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("school")
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -79,6 +83,21 @@ class LicenceYearInline(admin.TabularInline):
         return False
 
 
+class CancellationFilter(admin.SimpleListFilter):
+    title = _("Kündigung")
+    parameter_name = "gekuendigt"
+
+    def lookups(self, request, model_admin):
+        return [("ja", _("gekündigt")), ("nein", _("nicht gekündigt"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "ja":
+            return queryset.filter(cancellation_effective_on__isnull=False)
+        if self.value() == "nein":
+            return queryset.filter(cancellation_effective_on__isnull=True)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = [
@@ -86,11 +105,18 @@ class OrderAdmin(admin.ModelAdmin):
         "authority",
         "product",
         "status",
+        "school_count",
         "submitted_at",
         "start_date",
         "cancellation_effective_on",
     ]
-    list_filter = ["status", "product"]
+    list_filter = [
+        "status",
+        CancellationFilter,
+        "product",
+        ("start_date", admin.DateFieldListFilter),
+        ("authority", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["id", "authority__name", "authority__customer_number"]
     list_select_related = ["authority", "product"]
     date_hierarchy = "submitted_at"
@@ -110,12 +136,71 @@ class OrderAdmin(admin.ModelAdmin):
         "cancellation_effective_on",
         "ended_on",
         "status",
+        "documents",
+        "mails",
     ]
     inlines = [OrderSchoolInline, LicenceYearInline]
     actions = ["confirm_orders", "reject_orders", "cancel_orders", "withdraw_cancellations"]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_school_count=Count("schools"))
+
+    def has_add_permission(self, request) -> bool:
+        # Orders come from the registration list (portal or import_anmeldeliste).
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("Schulen"), ordering="_school_count")
+    def school_count(self, obj: Order) -> int:
+        return obj._school_count
+
+    @admin.display(description=_("Rechnungen und Erstattungen"))
+    def documents(self, obj: Order):
+        from invoicing.models import Invoice, Refund
+
+        invoices = Invoice.objects.filter(order=obj).order_by("created_at")
+        refunds = Refund.objects.filter(
+            individual_licence__superseded_by__order=obj
+        ).select_related("school")
+        links = [
+            (
+                reverse(
+                    "admin:invoicing_cancellationinvoice_change"
+                    if invoice.kind == Invoice.Kind.CANCELLATION
+                    else "admin:invoicing_invoice_change",
+                    args=[invoice.pk],
+                ),
+                f"{invoice.get_kind_display()} {invoice}",
+                invoice.get_status_display(),
+            )
+            for invoice in invoices
+        ] + [
+            (
+                reverse("admin:invoicing_refund_change", args=[refund.pk]),
+                f"{Refund._meta.verbose_name} {refund} ({refund.school})",
+                refund.get_status_display(),
+            )
+            for refund in refunds
+        ]
+        if not links:
+            return "–"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a> – {}</li>', links)
+        )
+
+    @admin.display(description=_("E-Mails"))
+    def mails(self, obj: Order):
+        total = obj.mails.count()
+        unsent = obj.mails.filter(sent_at=None).count()
+        url = reverse("admin:licensing_outgoingmail_changelist") + f"?order__id__exact={obj.pk}"
+        return format_html(
+            '<a href="{}">{}</a>',
+            url,
+            gettext("%(total)s E-Mails, davon %(unsent)s nicht gesendet")
+            % {"total": total, "unsent": unsent},
+        )
 
     def _intermediate(self, request, queryset, *, form, action: str, title: str, template: str):
         return TemplateResponse(
@@ -322,7 +407,31 @@ class IndividualLicenceAdmin(admin.ModelAdmin):
     search_fields = ["school__school_number", "school__name", "original_invoice_number"]
     list_select_related = ["school", "product"]
     autocomplete_fields = ["school"]
-    readonly_fields = ["status", "superseded_by", "superseded_on"]
+    readonly_fields = ["status", "superseded_by", "superseded_on", "refund_link"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A superseded licence is the basis of its refund document (R8): its term,
+        # price and invoice reference are frozen from then on.
+        if obj is not None and obj.status == IndividualLicence.Status.SUPERSEDED:
+            return [f.name for f in self.model._meta.fields] + ["refund_link"]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or obj.status == IndividualLicence.Status.ACTIVE
+
+    @admin.display(description=_("Erstattung"))
+    def refund_link(self, obj: IndividualLicence):
+        refund = getattr(obj, "refund", None) if obj.pk else None
+        if refund is None:
+            if obj.status == IndividualLicence.Status.SUPERSEDED:
+                return gettext("keine (3 Monate oder weniger Restlaufzeit)")
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a> – {}',
+            reverse("admin:invoicing_refund_change", args=[refund.pk]),
+            refund,
+            refund.get_status_display(),
+        )
 
 
 @admin.register(RegistrationUpload)

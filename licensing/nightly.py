@@ -45,8 +45,10 @@ def run_nightly(*, on: datetime.date) -> NightlyRun:
             )
             continue
         if isinstance(outcome, int):
-            count = outcome
+            count = int(outcome)
             log["steps"][name] = {"count": count}
+            # invoicing's StepCount carries the items that failed.
+            log["failures"].extend(getattr(outcome, "failed", []))
         else:
             count = outcome.count
             log["steps"][name] = {"count": count, "done": outcome.done}

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from schools.models import AuthorityMembership, School, SchoolAuthority, SchoolType
@@ -11,6 +12,9 @@ class SchoolInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("school_type")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -50,9 +54,12 @@ class SchoolAuthorityAdmin(admin.ModelAdmin):
         (_("Protokoll"), {"fields": ["created_at", "updated_at"]}),
     ]
 
-    @admin.display(description=_("Schulen"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_n_schools=Count("schools"))
+
+    @admin.display(description=_("Schulen"), ordering="_n_schools")
     def n_schools(self, obj: SchoolAuthority) -> int:
-        return obj.schools.count()
+        return obj._n_schools
 
 
 @admin.register(SchoolType)

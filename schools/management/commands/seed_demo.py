@@ -173,8 +173,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
 
     def _individual_licences(self, authority: SchoolAuthority, product: Product) -> None:
-        """Schools of Köln that bought the product themselves, with 2, 3 and 8
-        months left from today (R8: only more than 3 months are refunded)."""
+        """Schools of Köln that bought the product themselves, with 2, exactly 3
+        and 8 months left from today (R8: only more than 3 months are refunded, so
+        confirming today refunds only the last). Exactly 3 months: the licence no
+        longer runs on today + 3 months."""
         today = timezone.localdate()
         schools = list(
             School.objects.filter(
@@ -182,7 +184,7 @@ class Command(BaseCommand):
             ).order_by("school_number")[:3]
         )
         for school, months_left in zip(schools, (2, 3, 8), strict=False):
-            end = add_months(today, months_left)
+            end = add_months(today, months_left) - datetime.timedelta(days=1)
             start = end - (licence_year_end(today) - today)
             paid = Decimal("249.00") * (1 + product.vat_rate / 100)
             IndividualLicence.objects.update_or_create(
