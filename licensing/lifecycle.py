@@ -196,7 +196,12 @@ def _activation_mail(order: Order, order_school: OrderSchool) -> OutgoingMail:
         order_school=order_school,
         to=[order_school.contact_email],
         template="licensing/emails/activation",
-        context={"order": order, "order_school": order_school, "start_date": order.start_date},
+        context={
+            "order": order,
+            "order_school": order_school,
+            "start_date": order.start_date,
+            "starts_later": order.start_date > today(),
+        },
     )
 
 

@@ -48,10 +48,25 @@ def test_confirm_starts_year_one_at_the_price_of_the_start_day_and_mails_each_sc
     body = mail.outbox[0].body
     assert product.name in body
     assert "Nutzbar ab: 01.08.2026" in body
+    assert "Ihre Schule wird zum 01.08.2026 freigeschaltet." in body
     assert "0531 708 86 86" in body
     assert "online-support@westermanngruppe.de" in body
     assert "www.webinare.schule" in body
     assert all(s.activated_at and s.activation_email_sent_at for s in order_schools(order))
+
+
+def test_activation_mail_of_a_start_today_says_the_school_is_activated(
+    set_today, django_capture_on_commit_callbacks
+):
+    set_today(D(2026, 9, 3))
+    product, gs = priced_product()
+    order = submitted_order(product=product, school_type=gs)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_confirm(order=order, by=None)
+
+    assert "Ihre Schule ist freigeschaltet." in mail.outbox[0].body
+    assert "Nutzbar ab: 03.09.2026" in mail.outbox[0].body
 
 
 def test_confirm_defaults_to_today_and_refuses_a_past_start(set_today):
