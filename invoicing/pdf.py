@@ -227,7 +227,8 @@ def _html_class():
 @functools.lru_cache(maxsize=8)
 def _stylesheet(language: str | None):
     """The letter stylesheet, parsed once per process and language (it holds the
-    translated "Seite X von Y")."""
+    translated "Seite X von Y"). WeasyPrint applies it with user origin, above its
+    user-agent rules; the letter templates carry no CSS of their own."""
     import weasyprint
 
     return weasyprint.CSS(string=render_to_string("invoicing/pdf/_letter.css"))
