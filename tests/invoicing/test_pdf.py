@@ -1,6 +1,7 @@
 """Invoice and refund PDFs: what a reader finds in them (via pdftotext), the
 embedded e-invoice, and page headers on long invoices."""
 
+import gc
 import re
 import subprocess
 
@@ -156,3 +157,9 @@ def test_long_invoice_repeats_the_table_header_and_numbers_its_pages(tmp_path):
     assert "Steuernummer: 13/200/12345" in second
     last = pdf_text(pdf, tmp_path, page=pages)
     assert "Rechnungsbetrag brutto 6.955,00 €" in last
+
+
+def test_rendering_leaves_the_garbage_collector_settings_as_they_were():
+    before = gc.get_threshold()
+    render_invoice_pdf(add_lines(InvoiceFactory(), [("100.00", "7.00")]))
+    assert gc.get_threshold() == before
