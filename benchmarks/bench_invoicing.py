@@ -141,7 +141,7 @@ def main() -> None:
             if time.monotonic() > deadline:
                 raise SystemExit("workers did not start")
         t = time.perf_counter()
-        queued = invoices_issue_due(on=on, fan_out=True)
+        queued = invoices_issue_due(on=on, fan_out=True).count
         while True:
             pending = Invoice.objects.filter(pdf_sha256="").count()
             if pending == 0:

@@ -22,6 +22,7 @@ from invoicing.payments import payment_record  # noqa: F401  (re-export)
 from invoicing.refunds import refund_create_for_superseded, refund_mark_paid_out  # noqa: F401
 from invoicing.totals import compute_totals
 from licensing.models import Licence, LicenceTerm, LicenceYear
+from licensing.steps import StepResult
 
 logger = logging.getLogger(__name__)
 
@@ -252,10 +253,10 @@ def invoice_resend(*, invoice: Invoice, by=None) -> None:
     transaction.on_commit(lambda: _enqueue_send(invoice.pk, True))
 
 
-def invoices_issue_due(*, on: datetime.date, fan_out: bool = False) -> int:
-    """Nightly: issue every draft whose issue date has come; returns how many were
-    issued (with ``fan_out``: how many were handed to the Celery workers), as a
-    ``StepCount`` whose ``failed`` lists the drafts that could not be issued.
+def invoices_issue_due(*, on: datetime.date, fan_out: bool = False) -> StepResult:
+    """Nightly: issue every draft whose issue date has come. The result names the
+    invoices issued (with ``fan_out``: the drafts handed to the Celery workers) and
+    the drafts that could not be issued.
 
     Safe to run twice, late or after a crash: each draft is taken under
     ``select_for_update(skip_locked=True)`` and only while it is still a draft;
@@ -272,12 +273,15 @@ def invoices_issue_due(*, on: datetime.date, fan_out: bool = False) -> int:
 
         for invoice_id in due_ids:
             issue_invoice.delay(invoice_id, on.isoformat())
-        return len(due_ids)
-    issued = 0
+        return StepResult(
+            done=[_("Rechnungsentwurf %(id)s an den Worker übergeben") % {"id": i} for i in due_ids]
+        )
+    issued: list[str] = []
     failed: list[dict] = []
     for invoice_id in due_ids:
         try:
-            issued += invoice_issue_if_due(invoice_id=invoice_id, on=on)
+            if invoice_issue_if_due(invoice_id=invoice_id, on=on):
+                issued.append(Invoice.objects.values_list("number", flat=True).get(pk=invoice_id))
         except Exception as error:  # one broken draft must not stop the others
             if isinstance(error, ValidationError):
                 logger.warning("draft invoice %s not issued: %s", invoice_id, error.messages)
@@ -291,19 +295,7 @@ def invoices_issue_due(*, on: datetime.date, fan_out: bool = False) -> int:
                 )
             )
     invoices_repair_documents(failed=failed)
-    return StepCount(issued, failed=failed)
-
-
-class StepCount(int):
-    """How many a nightly step did, carrying what failed (``failed``: dicts with
-    step, item and German error) for the nightly run page. Compares as an int."""
-
-    failed: list[dict]
-
-    def __new__(cls, value: int, *, failed: list[dict] | None = None):
-        count = super().__new__(cls, value)
-        count.failed = failed or []
-        return count
+    return StepResult(done=issued, failed=failed)
 
 
 def _failure(*, step: str, item: str, error: Exception) -> dict:
@@ -442,17 +434,17 @@ def invoice_cancel_and_reissue(
 # --- Overdue -------------------------------------------------------------------------
 
 
-def invoices_mark_overdue(*, on: datetime.date) -> int:
+def invoices_mark_overdue(*, on: datetime.date) -> StepResult:
     """Nightly: issued, unpaid invoices past their due date are marked overdue and
-    the buyer gets one friendly reminder (never a second). Returns how many were
-    newly marked."""
+    the buyer gets one friendly reminder (never a second). The result names the
+    invoices newly marked."""
     candidates = Invoice.objects.filter(
         kind=Invoice.Kind.INVOICE,
         status=Invoice.Status.ISSUED,
         due_date__lt=on,
         reminder_sent_at__isnull=True,
     ).values_list("pk", flat=True)
-    marked = 0
+    marked: list[str] = []
     for invoice_id in list(candidates):
         with transaction.atomic():
             invoice = (
@@ -465,9 +457,9 @@ def invoices_mark_overdue(*, on: datetime.date) -> int:
             if invoice.overdue_since is None:
                 invoice.overdue_since = on
                 invoice.save(update_fields=["overdue_since"])
-                marked += 1
+                marked.append(invoice.number)
             transaction.on_commit(lambda pk=invoice_id: _enqueue_reminder(pk))
-    return marked
+    return StepResult(done=marked)
 
 
 def _enqueue_reminder(invoice_id: int) -> None:

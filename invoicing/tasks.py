@@ -21,12 +21,12 @@ def issue_invoice(invoice_id: int, on: str | None = None) -> bool:
 
 @shared_task(name="invoicing.issue_due_invoices")
 def issue_due_invoices() -> int:
-    return services.invoices_issue_due(on=timezone.localdate(), fan_out=True)
+    return services.invoices_issue_due(on=timezone.localdate(), fan_out=True).count
 
 
 @shared_task(name="invoicing.mark_overdue_invoices")
 def mark_overdue_invoices() -> int:
-    return services.invoices_mark_overdue(on=timezone.localdate())
+    return services.invoices_mark_overdue(on=timezone.localdate()).count
 
 
 @shared_task(

@@ -16,7 +16,6 @@ import datetime
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -42,27 +41,12 @@ from licensing.models import (
     Product,
 )
 from licensing.selectors import cancellation_effective_date, prices_on
+from licensing.steps import StepResult
 from licensing.terms import licence_year_end, next_year_start
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
-
-
-@dataclass
-class StepResult:
-    """What a nightly step did: ``done`` names each thing acted on, ``failed``
-    each thing that could not be done (with the German reason)."""
-
-    done: list[str] = field(default_factory=list)
-    failed: list[dict] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.done)
-
-    def fail(self, *, step: str, item: str, error: str) -> None:
-        self.failed.append({"step": step, "item": item, "error": error})
 
 
 def today() -> datetime.date:

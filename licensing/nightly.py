@@ -44,15 +44,9 @@ def run_nightly(*, on: datetime.date) -> NightlyRun:
                 {"step": name, "item": "", "error": f"{type(exc).__name__}: {message}"}
             )
             continue
-        if isinstance(outcome, int):
-            count = int(outcome)
-            log["steps"][name] = {"count": count}
-            # invoicing's StepCount carries the items that failed.
-            log["failures"].extend(getattr(outcome, "failed", []))
-        else:
-            count = outcome.count
-            log["steps"][name] = {"count": count, "done": outcome.done}
-            log["failures"].extend(outcome.failed)
+        count = outcome.count
+        log["steps"][name] = {"count": count, "done": outcome.done}
+        log["failures"].extend(outcome.failed)
         if hasattr(run, name):
             setattr(run, name, count)
         # Keep what is done so far visible even if a later step crashes the process.

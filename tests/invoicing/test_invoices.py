@@ -122,9 +122,9 @@ def test_nightly_issue_takes_due_drafts_once_and_numbers_them_without_gaps(
     Invoice.objects.filter(pk=drafts[2].pk).update(issue_due_on=datetime.date(2099, 1, 1))
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert invoices_issue_due(on=datetime.date(2098, 12, 31)) == 2
-        assert invoices_issue_due(on=datetime.date(2098, 12, 31)) == 0
-        assert invoices_issue_due(on=datetime.date(2099, 1, 1)) == 1
+        assert invoices_issue_due(on=datetime.date(2098, 12, 31)).count == 2
+        assert invoices_issue_due(on=datetime.date(2098, 12, 31)).count == 0
+        assert invoices_issue_due(on=datetime.date(2099, 1, 1)).count == 1
 
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == ["RE-2098-00001", "RE-2098-00002", "RE-2099-00001"]
@@ -224,14 +224,14 @@ def test_overdue_marked_and_reminded_once(licence_year, django_capture_on_commit
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert invoices_mark_overdue(on=invoice.due_date) == 0
+        assert invoices_mark_overdue(on=invoice.due_date).count == 0
     assert mail.outbox == []
 
     day_after = invoice.due_date + datetime.timedelta(days=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert invoices_mark_overdue(on=day_after) == 1
+        assert invoices_mark_overdue(on=day_after).count == 1
     with django_capture_on_commit_callbacks(execute=True):
-        assert invoices_mark_overdue(on=day_after + datetime.timedelta(days=1)) == 0
+        assert invoices_mark_overdue(on=day_after + datetime.timedelta(days=1)).count == 0
 
     invoice.refresh_from_db()
     assert invoice.overdue_since == day_after

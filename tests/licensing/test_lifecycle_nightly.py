@@ -11,6 +11,7 @@ from licensing import lifecycle
 from licensing.lifecycle import order_cancel, order_cancellation_withdraw, order_confirm
 from licensing.models import Licence, LicenceTerm, LicenceYear, NightlyRun, Order, OutgoingMail
 from licensing.nightly import run_nightly
+from licensing.steps import StepResult
 from tests.factories import PriceFactory
 from tests.licensing.factories import priced_product, submitted_order
 
@@ -340,7 +341,11 @@ def test_a_failing_step_does_not_stop_the_others(
         raise RuntimeError("Rechnungsserver nicht erreichbar")
 
     monkeypatch.setattr(invoicing_services, "invoices_issue_due", broken)
-    monkeypatch.setattr(invoicing_services, "invoices_mark_overdue", lambda *, on: 3)
+    monkeypatch.setattr(
+        invoicing_services,
+        "invoices_mark_overdue",
+        lambda *, on: StepResult(done=["RE-1", "RE-2", "RE-3"]),
+    )
     run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
     assert (run.renewals, run.invoices_issued, run.overdue, run.failures) == (1, 0, 3, 1)
     assert run.log["failures"][0]["step"] == "invoices_issued"
