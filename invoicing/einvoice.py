@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from lxml import etree
 
-from invoicing.totals import Totals, compute_totals
+from invoicing.totals import Totals, VatGroup, compute_totals
 
 if TYPE_CHECKING:
     from invoicing.models import Invoice, Refund
@@ -101,10 +101,13 @@ class EDocument:
     preceding_number: str = ""
     preceding_date: datetime.date | None = None
     notes: list[str] = field(default_factory=list)
+    # A refund's amounts are fixed by R8 (gross paid back, split into net and
+    # VAT when it was created); its document shows exactly those.
+    fixed_totals: Totals | None = None
 
     @property
     def totals(self) -> Totals:
-        return compute_totals(self.lines)
+        return self.fixed_totals or compute_totals(self.lines)
 
 
 # --- Building the neutral document ---------------------------------------------------
@@ -231,6 +234,18 @@ def refund_document(refund: Refund) -> EDocument:
             f"Rechnungskorrektur / Erstattung zur Rechnung Nr. {refund.original_invoice_number} "
             f"vom {_date_de(refund.original_invoice_date)}."
         ],
+        fixed_totals=Totals(
+            groups=[
+                VatGroup(
+                    rate=Decimal(refund.vat_rate).quantize(CENT),
+                    net=Decimal(refund.net_amount),
+                    vat=Decimal(refund.vat_amount),
+                )
+            ],
+            net=Decimal(refund.net_amount),
+            vat=Decimal(refund.vat_amount),
+            gross=Decimal(refund.gross_amount),
+        ),
     )
 
 
@@ -612,7 +627,9 @@ def check_business_rules(xml: bytes) -> list[str]:
             continue
         seen_rates.add(rate)
         expected = (basis * rate / 100).quantize(CENT, rounding="ROUND_HALF_UP")
-        if vat != expected:
+        # The official EN 16931 rule tolerates rounding differences; a refund whose
+        # gross (R8) cannot be split exactly differs by one cent.
+        if abs(vat - expected) > CENT:
             errors.append(f"BR-CO-17: USt {vat} zu {rate} % ≠ {expected}")
         if basis != nets_by_rate.get(rate, Decimal("0")):
             errors.append(f"BR-S-8: Bemessungsgrundlage {basis} zu {rate} % passt nicht")

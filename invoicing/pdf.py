@@ -157,7 +157,7 @@ def refund_context(refund: Refund) -> dict:
     school = refund.school
     doc = refund_document(refund)
     line = doc.lines[0]
-    totals = compute_totals(doc.lines)
+    totals = doc.totals  # the stored R8 amounts
     return {
         "doc_title": _("Rechnungskorrektur / Erstattung"),
         "number": refund.number,

@@ -27,9 +27,19 @@ from licensing.terms import money, refund_amount
 
 
 def refund_split(*, gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
-    """(net, VAT) of a gross amount at ``rate`` percent; they add up to ``gross``."""
-    net = money(gross / (1 + Decimal(rate) / 100))
-    return net, gross - net
+    """(net, VAT) of the R8 gross amount at ``rate`` percent; they always add up to
+    ``gross``, the amount paid back.
+
+    The net is chosen so that VAT = net x rate rounded half up (EN 16931 BR-CO-17)
+    where such a net exists. For some gross amounts none does (at 19 % about one
+    in six cent values cannot be reached); then the VAT is gross - net, one cent
+    from the strict product, which the official EN 16931 rule tolerates."""
+    rate = Decimal(rate)
+    estimate = money(gross / (1 + rate / 100))
+    for net in (estimate + Decimal(step) / 100 for step in (0, -1, 1, -2, 2)):
+        if net + money(net * rate / 100) == gross:
+            return net, gross - net
+    return estimate, gross - estimate
 
 
 @transaction.atomic

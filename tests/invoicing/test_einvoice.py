@@ -2,6 +2,7 @@
 own checks of the key business rules, for every document kind."""
 
 import copy
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from invoicing.einvoice import (
     invoice_xml,
     refund_xml,
 )
+from invoicing.pdf import render_refund_pdf
+from invoicing.refunds import refund_split
 from tests.invoicing.factories import InvoiceFactory, RefundFactory, add_lines, cancellation_of
 
 pytestmark = pytest.mark.django_db
@@ -247,7 +250,7 @@ def _set(text):
             "BR-CO-10",
         ),
         (SUMS + "ram:TaxBasisTotalAmount", _set("176.70"), "BR-CO-13"),
-        (SETTLEMENT + "ram:ApplicableTradeTax[2]/ram:CalculatedAmount", _set("12.66"), "BR-CO-17"),
+        (SETTLEMENT + "ram:ApplicableTradeTax[2]/ram:CalculatedAmount", _set("12.75"), "BR-CO-17"),
         (SUMS + "ram:GrandTotalAmount", _set("197.09"), "BR-CO-15"),
         (SUMS + "ram:TaxTotalAmount", _set("20.36"), "BR-CO-14"),
         (
@@ -275,3 +278,36 @@ def test_a_draft_has_no_e_invoice():
     draft = InvoiceFactory(number=None, status="draft", issue_date=None)
     with pytest.raises(ValueError):
         invoice_xml(draft)
+
+
+@pytest.mark.django_db
+def test_refund_whose_gross_cannot_be_split_exactly_keeps_its_amount_everywhere(
+    en16931_schematron, tmp_path
+):
+    # 40.05 € at 19 %: no net amount n has n + round(n x 19 %) = 40.05, so the VAT
+    # is one cent off the strict product. The document still pays back exactly the
+    # R8 amount, and the official EN 16931 rules accept it.
+    net, vat = refund_split(gross=Decimal("40.05"), rate=Decimal("19.00"))
+    assert net + vat == Decimal("40.05")
+    refund = RefundFactory(
+        individual_licence__vat_rate=Decimal("19.00"),
+        individual_licence__paid_amount=Decimal("95.54"),  # x 153 / 365 = 40.048...
+        gross_amount=Decimal("40.05"),
+        net_amount=net,
+        vat_amount=vat,
+    )
+
+    xml = refund_xml(refund)
+
+    assert value(xml, SUMS + "ram:GrandTotalAmount") == "40.05"
+    assert value(xml, SUMS + "ram:TaxTotalAmount") == str(vat)
+    assert value(xml, SUMS + "ram:TaxBasisTotalAmount") == str(net)
+    assert check_business_rules(xml) == []
+    assert en16931_schematron(xml, tmp_path) == []
+    pdf = tmp_path / "erstattung.pdf"
+    pdf.write_bytes(render_refund_pdf(refund))
+    pdf_text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    assert "× 153 verbleibende Tage / 365 Tage der Laufzeit = 40,05 €" in pdf_text
+    assert "Erstattungsbetrag brutto" in pdf_text and f"{vat}".replace(".", ",") in pdf_text
