@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from invoicing import services
+from invoicing import payments, services
 from invoicing.documents import document_read, download_name
 from invoicing.models import (
     CancellationInvoice,
@@ -148,6 +148,14 @@ class PaymentForm(forms.Form):
     paid_on = forms.DateField(label=gettext_lazy("Zahlungsdatum"), initial=timezone.localdate)
     reference = forms.CharField(
         label=gettext_lazy("Verwendungszweck / Referenz"), max_length=200, required=False
+    )
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Wie wurde die Zahlung geklärt?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("z. B. „Überzahlung von 10,00 € am 03.12. zurücküberwiesen“"),
     )
 
 
@@ -406,8 +414,47 @@ class PaymentAdmin(admin.ModelAdmin):
     list_filter = ["outcome", "needs_attention", "invoice__authority"]
     search_fields = ["invoice__number", "reference"]
     list_select_related = ["invoice"]
-    readonly_fields = ["invoice", "amount", "paid_on", "reference", "outcome", "recorded_by"]
-    fields = [*readonly_fields, "needs_attention", "resolved_at"]
+    readonly_fields = [
+        "invoice",
+        "amount",
+        "paid_on",
+        "reference",
+        "outcome",
+        "recorded_by",
+        "needs_attention",
+        "resolved_at",
+        "resolution_note",
+    ]
+    fields = readonly_fields
+    actions = ["resolve"]
+
+    @admin.action(description=gettext_lazy("Zahlung als geklärt markieren …"))
+    def resolve(self, request, queryset):
+        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for payment in queryset:
+                try:
+                    payments.payment_resolve(
+                        payment=payment, note=form.cleaned_data["note"], by=request.user
+                    )
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _("Zahlung über %(amount)s zu %(number)s als geklärt markiert.")
+                        % {"amount": euro(payment.amount), "number": payment.invoice.number},
+                    )
+            return HttpResponseRedirect(request.get_full_path())
+        return _intermediate(
+            request,
+            self,
+            queryset=queryset,
+            form=form,
+            action="resolve",
+            title=_("Zahlungen als geklärt markieren"),
+            template="admin/invoicing/action_form.html",
+        )
 
     def has_add_permission(self, request) -> bool:
         # Payments are recorded with the action on the invoice, which settles it.

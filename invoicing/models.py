@@ -359,6 +359,9 @@ class Payment(models.Model):
     outcome = models.CharField(_("Ergebnis"), max_length=20, choices=Outcome.choices)
     needs_attention = models.BooleanField(_("zu klären"), default=False)
     resolved_at = models.DateTimeField(_("geklärt am"), null=True, blank=True)
+    resolution_note = models.TextField(
+        _("Klärung"), blank=True, help_text=_("Was mit der Zahlung geschehen ist.")
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("erfasst von"),

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from invoicing.models import Invoice, Payment
@@ -61,3 +62,24 @@ def payment_record(
         locked.paid_at = paid_on
         locked.save(update_fields=["status", "paid_at"])
     return payment
+
+
+@transaction.atomic
+def payment_resolve(*, payment: Payment, note: str, by=None) -> Payment:
+    """Close a flagged payment (partial, excess or duplicate) once staff have dealt
+    with it, e.g. paid the money back or asked for the rest; ``note`` says how.
+    The invoice stays as it is: only one exact payment settles it."""
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    note = note.strip()
+    if not note:
+        raise ValidationError(_("Bitte beschreiben Sie, wie die Zahlung geklärt wurde."))
+    if not locked.needs_attention:
+        raise ValidationError(
+            _("Die Zahlung über %(amount)s € vom %(date)s ist nicht zu klären.")
+            % {"amount": locked.amount, "date": locked.paid_on.strftime("%d.%m.%Y")}
+        )
+    locked.needs_attention = False
+    locked.resolved_at = timezone.now()
+    locked.resolution_note = note
+    locked.save(update_fields=["needs_attention", "resolved_at", "resolution_note"])
+    return locked

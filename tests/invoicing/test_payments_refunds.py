@@ -3,8 +3,10 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from invoicing.models import Invoice, Payment, Refund
+from invoicing.payments import payment_resolve
 from invoicing.refunds import refund_split
 from invoicing.services import (
     invoice_create_draft,
@@ -74,6 +76,42 @@ def test_two_partial_payments_adding_up_settle_nothing_and_a_second_full_one_is_
     assert duplicate.outcome == Payment.Outcome.DUPLICATE
     assert duplicate.needs_attention
     assert issued.payments.filter(needs_attention=True).count() == 3
+
+
+@pytest.mark.django_db
+def test_staff_resolve_a_flagged_payment_with_a_note_in_the_admin(issued, publisher_client):
+    excess = payment_record(invoice=issued, amount=D("259.68"), paid_on=PAID_ON)
+    url = reverse("admin:invoicing_payment_changelist")
+
+    form = publisher_client.post(url, {"action": "resolve", "_selected_action": [excess.pk]})
+    assert "Wie wurde die Zahlung geklärt?" in form.content.decode()
+    done = publisher_client.post(
+        url,
+        {
+            "action": "resolve",
+            "_selected_action": [excess.pk],
+            "apply": "1",
+            "note": "Überzahlung von 10,00 € zurücküberwiesen",
+        },
+        follow=True,
+    )
+
+    excess.refresh_from_db()
+    assert "als geklärt markiert" in done.content.decode()
+    assert not excess.needs_attention and excess.resolved_at
+    assert excess.resolution_note == "Überzahlung von 10,00 € zurücküberwiesen"
+    issued.refresh_from_db()
+    assert issued.status == Invoice.Status.ISSUED  # a flagged payment still settles nothing
+
+
+@pytest.mark.django_db
+def test_resolving_needs_a_note_and_a_flagged_payment(issued):
+    exact = payment_record(invoice=issued, amount=D("249.68"), paid_on=PAID_ON)
+    with pytest.raises(ValidationError, match="ist nicht zu klären"):
+        payment_resolve(payment=exact, note="erledigt")
+    partial = payment_record(invoice=issued, amount=D("1.00"), paid_on=PAID_ON)
+    with pytest.raises(ValidationError, match="Bitte beschreiben Sie"):
+        payment_resolve(payment=partial, note="  ")
 
 
 @pytest.mark.django_db
