@@ -29,6 +29,7 @@ def build_templated_mail(
             "webinar_url": settings.WEBINAR_URL,
         },
         "seller": settings.SELLER,
+        "portal_url": settings.PORTAL_URL,
         **context,
     }
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())

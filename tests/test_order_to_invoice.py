@@ -170,6 +170,8 @@ def test_one_order_from_registration_list_to_renewal_invoice(
     assert invoice.number == f"RE-{issue_day.year}-00001"
     sent = [m for m in mail.outbox if m.to == ["rechnung@stadt.example"]]
     assert len(sent) == 1
+    invoices_url = reverse("invoicing:invoice_list", args=[authority.pk])
+    assert f"http://127.0.0.1:8000{invoices_url}" in sent[0].body
     assert sorted(name.rsplit(".", 1)[1] for name, _c, _t in sent[0].attachments) == [
         "pdf",
         "xml",
@@ -205,6 +207,8 @@ def test_one_order_from_registration_list_to_renewal_invoice(
         assert run_nightly(on=notice_day).notices == 1
     notice = mail.outbox[0]
     assert "Verlängerung" in notice.subject
+    order_url = reverse("orders:detail", args=[authority.pk, order.pk])
+    assert f"Zur Bestellung: http://127.0.0.1:8000{order_url}" in notice.body
 
     renewal_day = next_year_start(year.end_date)
     with django_capture_on_commit_callbacks(execute=True):

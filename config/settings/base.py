@@ -224,6 +224,9 @@ SELLER = {
     "bic": env("SELLER_BIC", default="BYLADEM1001"),
 }
 
+# The portal's public address, for links in e-mails (no trailing slash).
+PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # --- Support contacts named to schools (DOMAIN R4) ------------------------------
 SUPPORT_PHONE = env("SUPPORT_PHONE", default="0531 708 86 86")
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="online-support@westermanngruppe.de")
