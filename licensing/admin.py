@@ -339,6 +339,10 @@ class OrderSchoolAdmin(admin.ModelAdmin):
     list_filter = [("activated_at", admin.EmptyFieldListFilter), "order__status"]
     actions = ["activate_schools"]
 
+    def has_add_permission(self, request) -> bool:
+        # Created only by the registration list and the lifecycle services.
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -365,6 +369,10 @@ class LicenceYearAdmin(admin.ModelAdmin):
     list_select_related = ["order__authority", "order__product"]
     readonly_fields = ["order", "number", "start_date", "end_date", "renewal_notice_sent_at"]
 
+    def has_add_permission(self, request) -> bool:
+        # Created only by the registration list and the lifecycle services.
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
@@ -387,6 +395,10 @@ class LicenceAdmin(admin.ModelAdmin):
     list_select_related = ["school", "product", "order__authority", "order__product"]
     readonly_fields = ["order", "school", "product", "status", "ended_on"]
     inlines = [LicenceTermInline]
+
+    def has_add_permission(self, request) -> bool:
+        # Created only by the registration list and the lifecycle services.
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

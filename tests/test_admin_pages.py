@@ -52,3 +52,11 @@ def test_change_page_loads(publisher_client, model):
     )
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model_name", ["orderschool", "licenceyear", "licence", "order"])
+def test_licences_and_orders_are_never_added_by_hand(publisher_client, model_name):
+    # They come only from the registration list and the lifecycle services.
+    response = publisher_client.get(reverse(f"admin:licensing_{model_name}_add"))
+
+    assert response.status_code == 403
