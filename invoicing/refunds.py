@@ -11,6 +11,7 @@ exists that both satisfies it and adds up to the gross (the gross is unreachable
 one currency unit in BR-CO-17, so we keep the exact gross."""
 
 import datetime
+import logging
 from decimal import Decimal
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from invoicing.models import DOCUMENT_FIELDS, NumberSeries, Refund
 from invoicing.numbering import number_next
 from licensing.models import IndividualLicence
 from licensing.terms import money, refund_amount
+
+logger = logging.getLogger(__name__)
 
 
 def refund_split(*, gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
@@ -83,9 +86,10 @@ def refund_create_for_superseded(
 
 @transaction.atomic
 def refund_issue(*, refund: Refund, on: datetime.date) -> Refund:
-    """Number (own gapless series), recipient and seller snapshot, PDF and XML."""
-    from invoicing import einvoice, pdf
-
+    """Number (own gapless series), recipient and seller snapshot; the PDF and XML
+    are made after commit (``refund_documents_make``), so that a failing renderer
+    never blocks the confirmation that superseded the licence. The nightly run
+    makes documents that are still missing."""
     locked = Refund.objects.select_for_update().get(pk=refund.pk)
     if locked.status != Refund.Status.DRAFT:
         return locked
@@ -100,11 +104,31 @@ def refund_issue(*, refund: Refund, on: datetime.date) -> Refund:
     locked.number = number_next(series=NumberSeries.REFUND, year=on.year)
     locked.status = Refund.Status.ISSUED
     locked.save()
-    xml_bytes = einvoice.refund_xml(locked)
-    pdf_bytes = pdf.render_refund_pdf(locked)
-    documents_store(document=locked, pdf=pdf_bytes, xml=xml_bytes)
-    locked.save(update_fields=list(DOCUMENT_FIELDS))
+    refund_id = locked.pk
+    transaction.on_commit(lambda: _refund_documents_after_commit(refund_id))
     return locked
+
+
+def refund_documents_make(*, refund_id: int) -> Refund:
+    """Render and store the PDF and XML of an issued refund once (idempotent)."""
+    from invoicing import einvoice, pdf
+
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update().get(pk=refund_id)
+        if locked.status == Refund.Status.DRAFT or locked.pdf_sha256:
+            return locked
+        xml_bytes = einvoice.refund_xml(locked)
+        pdf_bytes = pdf.render_refund_pdf(locked)
+        documents_store(document=locked, pdf=pdf_bytes, xml=xml_bytes)
+        locked.save(update_fields=list(DOCUMENT_FIELDS))
+    return locked
+
+
+def _refund_documents_after_commit(refund_id: int) -> None:
+    try:
+        refund_documents_make(refund_id=refund_id)
+    except Exception:  # made again by the nightly run, which reports a failure
+        logger.exception("documents of refund %s could not be made", refund_id)
 
 
 @transaction.atomic

@@ -16,10 +16,14 @@ from django.utils.translation import gettext as _
 
 from config.mail import build_templated_mail
 from invoicing.documents import document_read, documents_store, download_name
-from invoicing.models import DOCUMENT_FIELDS, Invoice, InvoiceLine, NumberSeries
+from invoicing.models import DOCUMENT_FIELDS, Invoice, InvoiceLine, NumberSeries, Refund
 from invoicing.numbering import number_next
 from invoicing.payments import payment_record  # noqa: F401  (re-export)
-from invoicing.refunds import refund_create_for_superseded, refund_mark_paid_out  # noqa: F401
+from invoicing.refunds import (  # noqa: F401  (re-export)
+    refund_create_for_superseded,
+    refund_documents_make,
+    refund_mark_paid_out,
+)
 from invoicing.totals import compute_totals
 from licensing.models import Licence, LicenceTerm, LicenceYear
 from licensing.steps import StepResult
@@ -319,6 +323,26 @@ def invoices_repair_documents(*, failed: list[dict] | None = None) -> int:
                 _failure(
                     step="invoices_issued",
                     item=_("Rechnung %(number)s (PDF/XML)") % {"number": invoice.number},
+                    error=error,
+                )
+            )
+            continue
+        repaired += 1
+    for refund_id in (
+        Refund.objects.exclude(status=Refund.Status.DRAFT)
+        .filter(pdf_sha256="")
+        .values_list("pk", flat=True)
+    ):
+        try:
+            refund_documents_make(refund_id=refund_id)
+        except Exception as error:
+            logger.exception("documents of refund %s could not be made", refund_id)
+            if failed is None:
+                raise
+            failed.append(
+                _failure(
+                    step="invoices_issued",
+                    item=_("Erstattung %(id)s (PDF/XML)") % {"id": refund_id},
                     error=error,
                 )
             )

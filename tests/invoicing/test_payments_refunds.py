@@ -159,7 +159,7 @@ def test_no_refund_at_exactly_three_months():
 
 
 @pytest.mark.django_db
-def test_refund_at_three_months_and_a_day_is_issued_right_away():
+def test_refund_at_three_months_and_a_day_is_issued_right_away(django_capture_on_commit_callbacks):
     licence = IndividualLicenceFactory(
         **TERM,
         paid_amount=D("160.50"),
@@ -168,11 +168,13 @@ def test_refund_at_three_months_and_a_day_is_issued_right_away():
         original_invoice_date=datetime.date(2026, 1, 2),
     )
 
-    refund = refund_create_for_superseded(
-        individual_licence=licence,
-        bulk_start=datetime.date(2026, 9, 30),
-        on=datetime.date(2026, 10, 2),
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_create_for_superseded(
+            individual_licence=licence,
+            bulk_start=datetime.date(2026, 9, 30),
+            on=datetime.date(2026, 10, 2),
+        )
+    refund.refresh_from_db()
 
     # 93 remaining days (30 Sep..31 Dec) of 365: 160.50 x 93 / 365 = 40.894... -> 40.89
     assert (refund.remaining_days, refund.term_days) == (93, 365)
@@ -232,3 +234,35 @@ def test_refund_paid_out_once(publisher_user):
     assert (refund.status, refund.paid_out_by) == (Refund.Status.PAID_OUT, publisher_user)
     with pytest.raises(ValidationError):
         refund_mark_paid_out(refund=refund, paid_out_on=datetime.date(2026, 9, 2))
+
+
+@pytest.mark.django_db
+def test_a_failing_renderer_does_not_block_the_refund_and_the_nightly_run_repairs_it(
+    fake_renderers, monkeypatch, django_capture_on_commit_callbacks
+):
+    from invoicing.services import invoices_repair_documents
+
+    pdf, _einvoice = fake_renderers
+    real = pdf.render_refund_pdf
+
+    def broken(document):
+        raise RuntimeError("Schriftart fehlt")
+
+    monkeypatch.setattr(pdf, "render_refund_pdf", broken)
+    licence = IndividualLicenceFactory(**TERM)
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refund_create_for_superseded(
+            individual_licence=licence, bulk_start=datetime.date(2026, 8, 1)
+        )
+
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.ISSUED and refund.number == "ER-2026-00001"
+    assert refund.pdf_sha256 == ""
+    failed: list[dict] = []
+    assert invoices_repair_documents(failed=failed) == 0
+    assert "Erstattung" in failed[0]["item"] and "Schriftart fehlt" in failed[0]["error"]
+
+    monkeypatch.setattr(pdf, "render_refund_pdf", real)
+    assert invoices_repair_documents(failed=[]) == 1
+    refund.refresh_from_db()
+    assert refund.pdf_sha256 and refund.xml_sha256

@@ -199,15 +199,19 @@ def test_admin_cancel_and_reissue_asks_for_a_reason(publisher_client, licence_ye
 
 
 @pytest.mark.django_db
-def test_export_writes_every_issued_document_unchanged_with_index(tmp_path, authority):
+def test_export_writes_every_issued_document_unchanged_with_index(
+    tmp_path, authority, django_capture_on_commit_callbacks
+):
     first = issue(make_licence_year(authority=authority))
     cancellation, new = invoice_cancel_and_reissue(invoice=first, reason="Korrektur", on=ISSUE_DAY)
     invoice_create_draft(licence_year=make_licence_year(authority=authority))  # draft: not exported
-    refund = refund_create_for_superseded(
-        individual_licence=IndividualLicenceFactory(),
-        bulk_start=datetime.date(2026, 8, 1),
-        on=ISSUE_DAY,
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # documents after commit
+        refund = refund_create_for_superseded(
+            individual_licence=IndividualLicenceFactory(),
+            bulk_start=datetime.date(2026, 8, 1),
+            on=ISSUE_DAY,
+        )
+    refund.refresh_from_db()
     out = tmp_path / "archiv"
 
     call_command("export_invoices", year=2026, out=out)
