@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -19,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config.admin_actions import action_form_page
 from invoicing import payments, services
 from invoicing.documents import document_read, download_name
 from invoicing.models import (
@@ -161,19 +161,6 @@ class ResolveForm(forms.Form):
 
 class PaidOutForm(forms.Form):
     paid_out_on = forms.DateField(label=gettext_lazy("ausgezahlt am"), initial=timezone.localdate)
-
-
-def _intermediate(request, modeladmin, *, queryset, form, action, title, template):
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "objects": queryset,
-        "form": form,
-        "action": action,
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, template, context)
 
 
 CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml"}
@@ -320,14 +307,14 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
                     },
                 )
             return HttpResponseRedirect(request.get_full_path())
-        return _intermediate(
-            request,
+        return action_form_page(
             self,
-            queryset=queryset,
+            request,
+            queryset,
             form=form,
             action="cancel_and_reissue",
             title=_("Rechnungen stornieren und neu erstellen"),
-            template="admin/invoicing/action_form.html",
+            submit_label=_("Stornieren und neu erstellen"),
         )
 
     @admin.action(description=gettext_lazy("Erneut an den Käufer senden"))
@@ -378,15 +365,15 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
                 level,
             )
             return HttpResponseRedirect(request.get_full_path())
-        return _intermediate(
-            request,
+        return action_form_page(
             self,
-            queryset=queryset,
+            request,
+            queryset,
             form=form,
             action="record_payment",
             title=_("Zahlung zu %(number)s erfassen (brutto %(gross)s)")
             % {"number": invoice.number, "gross": euro(invoice.gross_total)},
-            template="admin/invoicing/action_form.html",
+            submit_label=_("Zahlung erfassen"),
         )
 
 
@@ -446,14 +433,14 @@ class PaymentAdmin(admin.ModelAdmin):
                         % {"amount": euro(payment.amount), "number": payment.invoice.number},
                     )
             return HttpResponseRedirect(request.get_full_path())
-        return _intermediate(
-            request,
+        return action_form_page(
             self,
-            queryset=queryset,
+            request,
+            queryset,
             form=form,
             action="resolve",
             title=_("Zahlungen als geklärt markieren"),
-            template="admin/invoicing/action_form.html",
+            submit_label=_("Als geklärt markieren"),
         )
 
     def has_add_permission(self, request) -> bool:
@@ -507,14 +494,14 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
                         },
                     )
             return HttpResponseRedirect(request.get_full_path())
-        return _intermediate(
-            request,
+        return action_form_page(
             self,
-            queryset=queryset,
+            request,
+            queryset,
             form=form,
             action="mark_paid_out",
             title=_("Erstattungen als ausgezahlt markieren"),
-            template="admin/invoicing/action_form.html",
+            submit_label=_("Als ausgezahlt markieren"),
         )
 
 

@@ -2,18 +2,17 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_actions import action_form_page
 from licensing import lifecycle
 from licensing.models import (
     IndividualLicence,
@@ -202,21 +201,6 @@ class OrderAdmin(admin.ModelAdmin):
             % {"total": total, "unsent": unsent},
         )
 
-    def _intermediate(self, request, queryset, *, form, action: str, title: str, template: str):
-        return TemplateResponse(
-            request,
-            template,
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "orders": queryset,
-                "form": form,
-                "action": action,
-                "action_checkbox_name": ACTION_CHECKBOX_NAME,
-                "opts": self.model._meta,
-            },
-        )
-
     def _run(self, request, queryset, call, success) -> None:
         for order in queryset:
             try:
@@ -250,13 +234,19 @@ class OrderAdmin(admin.ModelAdmin):
                 ),
             )
             return None
-        return self._intermediate(
+        return action_form_page(
+            self,
             request,
             queryset,
             form=form,
             action="confirm_orders",
             title=gettext("Bestellungen bestätigen"),
-            template="admin/licensing/order/confirm.html",
+            submit_label=gettext("Bestätigen und freischalten"),
+            intro=gettext(
+                "Die Lizenzen der folgenden Bestellungen beginnen am gewählten Tag. Das erste "
+                "Nutzungsjahr wird angelegt, Einzellizenzen der Schulen werden ersetzt, der "
+                "Rechnungsentwurf entsteht, und jede Schule erhält die Freischaltungs-E-Mail."
+            ),
         )
 
     @admin.action(description=_("Ausgewählte Bestellungen ablehnen (mit Begründung)"))
@@ -276,13 +266,18 @@ class OrderAdmin(admin.ModelAdmin):
                 ),
             )
             return None
-        return self._intermediate(
+        return action_form_page(
+            self,
             request,
             queryset,
             form=form,
             action="reject_orders",
             title=gettext("Bestellungen ablehnen"),
-            template="admin/licensing/order/reject.html",
+            submit_label=gettext("Ablehnen"),
+            intro=gettext(
+                "Die folgenden Bestellungen werden abgelehnt. Der Käufer erhält die Begründung "
+                "per E-Mail."
+            ),
         )
 
     @admin.action(description=_("Ausgewählte Bestellungen zum Ende des Nutzungsjahres kündigen"))
