@@ -118,3 +118,8 @@ def submitted_order_of_authority(*, authority: SchoolAuthority, order_id: int) -
     return get_object_or_404(
         Order.objects.select_related("product", "upload"), pk=order_id, authority=authority
     )
+
+
+def order_of_upload(*, upload: RegistrationUpload) -> Order | None:
+    """The order placed from an uploaded list, if it was ordered."""
+    return Order.objects.filter(upload=upload).first()

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from licensing.anmeldeliste import ListFileError
 from licensing.forms import RegistrationUploadForm
-from licensing.models import Order
 from licensing.registration import (
     RegistrationResult,
     price_overview,
@@ -19,6 +18,7 @@ from licensing.registration import (
 )
 from licensing.selectors import (
     open_draft_of_authority,
+    order_of_upload,
     orderable_products,
     submitted_order_of_authority,
     upload_of_authority,
@@ -120,7 +120,7 @@ def order_template(request, authority, product_code):
 @authority_required
 def order_preview(request, authority, upload_id):
     upload = upload_of_authority(authority=authority, upload_id=upload_id)
-    order = Order.objects.filter(upload=upload).first()
+    order = order_of_upload(upload=upload)
     if order is not None:
         return redirect("licensing:order_submitted", authority_id=authority.pk, order_id=order.pk)
     if not upload.is_draft:

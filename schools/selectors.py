@@ -1,10 +1,9 @@
 """Reads of the school directory. Every portal read is scoped to an authority the
 logged-in user belongs to: ``authority_for_user`` is the one gate."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from schools.models import School, SchoolAuthority, SchoolType
@@ -52,30 +51,3 @@ def schools_by_type(*, authority: SchoolAuthority) -> list[SchoolTypeGroup]:
             group = groups[school.school_type_id] = SchoolTypeGroup(school.school_type, [])
         group.schools.append(school)
     return list(groups.values())
-
-
-def active_school_counts(*, authority: SchoolAuthority) -> dict[int, int]:
-    """Number of active schools per school type id, from the directory (R1)."""
-    rows = (
-        School.objects.filter(authority=authority, is_active=True)
-        .values("school_type")
-        .annotate(n=Count("id"))
-    )
-    return {row["school_type"]: row["n"] for row in rows}
-
-
-def school_types_of_authority(*, authority: SchoolAuthority) -> QuerySet[SchoolType]:
-    return (
-        SchoolType.objects.filter(schools__authority=authority)
-        .annotate(active=Count("schools", filter=Q(schools__is_active=True)))
-        .distinct()
-        .order_by("name")
-    )
-
-
-def schools_by_number(*, state: str, numbers: Iterable[str]) -> dict[str, School]:
-    """Directory schools of a state by official number (one query)."""
-    qs = School.objects.filter(state=state, school_number__in=set(numbers)).select_related(
-        "school_type", "authority"
-    )
-    return {school.school_number: school for school in qs}
