@@ -78,12 +78,13 @@ def _draft_rebuild_lines(invoice: Invoice) -> None:
 
 
 @transaction.atomic
-def invoice_create_draft(*, licence_year: LicenceYear) -> Invoice:
+def invoice_create_draft(*, licence_year: LicenceYear, on: datetime.date | None = None) -> Invoice:
     """The draft consolidated invoice for a licence year (order start or renewal).
 
     Idempotent: the year's valid invoice is returned if there is one (a draft is
     brought up to date with the year's licence terms first). The draft is issued
-    automatically ``INVOICE_ISSUE_DELAY_DAYS`` (7..14) after the later of today and
+    automatically ``INVOICE_ISSUE_DELAY_DAYS`` (7..14) after the later of ``on`` (the
+    day of the confirmation or of the nightly run that renewed; default today) and
     the year's start."""
     existing = (
         Invoice.objects.select_for_update()
@@ -93,7 +94,7 @@ def invoice_create_draft(*, licence_year: LicenceYear) -> Invoice:
     )
     if existing is None:
         order = licence_year.order
-        start = max(timezone.localdate(), licence_year.start_date)
+        start = max(on or timezone.localdate(), licence_year.start_date)
         invoice = Invoice(
             kind=Invoice.Kind.INVOICE,
             status=Invoice.Status.DRAFT,
@@ -109,7 +110,7 @@ def invoice_create_draft(*, licence_year: LicenceYear) -> Invoice:
                 invoice.save()
         except IntegrityError:
             # Created by a concurrent call since our look-up: use that one.
-            return invoice_create_draft(licence_year=licence_year)
+            return invoice_create_draft(licence_year=licence_year, on=on)
         existing = invoice
     if existing.status == Invoice.Status.DRAFT:
         _draft_rebuild_lines(existing)
@@ -447,7 +448,7 @@ def invoice_cancel_and_reissue(
     original.status = Invoice.Status.CANCELLED
     original.save(update_fields=["status"])
 
-    new_invoice = invoice_create_draft(licence_year=original.licence_year)
+    new_invoice = invoice_create_draft(licence_year=original.licence_year, on=on)
     new_invoice.issue_due_on = on + datetime.timedelta(days=issue_delay_days())
     new_invoice.save(update_fields=["issue_due_on"])
     logger.info("invoice %s cancelled by %s: %s", original.number, by, reason)

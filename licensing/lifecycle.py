@@ -270,7 +270,7 @@ def order_confirm(*, order: Order, start_date: datetime.date | None = None, by=N
     IndividualLicence.objects.bulk_update(individuals, ["status", "superseded_by", "superseded_on"])
     for individual in individuals:
         invoicing_services.refund_create_for_superseded(
-            individual_licence=individual, bulk_start=start
+            individual_licence=individual, bulk_start=start, on=today()
         )
 
     order.status = Order.Status.CONFIRMED
@@ -279,7 +279,7 @@ def order_confirm(*, order: Order, start_date: datetime.date | None = None, by=N
     order.start_date = start
     order.save(update_fields=["status", "confirmed_at", "confirmed_by", "start_date"])
 
-    invoicing_services.invoice_create_draft(licence_year=year)
+    invoicing_services.invoice_create_draft(licence_year=year, on=today())
 
     order_schools = list(OrderSchool.objects.filter(order=order).select_related("school"))
     _queue(_activation_mail(order, os) for os in order_schools)
@@ -616,7 +616,7 @@ def _renew_once(*, order_id: int, on: datetime.date, prices: _PriceCache) -> str
         LicenceTerm(licence_id=pk, year=year, net_price=valid[type_id].bulk_price)
         for pk, type_id, _name in licences
     )
-    invoicing_services.invoice_create_draft(licence_year=year)
+    invoicing_services.invoice_create_draft(licence_year=year, on=on)
     return _("Bestellung %(id)s: Jahr %(number)s %(start)s–%(end)s, %(count)s Lizenzen") % {
         "id": order.pk,
         "number": year.number,

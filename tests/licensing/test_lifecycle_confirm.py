@@ -116,7 +116,7 @@ def test_confirm_supersedes_individual_licences_and_asks_for_refunds(set_today, 
     monkeypatch.setattr(
         invoicing_services,
         "refund_create_for_superseded",
-        lambda *, individual_licence, bulk_start: refunds.append(
+        lambda *, individual_licence, bulk_start, on: refunds.append(
             (individual_licence.pk, bulk_start)
         ),
     )
@@ -140,7 +140,7 @@ def test_confirm_creates_the_draft_invoice_of_year_one(set_today, monkeypatch):
     monkeypatch.setattr(
         invoicing_services,
         "invoice_create_draft",
-        lambda *, licence_year: drafts.append(licence_year),
+        lambda *, licence_year, on: drafts.append(licence_year),
     )
     year = order_confirm(order=order, by=None)
     assert drafts == [year]

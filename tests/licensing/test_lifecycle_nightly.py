@@ -98,7 +98,7 @@ def test_renewal_on_the_new_years_first_day_at_the_new_price(
     monkeypatch.setattr(
         invoicing_services,
         "invoice_create_draft",
-        lambda *, licence_year: drafts.append(licence_year.number),
+        lambda *, licence_year, on: drafts.append(licence_year.number),
     )
     assert nightly(D(2027, 7, 31), django_capture_on_commit_callbacks).renewals == 0
 
@@ -250,7 +250,7 @@ def test_crash_halfway_through_renewals_then_rerun(
         order_confirm(order=order, start_date=D(2026, 8, 1), by=None)
     drafts = []
 
-    def crash_on_second(*, licence_year):
+    def crash_on_second(*, licence_year, on):
         if len(drafts) == 1:
             raise Crash
         drafts.append(licence_year.order_id)
@@ -265,7 +265,7 @@ def test_crash_halfway_through_renewals_then_rerun(
     monkeypatch.setattr(
         invoicing_services,
         "invoice_create_draft",
-        lambda *, licence_year: drafts.append(licence_year.order_id),
+        lambda *, licence_year, on: drafts.append(licence_year.order_id),
     )
     run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
 
@@ -282,7 +282,7 @@ def test_a_failing_order_is_recorded_and_the_others_renew(
     other = submitted_order(product=confirmed.product, school_type=gs)
     order_confirm(order=other, start_date=D(2026, 8, 1), by=None)
 
-    def failing(*, licence_year):
+    def failing(*, licence_year, on):
         if licence_year.order_id == confirmed.pk:
             raise RuntimeError("Rechnungsentwurf fehlgeschlagen")
 
@@ -298,7 +298,9 @@ def test_a_failing_order_is_recorded_and_the_others_renew(
     ]
     assert years(confirmed)[-1][0] == 1  # rolled back entirely
 
-    monkeypatch.setattr(invoicing_services, "invoice_create_draft", lambda *, licence_year: None)
+    monkeypatch.setattr(
+        invoicing_services, "invoice_create_draft", lambda *, licence_year, on: None
+    )
     run = nightly(D(2027, 8, 2), django_capture_on_commit_callbacks)
     assert (run.renewals, run.failures) == (1, 0)
     assert years(confirmed)[-1][0] == 2
@@ -376,3 +378,18 @@ def test_beat_runs_the_nightly_task_at_half_past_two_berlin_time():
     assert entry["schedule"].hour == {2}
     assert entry["schedule"].minute == {30}
     assert app.conf.timezone == "Europe/Berlin"
+
+
+def test_draft_invoices_are_due_from_the_day_acted_on_not_the_wall_clock(
+    confirmed, django_capture_on_commit_callbacks
+):
+    from invoicing.models import Invoice
+
+    # Confirmed on 1 Jul 2026 (set_today) for a start on 1 Aug 2026.
+    first = Invoice.objects.get(licence_year__order=confirmed, licence_year__number=1)
+    assert first.issue_due_on == D(2026, 8, 8)
+
+    # A late nightly run on 20 Aug 2027 renews the year that began on 1 Aug 2027.
+    nightly(D(2027, 8, 20), django_capture_on_commit_callbacks)
+    second = Invoice.objects.get(licence_year__order=confirmed, licence_year__number=2)
+    assert second.issue_due_on == D(2027, 8, 27)
