@@ -12,7 +12,10 @@ from schools.privacy import contacts_anonymise
 
 
 class Command(BaseCommand):
-    help = "Anonymises contact persons of orders ended more than CONTACT_RETENTION_DAYS ago."
+    help = (
+        "Anonymisiert Ansprechpersonen von Bestellungen, die länger als "
+        "CONTACT_RETENTION_DAYS beendet sind."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--on", type=datetime.date.fromisoformat, default=None)

@@ -16,7 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class Command(BaseCommand):
-    help = "Creates a TOTP device for a staff user and prints its otpauth:// link and QR code."
+    help = (
+        "Richtet die Authenticator-App (TOTP) eines Verlagskontos ein und zeigt Link und QR-Code."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -24,9 +26,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace",
             action="store_true",
-            help="Remove the user's existing TOTP devices first (lost phone).",
+            help="Vorhandene Authenticator-Apps vorher entfernen (z. B. Handy verloren).",
         )
-        parser.add_argument("--no-qr", action="store_true", help="Print only the link.")
+        parser.add_argument("--no-qr", action="store_true", help="Nur den Link ausgeben.")
 
     @transaction.atomic
     def handle(self, *args, username, name, replace, no_qr, **options):
