@@ -39,8 +39,8 @@ def ensure_database(url: str) -> None:
 
 
 def build_drafts(*, invoices: int, schools: int, on: datetime.date) -> None:
+    from invoicing.drafts import invoice_create_draft
     from invoicing.models import Invoice
-    from invoicing.services import invoice_create_draft
     from licensing.models import Licence, LicenceTerm, LicenceYear, Order, Product
     from licensing.terms import licence_year_end
     from schools.models import School, SchoolAuthority, SchoolType
@@ -121,8 +121,8 @@ def main() -> None:
     from django.core.management import call_command
 
     from config.celery_app import app
+    from invoicing.issuing import invoices_issue_due
     from invoicing.models import Invoice
-    from invoicing.services import invoices_issue_due
 
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)

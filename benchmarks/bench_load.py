@@ -84,7 +84,8 @@ for i in range({uploaders}):
 print(koeln.pk)
 """
 CONFIRM_ORDER = """
-from licensing.lifecycle import order_confirm, today
+from config.clock import today
+from licensing.confirmation import order_confirm
 from licensing.models import Order
 order_confirm(order=Order.objects.get(pk={order_id}), start_date=today())
 """

@@ -205,7 +205,7 @@ class QueryCounter:
 def measure() -> None:
     from django.db import connection
 
-    from licensing.nightly import run_nightly
+    from portal.nightly import run_nightly
 
     for label in ("first run", "second run, same day"):
         before = counts()

@@ -4,7 +4,7 @@ Without ``REDIS_URL`` the settings switch Celery to eager mode, so the portal wo
 with no broker (tasks then run in-process when they are enqueued).
 
 The nightly schedule lives here, in one place: ``celery -A config.celery_app beat``
-starts ``licensing.run_nightly`` every night at 02:30 Europe/Berlin
+starts ``portal.run_nightly`` every night at 02:30 Europe/Berlin
 (``CELERY_TIMEZONE``); the same work runs without Celery as
 ``python manage.py run_nightly``. ``NIGHTLY_INTERVAL_SECONDS`` (for the smoke test
 only, never in production) replaces the nightly time by an interval in seconds.
@@ -24,7 +24,7 @@ app.autodiscover_tasks()
 _interval = os.environ.get("NIGHTLY_INTERVAL_SECONDS", "").strip()
 app.conf.beat_schedule = {
     "nightly-lifecycle-and-invoicing": {
-        "task": "licensing.run_nightly",
+        "task": "portal.run_nightly",
         "schedule": float(_interval) if _interval else crontab(hour=2, minute=30),
     },
 }

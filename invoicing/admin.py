@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -19,8 +19,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.admin_actions import action_form_page
-from invoicing import payments, services
-from invoicing.documents import document_read, download_name
+from config.downloads import private_download
+from invoicing.cancellation import invoice_cancel_and_reissue
+from invoicing.documents import CONTENT_TYPES, document_read, download_name
+from invoicing.issuing import invoice_issue, invoice_resend
 from invoicing.models import (
     CancellationInvoice,
     DocumentCounter,
@@ -29,6 +31,8 @@ from invoicing.models import (
     Payment,
     Refund,
 )
+from invoicing.payments import payment_record, payment_resolve
+from invoicing.refunds import refund_mark_paid_out
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -163,9 +167,6 @@ class PaidOutForm(forms.Form):
     paid_out_on = forms.DateField(label=gettext_lazy("ausgezahlt am"), initial=timezone.localdate)
 
 
-CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml"}
-
-
 class ReadOnlyDocumentAdmin(admin.ModelAdmin):
     """Documents are shown, never edited here: every change goes through an action
     that calls a service. The change page is a view-only page (no save button, a
@@ -216,11 +217,11 @@ class ReadOnlyDocumentAdmin(admin.ModelAdmin):
         field = document.pdf if kind == "pdf" else document.xml
         if not field:
             raise Http404
-        response = HttpResponse(document_read(field), content_type=CONTENT_TYPES[kind])
-        response["Content-Disposition"] = f'attachment; filename="{download_name(document, kind)}"'
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_download(
+            document_read(field),
+            filename=download_name(document, kind),
+            content_type=CONTENT_TYPES[kind],
+        )
 
     @admin.display(description=gettext_lazy("Belege"))
     def document_links(self, obj):
@@ -264,10 +265,12 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     @admin.action(description=gettext_lazy("Ausgewählte Entwürfe jetzt stellen"))
     def issue_now(self, request, queryset):
         issued = 0
-        skipped = queryset.exclude(status=Invoice.Status.DRAFT).count()
-        for invoice in queryset.filter(status=Invoice.Status.DRAFT):
+        selected = list(queryset)
+        drafts = [invoice for invoice in selected if invoice.can_issue]
+        skipped = len(selected) - len(drafts)
+        for invoice in drafts:
             try:
-                services.invoice_issue(invoice=invoice, by=request.user)
+                invoice_issue(invoice=invoice, by=request.user)
                 issued += 1
             except ValidationError as error:
                 self.message_user(request, f"{invoice}: {' '.join(error.messages)}", messages.ERROR)
@@ -286,7 +289,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
         if "apply" in request.POST and form.is_valid():
             for invoice in queryset:
                 try:
-                    cancellation, new = services.invoice_cancel_and_reissue(
+                    cancellation, new = invoice_cancel_and_reissue(
                         invoice=invoice, by=request.user, reason=form.cleaned_data["reason"]
                     )
                 except ValidationError as error:
@@ -320,10 +323,12 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     @admin.action(description=gettext_lazy("Erneut an den Käufer senden"))
     def resend(self, request, queryset):
         sent = 0
-        drafts = queryset.filter(status=Invoice.Status.DRAFT).count()
-        for invoice in queryset.exclude(status=Invoice.Status.DRAFT):
-            services.invoice_resend(invoice=invoice, by=request.user)
-            sent += 1
+        selected = list(queryset)
+        drafts = sum(1 for invoice in selected if not invoice.can_send)
+        for invoice in selected:
+            if invoice.can_send:
+                invoice_resend(invoice=invoice, by=request.user)
+                sent += 1
         if sent:
             self.message_user(
                 request, _("%(count)d Beleg(e) werden erneut gesendet.") % {"count": sent}
@@ -347,9 +352,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
         form = PaymentForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
             try:
-                payment = services.payment_record(
-                    invoice=invoice, by=request.user, **form.cleaned_data
-                )
+                payment = payment_record(invoice=invoice, by=request.user, **form.cleaned_data)
             except ValidationError as error:
                 self.message_user(request, " ".join(error.messages), messages.ERROR)
                 return HttpResponseRedirect(request.get_full_path())
@@ -421,7 +424,7 @@ class PaymentAdmin(admin.ModelAdmin):
         if "apply" in request.POST and form.is_valid():
             for payment in queryset:
                 try:
-                    payments.payment_resolve(
+                    payment_resolve(
                         payment=payment, note=form.cleaned_data["note"], by=request.user
                     )
                 except ValidationError as error:
@@ -473,7 +476,7 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
         if "apply" in request.POST and form.is_valid():
             for refund in queryset:
                 try:
-                    services.refund_mark_paid_out(
+                    refund_mark_paid_out(
                         refund=refund,
                         paid_out_on=form.cleaned_data["paid_out_on"],
                         by=request.user,

@@ -1,3 +1,6 @@
+"""Invoicing's app: connects its receivers of the lifecycle's signals and
+registers its models with the audit trail (django-auditlog)."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -5,3 +8,16 @@ from django.utils.translation import gettext_lazy as _
 class InvoicingConfig(AppConfig):
     name = "invoicing"
     verbose_name = _("Rechnungen")
+
+    def ready(self) -> None:
+        from auditlog.registry import auditlog
+
+        from invoicing import receivers  # noqa: F401  (connects the signal handlers)
+
+        for name in ("Invoice", "InvoiceLine", "Payment", "Refund"):
+            model = self.get_model(name)
+            if not auditlog.contains(model):
+                # Rendered documents are recorded by their SHA-256, not their file names.
+                auditlog.register(
+                    model, exclude_fields=["pdf", "xml"] if name in {"Invoice", "Refund"} else []
+                )

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from config.money import money
 from config.spreadsheet import write_text
 from invoicing.models import Invoice
-from licensing.terms import money
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EURO = '#,##0.00 "€"'

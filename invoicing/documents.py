@@ -5,8 +5,11 @@ import hashlib
 from django.core.files.base import ContentFile
 from django.db import models
 
+CONTENT_TYPES = {"pdf": "application/pdf", "xml": "application/xml"}
+
 
 def sha256_hex(content: bytes) -> str:
+    """The SHA-256 of ``content`` as 64 hex digits."""
     return hashlib.sha256(content).hexdigest()
 
 
@@ -26,4 +29,5 @@ def document_read(field) -> bytes:
 
 
 def download_name(document: models.Model, extension: str) -> str:
+    """The file name a stored document is downloaded and attached as."""
     return f"{document.number}.{extension}"

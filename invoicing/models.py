@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.storage import private_storage
@@ -164,6 +165,14 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
         PAID = "paid", _("bezahlt")
         CANCELLED = "cancelled", _("storniert")
 
+    # The allowed status changes of an invoice (kind INVOICE): action -> (from, to).
+    # A cancellation invoice is issued when it is made and never changes status.
+    TRANSITIONS = {
+        "issue": ((Status.DRAFT,), Status.ISSUED),
+        "pay": ((Status.ISSUED,), Status.PAID),
+        "cancel": ((Status.ISSUED,), Status.CANCELLED),
+    }
+
     kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices, default=Kind.INVOICE)
     status = models.CharField(
         _("Status"), max_length=20, choices=Status.choices, default=Status.DRAFT
@@ -253,6 +262,44 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number or _("Entwurf %(id)s") % {"id": self.pk}
+
+    def can(self, action: str) -> bool:
+        """Whether the status change ``action`` (see ``TRANSITIONS``) is allowed now."""
+        sources, _target = self.TRANSITIONS[action]
+        return self.kind == self.Kind.INVOICE and self.status in sources
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def can_issue(self) -> bool:
+        return self.can("issue")
+
+    @property
+    def can_cancel(self) -> bool:
+        """Only an issued, unpaid invoice is voided by a cancellation invoice."""
+        return self.can("cancel")
+
+    @property
+    def can_settle(self) -> bool:
+        """An exact payment settles an issued, unpaid invoice."""
+        return self.can("pay")
+
+    @property
+    def can_send(self) -> bool:
+        """Issued documents (not drafts) can be sent to the buyer."""
+        return not self.is_draft
+
+    @property
+    def is_cancellation(self) -> bool:
+        return self.kind == self.Kind.CANCELLATION
+
+    @property
+    def admin_url(self) -> str:
+        """The admin's change page (cancellation invoices are listed on their own)."""
+        name = "cancellationinvoice" if self.is_cancellation else "invoice"
+        return reverse(f"admin:invoicing_{name}_change", args=[self.pk])
 
     @property
     def is_overdue(self) -> bool:
@@ -461,3 +508,11 @@ class Refund(ImmutableAfterIssueMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number or _("Erstattung (Entwurf) %(id)s") % {"id": self.pk}
+
+    @property
+    def can_pay_out(self) -> bool:
+        return self.status == self.Status.ISSUED
+
+    @property
+    def admin_url(self) -> str:
+        return reverse("admin:invoicing_refund_change", args=[self.pk])

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.money import money
 from invoicing.models import Invoice, Payment
-from licensing.terms import money
 
 
 @transaction.atomic

@@ -20,11 +20,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.money import money
 from invoicing.documents import documents_store
 from invoicing.models import DOCUMENT_FIELDS, NumberSeries, Refund
 from invoicing.numbering import number_next
 from licensing.models import IndividualLicence
-from licensing.terms import money, refund_amount
+from licensing.terms import refund_amount
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from licensing.terms import money
+from config.money import money
 
 
 class HasNetAndRate(Protocol):

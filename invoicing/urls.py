@@ -1,3 +1,5 @@
+"""URLs of the authority's invoice pages (namespace ``invoicing``)."""
+
 from django.urls import path
 
 from invoicing import views

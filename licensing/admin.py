@@ -1,10 +1,12 @@
+"""The publisher's admin for products, prices, orders, licences, uploaded lists
+and the lifecycle's outbox; its actions call the lifecycle services."""
+
 import json
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.formats import date_format
@@ -12,14 +14,16 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config import clock
 from config.admin_actions import action_form_page
-from licensing import lifecycle
+from config.downloads import private_download
+from licensing.cancellation import order_cancel, order_cancellation_withdraw
+from licensing.confirmation import order_confirm, order_reject, school_activate
 from licensing.models import (
     IndividualLicence,
     Licence,
     LicenceTerm,
     LicenceYear,
-    NightlyRun,
     Order,
     OrderSchool,
     OutgoingMail,
@@ -27,6 +31,7 @@ from licensing.models import (
     Product,
     RegistrationUpload,
 )
+from licensing.privacy import contact_person_export
 
 
 class PriceInline(admin.TabularInline):
@@ -157,31 +162,26 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Rechnungen und Erstattungen"))
     def documents(self, obj: Order):
-        from invoicing.models import Invoice, Refund
-
-        invoices = Invoice.objects.filter(order=obj).order_by("created_at")
-        refunds = Refund.objects.filter(
-            individual_licence__superseded_by__order=obj
-        ).select_related("school")
+        # Invoicing sits above licensing: its documents are reached through the
+        # reverse relations it declares, without importing it.
+        invoices = obj.invoices.order_by("created_at")
+        superseded = IndividualLicence.objects.filter(
+            superseded_by__order=obj, refund__isnull=False
+        ).select_related("refund__school")
         links = [
             (
-                reverse(
-                    "admin:invoicing_cancellationinvoice_change"
-                    if invoice.kind == Invoice.Kind.CANCELLATION
-                    else "admin:invoicing_invoice_change",
-                    args=[invoice.pk],
-                ),
+                invoice.admin_url,
                 f"{invoice.get_kind_display()} {invoice}",
                 invoice.get_status_display(),
             )
             for invoice in invoices
         ] + [
             (
-                reverse("admin:invoicing_refund_change", args=[refund.pk]),
-                f"{Refund._meta.verbose_name} {refund} ({refund.school})",
-                refund.get_status_display(),
+                lic.refund.admin_url,
+                f"{lic.refund._meta.verbose_name} {lic.refund} ({lic.refund.school})",
+                lic.refund.get_status_display(),
             )
-            for refund in refunds
+            for lic in superseded
         ]
         if not links:
             return "–"
@@ -218,9 +218,7 @@ class OrderAdmin(admin.ModelAdmin):
             self._run(
                 request,
                 queryset,
-                lambda order: lifecycle.order_confirm(
-                    order=order, start_date=start, by=request.user
-                ),
+                lambda order: order_confirm(order=order, start_date=start, by=request.user),
                 lambda order, year: (
                     gettext(
                         "Bestellung %(id)s bestätigt: Nutzungsjahr %(start)s bis %(end)s; die "
@@ -257,7 +255,7 @@ class OrderAdmin(admin.ModelAdmin):
             self._run(
                 request,
                 queryset,
-                lambda order: lifecycle.order_reject(order=order, reason=reason, by=request.user),
+                lambda order: order_reject(order=order, reason=reason, by=request.user),
                 lambda order, _result: (
                     gettext(
                         "Bestellung %(id)s abgelehnt; der Käufer erhält die Begründung per E-Mail."
@@ -285,7 +283,7 @@ class OrderAdmin(admin.ModelAdmin):
         self._run(
             request,
             queryset,
-            lambda order: lifecycle.order_cancel(order=order, by=request.user),
+            lambda order: order_cancel(order=order, by=request.user),
             lambda order, effective: (
                 gettext("Bestellung %(id)s gekündigt zum %(date)s.")
                 % {"id": order.pk, "date": date_format(effective, "d.m.Y")}
@@ -297,7 +295,7 @@ class OrderAdmin(admin.ModelAdmin):
         self._run(
             request,
             queryset,
-            lambda order: lifecycle.order_cancellation_withdraw(order=order, by=request.user),
+            lambda order: order_cancellation_withdraw(order=order, by=request.user),
             lambda order, _result: (
                 gettext("Kündigung von Bestellung %(id)s zurückgenommen.") % {"id": order.pk}
             ),
@@ -313,7 +311,7 @@ class OrderConfirmForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["start_date"].initial = lifecycle.today()
+        self.fields["start_date"].initial = clock.today()
         self.fields["start_date"].input_formats = ["%Y-%m-%d", "%d.%m.%Y"]
 
 
@@ -332,7 +330,7 @@ class OrderSchoolAdmin(admin.ModelAdmin):
     list_select_related = ["school", "order__product", "order__authority"]
     readonly_fields = ["order", "school", "row_number", "activated_at", "activation_email_sent_at"]
     list_filter = [("activated_at", admin.EmptyFieldListFilter), "order__status"]
-    actions = ["activate_schools"]
+    actions = ["activate_schools", "download_contact_person_export"]
 
     def has_add_permission(self, request) -> bool:
         # Created only by the registration list and the lifecycle services.
@@ -345,7 +343,7 @@ class OrderSchoolAdmin(admin.ModelAdmin):
     def activate_schools(self, request, queryset):
         for entry in queryset:
             try:
-                lifecycle.school_activate(order_school=entry, by=request.user)
+                school_activate(order_school=entry, by=request.user)
             except ValidationError as exc:
                 self.message_user(request, exc.messages[0], messages.ERROR)
             else:
@@ -354,6 +352,18 @@ class OrderSchoolAdmin(admin.ModelAdmin):
                     gettext("%(school)s ist freigeschaltet.") % {"school": entry.school},
                     messages.SUCCESS,
                 )
+
+    @admin.action(description=_("Datenauskunft der Ansprechpartner herunterladen (JSON)"))
+    def download_contact_person_export(self, request, queryset):
+        """Everything stored about the selected contact persons (Art. 15 DSGVO)."""
+        emails = sorted({e.lower() for e in queryset.values_list("contact_email", flat=True)})
+        exports = [contact_person_export(email=email) for email in emails]
+        body = exports[0] if len(exports) == 1 else {"exports": exports}
+        return private_download(
+            json.dumps(body, ensure_ascii=False, indent=2).encode(),
+            filename="datenauskunft.json",
+            content_type="application/json",
+        )
 
 
 @admin.register(LicenceYear)
@@ -417,9 +427,9 @@ class IndividualLicenceAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "superseded_by", "superseded_on", "refund_link"]
 
     def get_readonly_fields(self, request, obj=None):
-        # A superseded licence is the basis of its refund document (R8): its term,
-        # price and invoice reference are frozen from then on.
-        if obj is not None and obj.status == IndividualLicence.Status.SUPERSEDED:
+        # The model refuses changes to a superseded licence (R8); the form shows
+        # it read-only.
+        if obj is not None and obj.is_frozen:
             return [f.name for f in self.model._meta.fields] + ["refund_link"]
         return self.readonly_fields
 
@@ -430,12 +440,12 @@ class IndividualLicenceAdmin(admin.ModelAdmin):
     def refund_link(self, obj: IndividualLicence):
         refund = getattr(obj, "refund", None) if obj.pk else None
         if refund is None:
-            if obj.status == IndividualLicence.Status.SUPERSEDED:
+            if obj.is_frozen:
                 return gettext("keine (3 Monate oder weniger Restlaufzeit)")
             return "–"
         return format_html(
             '<a href="{}">{}</a> – {}',
-            reverse("admin:invoicing_refund_change", args=[refund.pk]),
+            refund.admin_url,
             refund,
             refund.get_status_display(),
         )
@@ -489,15 +499,11 @@ class RegistrationUploadAdmin(admin.ModelAdmin):
         upload = get_object_or_404(RegistrationUpload, pk=upload_id)
         if not self.has_view_permission(request, upload):
             raise PermissionDenied
-        response = FileResponse(
+        return private_download(
             upload.file.open("rb"),
-            as_attachment=True,
             filename=upload.original_filename,
             content_type="application/octet-stream",
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -509,59 +515,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-
-@admin.register(NightlyRun)
-class NightlyRunAdmin(ReadOnlyAdmin):
-    """What the nightly work did: per run, what it renewed, expired and sent, and
-    what failed."""
-
-    list_display = [
-        "on",
-        "started_at",
-        "finished_at",
-        "notices",
-        "renewals",
-        "expiries",
-        "invoices_issued",
-        "overdue",
-        "failures",
-    ]
-    list_filter = ["on"]
-    date_hierarchy = "on"
-    fields = [
-        "on",
-        "started_at",
-        "finished_at",
-        "notices",
-        "renewals",
-        "expiries",
-        "invoices_issued",
-        "overdue",
-        "failures",
-        "failure_list",
-        "done_list",
-    ]
-    readonly_fields = fields
-
-    @admin.display(description=_("Fehler im Einzelnen"))
-    def failure_list(self, obj: NightlyRun):
-        items = obj.log.get("failures", [])
-        if not items:
-            return "–"
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li>{}: {} – {}</li>",
-                ((f["step"], f["item"] or "–", f["error"]) for f in items),
-            ),
-        )
-
-    @admin.display(description=_("Erledigt"))
-    def done_list(self, obj: NightlyRun):
-        steps = obj.log.get("steps", {})
-        return format_html("<pre>{}</pre>", json.dumps(steps, ensure_ascii=False, indent=2))
 
 
 @admin.register(OutgoingMail)

@@ -1,9 +1,11 @@
 """Products, prices, orders (Anmeldung / Sammelbestellung), licence years and the
 licences themselves, plus the individual licences schools bought on their own."""
 
+import datetime
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -208,6 +210,48 @@ class Order(models.Model):
             "product": self.product,
             "authority": self.authority.name,
         }
+
+    # Status questions that views, admin and templates ask instead of comparing
+    # status values; the lifecycle services enforce the same rules.
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_running(self) -> bool:
+        """Confirmed: its licences run (possibly cancelled to the year's end)."""
+        return self.status == self.Status.CONFIRMED
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == self.Status.REJECTED
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status == self.Status.ENDED
+
+    @property
+    def can_confirm(self) -> bool:
+        """Only a submitted order can be confirmed (or rejected)."""
+        return self.is_submitted
+
+    @property
+    def can_reject(self) -> bool:
+        return self.is_submitted
+
+    @property
+    def can_cancel(self) -> bool:
+        """A running order that is not cancelled yet can be cancelled (R7)."""
+        return self.is_running and self.cancellation_effective_on is None
+
+    @property
+    def is_cancelled(self) -> bool:
+        """Running, but cancelled to the end of a licence year (R7)."""
+        return self.is_running and self.cancellation_effective_on is not None
+
+    def can_withdraw_cancellation(self, *, on: datetime.date) -> bool:
+        """A cancellation can be withdrawn until its effective day, inclusive (R7)."""
+        return self.is_cancelled and on <= self.cancellation_effective_on
 
 
 class OrderSchool(models.Model):
@@ -420,6 +464,45 @@ class IndividualLicence(models.Model):
             f"{self.product} – {self.school} ({self.start_date:%d.%m.%Y}–{self.end_date:%d.%m.%Y})"
         )
 
+    def save(self, *args, **kwargs):
+        stored = self._stored()
+        if stored is not None and stored.is_frozen:
+            changed = [
+                f.verbose_name
+                for f in self._meta.concrete_fields
+                if getattr(stored, f.attname) != getattr(self, f.attname)
+            ]
+            if changed:
+                raise ValidationError(
+                    _(
+                        "Die Einzellizenz ist durch eine Großkunden-Lizenz ersetzt und Grundlage "
+                        "ihrer Erstattung; sie kann nicht mehr geändert werden (geändert: "
+                        "%(fields)s)."
+                    )
+                    % {"fields": ", ".join(str(name) for name in changed)}
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        stored = self._stored()
+        if stored is not None and stored.is_frozen:
+            raise ValidationError(
+                _(
+                    "Die Einzellizenz ist durch eine Großkunden-Lizenz ersetzt und Grundlage "
+                    "ihrer Erstattung; sie kann nicht gelöscht werden."
+                )
+            )
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        """A superseded licence is the basis of its refund document (R8): its term,
+        price and invoice reference never change again, and it is never deleted."""
+        return self.status == self.Status.SUPERSEDED
+
+    def _stored(self) -> "IndividualLicence | None":
+        return type(self).objects.filter(pk=self.pk).first() if self.pk is not None else None
+
 
 class OutgoingMail(models.Model):
     """An e-mail the lifecycle decided to send, written in the same transaction as
@@ -465,34 +548,3 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
-
-
-class NightlyRun(models.Model):
-    """One run of the nightly work (renewal notices, renewals, expiries, invoice
-    issuing, overdue checks) for a date, with what it did and what failed."""
-
-    on = models.DateField(_("Stichtag"))
-    started_at = models.DateTimeField(_("begonnen"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("beendet"), null=True, blank=True)
-    notices = models.PositiveIntegerField(_("Verlängerungshinweise"), default=0)
-    renewals = models.PositiveIntegerField(_("Verlängerungen"), default=0)
-    expiries = models.PositiveIntegerField(_("Abläufe"), default=0)
-    invoices_issued = models.PositiveIntegerField(_("gestellte Rechnungen"), default=0)
-    overdue = models.PositiveIntegerField(_("überfällige Rechnungen"), default=0)
-    failures = models.PositiveIntegerField(_("Fehler"), default=0)
-    log = models.JSONField(_("Protokoll"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("nächtlicher Lauf")
-        verbose_name_plural = _("nächtliche Läufe")
-        ordering = ["-started_at"]
-
-    def __str__(self) -> str:
-        return _("Lauf für %(on)s") % {"on": f"{self.on:%d.%m.%Y}"}
-
-    def summary(self) -> str:
-        return (
-            f"nightly {self.on.isoformat()}: notices={self.notices} renewals={self.renewals} "
-            f"expiries={self.expiries} invoices_issued={self.invoices_issued} "
-            f"overdue={self.overdue} failures={self.failures}"
-        )

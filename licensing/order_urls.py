@@ -1,3 +1,6 @@
+"""URLs of an order's pages: detail, cancel, withdraw the cancellation
+(namespace ``orders``)."""
+
 from django.urls import path
 
 from licensing import order_views

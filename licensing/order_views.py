@@ -8,7 +8,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from licensing import lifecycle
+from config import clock
+from licensing.cancellation import order_cancel as order_cancel_service
+from licensing.cancellation import order_cancellation_withdraw as withdraw_service
 from licensing.models import Order
 from licensing.selectors import cancellation_effective_date, order_of_authority
 from schools.access import authority_required
@@ -16,7 +18,7 @@ from schools.access import authority_required
 
 def _current_year(order: Order):
     years = list(order.years.all())
-    today = lifecycle.today()
+    today = clock.today()
     running = [y for y in years if y.start_date <= today <= y.end_date]
     return running[0] if running else (years[-1] if years else None)
 
@@ -34,11 +36,8 @@ def order_detail(request, authority, order_id: int):
             "years": years,
             "current_year": _current_year(order),
             "last_year": years[-1] if years else None,
-            "can_cancel": order.status == Order.Status.CONFIRMED
-            and not order.cancellation_effective_on,
-            "can_withdraw": order.status == Order.Status.CONFIRMED
-            and order.cancellation_effective_on
-            and lifecycle.today() <= order.cancellation_effective_on,
+            "can_cancel": order.can_cancel,
+            "can_withdraw": order.can_withdraw_cancellation(on=clock.today()),
         },
     )
 
@@ -47,12 +46,12 @@ def order_detail(request, authority, order_id: int):
 @authority_required
 def order_cancel(request, authority, order_id: int):
     order = order_of_authority(authority=authority, order_id=order_id)
-    if order.status != Order.Status.CONFIRMED or order.cancellation_effective_on:
+    if not order.can_cancel:
         messages.error(request, _("Diese Bestellung kann nicht gekündigt werden."))
         return redirect("orders:detail", authority.pk, order.pk)
     if request.method == "POST":
         try:
-            effective = lifecycle.order_cancel(order=order, by=request.user)
+            effective = order_cancel_service(order=order, by=request.user)
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
         else:
@@ -65,7 +64,7 @@ def order_cancel(request, authority, order_id: int):
                 % {"id": order.pk, "date": date_format(effective, "d.m.Y")},
             )
         return redirect("orders:detail", authority.pk, order.pk)
-    effective = cancellation_effective_date(order=order, on=lifecycle.today())
+    effective = cancellation_effective_date(order=order, on=clock.today())
     return render(
         request,
         "licensing/order_cancel.html",
@@ -79,7 +78,7 @@ def order_cancellation_withdraw(request, authority, order_id: int):
     order = order_of_authority(authority=authority, order_id=order_id)
     if request.method == "POST":
         try:
-            lifecycle.order_cancellation_withdraw(order=order, by=request.user)
+            withdraw_service(order=order, by=request.user)
         except ValidationError as exc:
             messages.error(request, exc.messages[0])
         else:
@@ -89,7 +88,7 @@ def order_cancellation_withdraw(request, authority, order_id: int):
                 % {"id": order.pk},
             )
         return redirect("orders:detail", authority.pk, order.pk)
-    if not order.cancellation_effective_on:
+    if not order.is_cancelled:
         return redirect("orders:detail", authority.pk, order.pk)
     return render(
         request, "licensing/order_withdraw.html", {"authority": authority, "order": order}

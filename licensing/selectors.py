@@ -1,23 +1,16 @@
 """Reads of products, prices, orders and licences."""
 
 import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from licensing.models import LicenceYear, Order, OrderSchool, Price, Product, RegistrationUpload
-from licensing.terms import licence_year_end, next_year_start
-from schools.models import SchoolAuthority
-
-
-def price_on(*, product: Product, school_type_id: int, on: datetime.date) -> Price | None:
-    """The price of ``product`` for a school type valid on ``on``: the one with the
-    latest ``valid_from`` not after ``on``."""
-    return (
-        Price.objects.filter(product=product, school_type_id=school_type_id, valid_from__lte=on)
-        .order_by("-valid_from")
-        .first()
-    )
+from licensing.terms import licence_year_end, majority_needed, next_year_start
+from schools.models import School, SchoolAuthority
 
 
 def prices_on(*, product: Product, on: datetime.date) -> dict[int, Price]:
@@ -123,3 +116,73 @@ def submitted_order_of_authority(*, authority: SchoolAuthority, order_id: int) -
 def order_of_upload(*, upload: RegistrationUpload) -> Order | None:
     """The order placed from an uploaded list, if it was ordered."""
     return Order.objects.filter(upload=upload).first()
+
+
+@dataclass
+class PriceLine:
+    """One school type of the price overview: per school and for all of them."""
+
+    name: str
+    schools: int
+    bulk_price: Decimal | None
+    bulk_total: Decimal | None
+    individual_price: Decimal | None
+    individual_total: Decimal | None
+    needed: int
+
+
+@dataclass
+class PriceOverview:
+    """What a product costs an authority per year, as bulk and individual licences."""
+
+    lines: list[PriceLine]
+    bulk_total: Decimal
+    individual_total: Decimal | None
+    missing_prices: bool
+
+
+def price_overview(
+    *, authority: SchoolAuthority, product: Product, on: datetime.date | None = None
+) -> PriceOverview:
+    """What ``product`` costs per year for all active schools of ``authority``, per
+    school type, and what the schools would pay with individual licences (2 queries)."""
+    on = on or timezone.localdate()
+    prices = prices_on(product=product, on=on)
+    counts: dict[int, list] = {}
+    for type_id, type_name in School.objects.filter(
+        authority=authority, is_active=True
+    ).values_list("school_type_id", "school_type__name"):
+        counts.setdefault(type_id, [type_name, 0])[1] += 1
+    lines = []
+    bulk_total = Decimal("0.00")
+    individual_total = Decimal("0.00")
+    has_individual = False
+    missing = False
+    for type_id, (name, n) in sorted(counts.items(), key=lambda item: item[1][0]):
+        price = prices.get(type_id)
+        if price is None:
+            missing = True
+            lines.append(PriceLine(name, n, None, None, None, None, majority_needed(n)))
+            continue
+        individual = price.individual_price if price.individual_price else None
+        lines.append(
+            PriceLine(
+                name=name,
+                schools=n,
+                bulk_price=price.bulk_price,
+                bulk_total=price.bulk_price * n,
+                individual_price=individual,
+                individual_total=individual * n if individual is not None else None,
+                needed=majority_needed(n),
+            )
+        )
+        bulk_total += price.bulk_price * n
+        if individual is not None:
+            has_individual = True
+            individual_total += individual * n
+    return PriceOverview(
+        lines=lines,
+        bulk_total=bulk_total,
+        individual_total=individual_total if has_individual else None,
+        missing_prices=missing,
+    )

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy
 from config.mail import send_templated_mail
 from licensing.anmeldeliste import ListFileError, read_list
 from licensing.models import Licence, Order, OrderSchool, Product, RegistrationUpload
-from licensing.registration import RegistrationResult, registration_validate
+from licensing.registration import registration_validate
+from licensing.registration_result import RegistrationResult
 from schools.models import School, SchoolAuthority
 
 logger = logging.getLogger(__name__)

@@ -1,14 +1,13 @@
-"""Celery tasks of the licence lifecycle. Thin: they take a date or an id and
-call a service. The beat schedule is in config/celery_app.py."""
+"""Celery tasks of the licence lifecycle. Thin: they take an id and call a
+service. The nightly run is a task of the portal (``portal/tasks.py``)."""
 
-import datetime
 import smtplib
 import socket
 
 from celery import shared_task
 
-from licensing.lifecycle import outgoing_mail_record_failure, outgoing_mail_send, today
-from licensing.nightly import run_nightly
+from config.tasks import TransactionAwareTask
+from licensing.mail_delivery import outgoing_mail_record_failure, outgoing_mail_send
 
 # Only transient errors of the mail server or the network are retried.
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, socket.gaierror)
@@ -21,13 +20,9 @@ def mail_retry_countdown(retries: int) -> int:
     return min(60 * 2**retries, MAIL_BACKOFF_MAX_SECONDS)
 
 
-@shared_task(name="licensing.run_nightly")
-def run_nightly_task(on: str | None = None) -> str:
-    day = datetime.date.fromisoformat(on) if on else today()
-    return run_nightly(on=day).summary()
-
-
-@shared_task(bind=True, name="licensing.send_mail", max_retries=MAIL_MAX_RETRIES)
+@shared_task(
+    bind=True, base=TransactionAwareTask, name="licensing.send_mail", max_retries=MAIL_MAX_RETRIES
+)
 def send_mail_task(self, mail_id: int) -> bool:
     try:
         return outgoing_mail_send(mail_id=mail_id)

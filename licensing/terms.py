@@ -1,11 +1,23 @@
-"""Date and money arithmetic of licence terms: the licence year (R5) and the
-pro-rata refund of a superseded individual licence (R8). Pure functions."""
+"""The arithmetic of the rules: the more-than-half threshold (R1), the licence
+year (R5) and the pro-rata refund of a superseded individual licence (R8). Pure
+functions."""
 
 import calendar
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
+from config.money import money
+
+
+def majority_needed(total: int) -> int:
+    """R1: the fewest registered schools that are more than half of ``total``
+    (``2 * registered > total``); exactly half is refused."""
+    return total // 2 + 1
+
+
+def is_majority(*, registered: int, total: int) -> bool:
+    """R1: whether ``registered`` schools are more than half of ``total``."""
+    return registered >= majority_needed(total)
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -29,11 +41,6 @@ def licence_year_end(start: datetime.date) -> datetime.date:
 def next_year_start(end: datetime.date) -> datetime.date:
     """First day of the licence year that follows a year ending on ``end``."""
     return end + datetime.timedelta(days=1)
-
-
-def money(amount: Decimal) -> Decimal:
-    """Round half up to the cent."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def refund_amount(

@@ -1,3 +1,5 @@
+"""URLs of ordering with the registration list (namespace ``licensing``)."""
+
 from django.urls import path
 
 from licensing import views

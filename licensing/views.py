@@ -4,22 +4,20 @@ Every view is scoped to the authority in its URL (``authority_required``); draft
 and orders of another authority are 404."""
 
 from django.contrib import messages
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from config.downloads import private_download
 from licensing.anmeldeliste import ListFileError
 from licensing.forms import RegistrationUploadForm
-from licensing.registration import (
-    RegistrationResult,
-    price_overview,
-    registration_template,
-    template_filename,
-)
+from licensing.registration import registration_template, template_filename
+from licensing.registration_result import RegistrationResult
 from licensing.selectors import (
     open_draft_of_authority,
     order_of_upload,
     orderable_products,
+    price_overview,
     submitted_order_of_authority,
     upload_of_authority,
 )
@@ -177,12 +175,8 @@ def order_upload_file(request, authority, upload_id):
     """The uploaded list as it was sent, for the authority that sent it. It is
     stored under a random name; the original file name is only metadata."""
     upload = upload_of_authority(authority=authority, upload_id=upload_id)
-    response = FileResponse(
+    return private_download(
         upload.file.open("rb"),
-        as_attachment=True,
         filename=upload.original_filename,
         content_type="application/octet-stream",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -1,3 +1,6 @@
+"""The publisher's admin for authorities, school types, schools and staff
+memberships."""
+
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _

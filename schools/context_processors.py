@@ -1,3 +1,6 @@
+"""Template context for every page: the support contacts (R4) and the
+current authority."""
+
 from django.conf import settings
 
 

@@ -1,3 +1,5 @@
+"""URLs of the school directory pages (namespace ``schools``) and the login pages."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
@@ -7,8 +9,6 @@ from schools import views
 app_name = "schools"
 
 urlpatterns = [
-    path("start/", views.start, name="start"),
-    path("traeger/<int:authority_id>/", views.dashboard, name="dashboard"),
     path("traeger/<int:authority_id>/schulen/", views.school_list, name="school_list"),
 ]
 

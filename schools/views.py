@@ -1,39 +1,9 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+"""The authority's list of its schools, grouped by school type."""
 
-from invoicing.selectors import invoices_of_authority
-from licensing.selectors import orders_of_authority
+from django.shortcuts import render
+
 from schools.access import authority_required
-from schools.selectors import authorities_for_user, schools_by_type
-
-
-def home(request):
-    """Public landing page; logged-in staff go straight to their portal."""
-    if request.user.is_authenticated:
-        return redirect("schools:start")
-    return render(request, "schools/home.html")
-
-
-@login_required
-def start(request):
-    """After login: the dashboard of the user's authority, or a choice of them."""
-    authorities = list(authorities_for_user(user=request.user))
-    if len(authorities) == 1:
-        return redirect("schools:dashboard", authority_id=authorities[0].pk)
-    return render(request, "schools/authority_list.html", {"authorities": authorities})
-
-
-@authority_required
-def dashboard(request, authority):
-    return render(
-        request,
-        "schools/authority_dashboard.html",
-        {
-            "authority": authority,
-            "orders": orders_of_authority(authority=authority),
-            "invoices": invoices_of_authority(authority=authority)[:10],
-        },
-    )
+from schools.selectors import schools_by_type
 
 
 @authority_required

@@ -12,9 +12,9 @@ from io import BytesIO
 from django.core.files.base import ContentFile
 from openpyxl import load_workbook
 
+from config import clock
 from config.storage import private_storage
 from invoicing.models import Invoice
-from licensing import lifecycle
 from licensing.models import Licence, Order, Product, RegistrationUpload
 from licensing.registration import registration_template
 from licensing.services import order_submit, registration_check, registration_upload_store
@@ -118,7 +118,7 @@ def build_world(*, name: str = "Stadt Musterstadt", username: str = "schulamt") 
     world.orders["submitted"] = order_submit(upload=_upload(authority, product, user), by=user)
     world.draft = _upload(authority, draft_product, user)
 
-    today = lifecycle.today()
+    today = clock.today()
     start = today - datetime.timedelta(days=30)
     other = ProductFactory(name="Englisch digital", code=f"englisch-digital-{suffix}")
     school = SchoolFactory(authority=authority, school_type=grundschule, name="Grundschule Am See")

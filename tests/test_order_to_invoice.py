@@ -21,10 +21,10 @@ from openpyxl import load_workbook
 
 from invoicing.models import Invoice, Refund
 from invoicing.payments import payment_record
-from licensing.lifecycle import order_confirm
+from licensing.confirmation import order_confirm
 from licensing.models import IndividualLicence, Licence, Order
-from licensing.nightly import run_nightly
 from licensing.terms import add_months, licence_year_end, next_year_start
+from portal.nightly import run_nightly
 from tests.factories import (
     IndividualLicenceFactory,
     PriceFactory,

@@ -27,7 +27,7 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
-    "schools:start",  # lists only the user's own authorities
+    "portal:start",  # lists only the user's own authorities
 }
 # Views that refuse POST with 405 before looking at the authority.
 GET_ONLY = {
@@ -107,7 +107,7 @@ def test_every_portal_url_is_404_for_another_authority(worlds):
     names = {name for name, _url in urls}
     # Every app's object pages are in the walk (the resolver found them all).
     assert {
-        "schools:dashboard",
+        "portal:dashboard",
         "schools:school_list",
         "licensing:order_products",
         "licensing:order_upload",

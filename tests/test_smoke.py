@@ -197,7 +197,7 @@ def drive_one_order(
     # --- The worker issues the invoice in the nightly run of its issue day ------------
     issue_day = start_date + datetime.timedelta(days=7)
     called = subprocess.run(
-        [*celery_argv("call", "licensing.run_nightly"), "--args", f'["{issue_day.isoformat()}"]'],
+        [*celery_argv("call", "portal.run_nightly"), "--args", f'["{issue_day.isoformat()}"]'],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -6,7 +6,6 @@ e-mails printed to the console.
 """
 
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -42,7 +41,7 @@ INSTALLED_APPS = [
     "licensing",
     "invoicing",
     "auditlog",
-    "audit",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -102,7 +101,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "schools:start"
+LOGIN_REDIRECT_URL = "portal:start"
 LOGOUT_REDIRECT_URL = "home"
 
 # --- Login hardening -----------------------------------------------------------------
@@ -248,7 +247,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Data protection (DSGVO) ---------------------------------------------------------
 # Contact persons of orders that ended or were rejected are anonymised this many days
-# later (schools.privacy.contacts_anonymise); invoices are kept for 8 years regardless.
+# later (licensing.privacy.contacts_anonymise); invoices are kept for 8 years regardless.
 CONTACT_RETENTION_DAYS = env.int("CONTACT_RETENTION_DAYS", default=365)
 INVOICE_RETENTION_YEARS = 8
 # Named on the Datenschutzerklärung page.
@@ -264,9 +263,6 @@ PRIVACY_SUPERVISORY_AUTHORITY = env(
     ),
 )
 HOSTING_PROVIDER = env("HOSTING_PROVIDER", default="")
-
-# Money: every amount is a Decimal with two places.
-CENT = Decimal("0.01")
 
 # Logs go to stderr, one line per record, each with the request id; LOG_FORMAT=json
 # writes JSON objects for a log collector instead of plain text.

@@ -1,3 +1,5 @@
+"""Template filters of the licence lifecycle (``{% load lifecycle %}``)."""
+
 import datetime
 
 from django import template

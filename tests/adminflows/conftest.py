@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing import services as invoicing_services
+from invoicing import cancellation as invoice_cancellation
+from invoicing import drafts, issuing, payments, refunds
 from invoicing.models import Invoice, Refund
-from licensing import lifecycle
+from licensing import cancellation as order_cancellation
+from licensing import confirmation, mail_delivery
 from licensing.models import IndividualLicence, Order, OrderSchool, OutgoingMail
-from licensing.nightly import run_nightly
+from portal.nightly import run_nightly
 from tests.factories import IndividualLicenceFactory, LicenceYearFactory, OrderFactory
 from tests.invoicing.conftest import fake_renderers  # noqa: F401 (autouse fixture)
 from tests.licensing.conftest import set_today  # noqa: F401 (fixture)
@@ -61,7 +63,7 @@ def world(
         w["rejected"] = submitted_order(
             authority=authority, product=product, school_type=school_type
         )
-        lifecycle.order_reject(order=w["rejected"], reason="Doppelt bestellt.", by=by)
+        confirmation.order_reject(order=w["rejected"], reason="Doppelt bestellt.", by=by)
 
         # Running order with individual licences: 3 months + 1 day, exactly 3
         # months minus 1 day, and half a year left on the bulk start (R8).
@@ -72,40 +74,40 @@ def world(
         w["il_refund"] = individual(schools[0], product, end=D(2026, 12, 31))
         w["il_none"] = individual(schools[1], product, end=D(2026, 12, 29))
         w["il_paid_out"] = individual(schools[2], product, end=D(2027, 3, 31))
-        lifecycle.order_confirm(order=running, start_date=BULK_START, by=by)
-        lifecycle.school_activate(order_school=running.schools.first(), by=by)
+        confirmation.order_confirm(order=running, start_date=BULK_START, by=by)
+        confirmation.school_activate(order_school=running.schools.first(), by=by)
         w["running"] = running
 
         first = Invoice.objects.get(order=running)
-        invoicing_services.invoice_issue(invoice=first, by=by, on=D(2026, 10, 7))
+        issuing.invoice_issue(invoice=first, by=by, on=D(2026, 10, 7))
         first.refresh_from_db()
-        invoicing_services.payment_record(
+        payments.payment_record(
             invoice=first, amount=Decimal("10.00"), paid_on=D(2026, 10, 10), by=by
         )
-        cancellation, second = invoicing_services.invoice_cancel_and_reissue(
+        cancellation, second = invoice_cancellation.invoice_cancel_and_reissue(
             invoice=first, by=by, reason="Falsche Anschrift", on=D(2026, 10, 12)
         )
-        invoicing_services.invoice_issue(invoice=second, by=by, on=D(2026, 10, 13))
+        issuing.invoice_issue(invoice=second, by=by, on=D(2026, 10, 13))
         second.refresh_from_db()
-        invoicing_services.payment_record(
+        payments.payment_record(
             invoice=second, amount=second.gross_total, paid_on=D(2026, 10, 20), by=by
         )
-        invoicing_services.payment_record(
+        payments.payment_record(
             invoice=second, amount=second.gross_total, paid_on=D(2026, 10, 21), by=by
         )
         w.update(first=first, cancellation=cancellation, second=second)
         paid_out = Refund.objects.get(individual_licence=w["il_paid_out"])
-        invoicing_services.refund_mark_paid_out(refund=paid_out, paid_out_on=D(2026, 10, 1), by=by)
+        refunds.refund_mark_paid_out(refund=paid_out, paid_out_on=D(2026, 10, 1), by=by)
 
         # The buyer cancels the running order in the portal (R7).
-        lifecycle.order_cancel(order=running, by=staff_user, on=D(2026, 11, 1))
+        order_cancellation.order_cancel(order=running, by=staff_user, on=D(2026, 11, 1))
 
         # Confirmed today, cancelled, ended by the nightly run; another renews.
         ended = submitted_order(authority=authority, product=product, school_type=school_type)
-        lifecycle.order_confirm(order=ended, start_date=CONFIRM_DAY, by=by)
-        lifecycle.order_cancel(order=ended, by=by, on=D(2026, 8, 1))
+        confirmation.order_confirm(order=ended, start_date=CONFIRM_DAY, by=by)
+        order_cancellation.order_cancel(order=ended, by=by, on=D(2026, 8, 1))
         renewing = submitted_order(authority=authority, product=product, school_type=school_type)
-        lifecycle.order_confirm(order=renewing, start_date=CONFIRM_DAY, by=by)
+        confirmation.order_confirm(order=renewing, start_date=CONFIRM_DAY, by=by)
         w.update(ended=ended, renewing=renewing)
 
         # A licence year without licences: its draft cannot be issued (a failure
@@ -114,14 +116,14 @@ def world(
             order=OrderFactory(authority=authority, product=product, status=Order.Status.CONFIRMED),
             start_date=D(2026, 7, 1),
         )
-        w["empty_draft"] = invoicing_services.invoice_create_draft(licence_year=empty_year)
+        w["empty_draft"] = drafts.invoice_create_draft(licence_year=empty_year)
 
         w["runs"] = [run_nightly(on=D(2026, 7, 9)), run_nightly(on=D(2027, 7, 1))]
         w["runs"].append(run_nightly(on=D(2027, 9, 1)))
 
     failed = OutgoingMail.objects.filter(order=w["renewing"]).first()
     OutgoingMail.objects.filter(pk=failed.pk).update(sent_at=None)
-    lifecycle.outgoing_mail_record_failure(
+    mail_delivery.outgoing_mail_record_failure(
         mail_id=failed.pk, error="SMTPRecipientsRefused: 550 mailbox unavailable"
     )
     w["failed_mail"] = failed

@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from invoicing.models import Invoice, Refund
-from licensing.models import IndividualLicence, Licence, NightlyRun, Order
+from licensing.models import IndividualLicence, Licence, Order
+from portal.models import NightlyRun
 
 pytestmark = pytest.mark.django_db
 

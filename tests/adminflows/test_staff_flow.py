@@ -8,11 +8,12 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail
 from django.urls import reverse
 
-from invoicing import services as invoicing_services
+from config import clock
+from invoicing import drafts, issuing
 from invoicing.models import Invoice, Payment, Refund
-from licensing import lifecycle
+from licensing import confirmation
 from licensing.models import Order
-from licensing.nightly import run_nightly
+from portal.nightly import run_nightly
 from tests.adminflows.conftest import individual
 from tests.factories import PriceFactory
 from tests.licensing.factories import priced_product, submitted_order
@@ -171,7 +172,7 @@ def test_renewal_draft_has_the_price_valid_on_the_first_day_of_the_new_year(
     )
     order = submitted_order(product=product, school_type=school_type, schools=2)
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.order_confirm(order=order, start_date=today)
+        confirmation.order_confirm(order=order, start_date=today)
         run_nightly(on=D(2027, 7, 1))
 
     renewal = Invoice.objects.get(order=order, licence_year__number=2)
@@ -188,13 +189,13 @@ def test_issue_now_reports_what_it_did_and_payments_in_german_amounts(
 ):
     renewal_draft = Invoice.objects.get(order=world["renewing"], licence_year__number=2)
     assert renewal_draft.status == Invoice.Status.ISSUED  # issued by the nightly run
-    draft = invoicing_services.invoice_create_draft(
+    draft = drafts.invoice_create_draft(
         licence_year=world["ended"].years.get()
     )  # the ended order's first-year invoice already exists
     assert draft.status != Invoice.Status.DRAFT
 
     order = submitted_order(authority=world["running"].authority, product=world["product"])
-    lifecycle.order_confirm(order=order, start_date=D(2026, 7, 1))
+    confirmation.order_confirm(order=order, start_date=D(2026, 7, 1))
     new = Invoice.objects.get(order=order)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -277,7 +278,7 @@ def test_invoice_list_shows_unsent_invoices(world, publisher_client):
 def test_nightly_page_shows_the_draft_that_could_not_be_issued(world, publisher_client):
     run = world["runs"][0]
     assert run.failures == 1
-    page = publisher_client.get(reverse("admin:licensing_nightlyrun_change", args=[run.pk]))
+    page = publisher_client.get(reverse("admin:portal_nightlyrun_change", args=[run.pk]))
     assert (
         f"invoices_issued: Rechnungsentwurf {world['empty_draft'].pk} – ValidationError: Die "
         "Rechnung hat keine Positionen: Das Nutzungsjahr enthält keine Lizenz."
@@ -288,16 +289,16 @@ def test_one_broken_draft_does_not_stop_the_other_drafts(today, monkeypatch):
     product, school_type = priced_product()
     orders = [submitted_order(product=product, school_type=school_type) for _i in range(2)]
     for order in orders:
-        lifecycle.order_confirm(order=order, start_date=today)
+        confirmation.order_confirm(order=order, start_date=today)
     broken_id = Invoice.objects.get(order=orders[0]).pk
-    original = invoicing_services._issue_locked
+    original = issuing._issue_locked
 
     def issue_locked(invoice, *, on):
         if invoice.pk == broken_id:
             raise RuntimeError("Zeichensatz fehlt")
         return original(invoice, on=on)
 
-    monkeypatch.setattr(invoicing_services, "_issue_locked", issue_locked)
+    monkeypatch.setattr(issuing, "_issue_locked", issue_locked)
 
     run = run_nightly(on=D(2026, 7, 8))
 
@@ -317,7 +318,7 @@ def test_buyer_cancellation_in_the_portal_shows_in_the_admin(
 ):
     product, school_type = priced_product()
     order = submitted_order(authority=authority, product=product, school_type=school_type)
-    lifecycle.order_confirm(order=order, start_date=today)
+    confirmation.order_confirm(order=order, start_date=today)
 
     staff_client.post(reverse("orders:cancel", args=[authority.pk, order.pk]))
 
@@ -377,11 +378,11 @@ def test_demo_data_refunds_only_the_licence_with_more_than_three_months(
             contact_email="eva@schule.example",
         )
         order.licences.create(school=entry.school, product=order.product)
-    today = lifecycle.today()
+    today = clock.today()
 
     # (seed_demo resets the password of "verlag": its session ends; confirm directly.)
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.order_confirm(order=order, start_date=today)
+        confirmation.order_confirm(order=order, start_date=today)
 
     assert (
         IndividualLicence.objects.filter(school__authority=koeln, status="superseded").count() == 3

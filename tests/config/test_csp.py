@@ -39,7 +39,7 @@ def test_public_pages_carry_the_policy(client):
 
 
 def test_portal_page_carries_the_policy(staff_client, authority):
-    response = staff_client.get(reverse("schools:dashboard", args=[authority.pk]))
+    response = staff_client.get(reverse("portal:dashboard", args=[authority.pk]))
 
     assert response.status_code == 200
     assert_strict_policy(response)

@@ -95,7 +95,7 @@ def test_a_success_before_the_limit_resets_the_count(axes_on, client, user):
 
 
 def test_session_expires_after_thirty_idle_minutes(staff_client, authority):
-    url = reverse("schools:dashboard", args=[authority.pk])
+    url = reverse("portal:dashboard", args=[authority.pk])
     assert staff_client.get(url).status_code == 200
     assert staff_client.session.get_expiry_age() == 30 * 60
 
@@ -110,7 +110,7 @@ def test_session_expires_after_thirty_idle_minutes(staff_client, authority):
 
 
 def test_every_request_renews_the_session(staff_client, authority):
-    url = reverse("schools:dashboard", args=[authority.pk])
+    url = reverse("portal:dashboard", args=[authority.pk])
     staff_client.get(url)
     session = Session.objects.get(session_key=staff_client.session.session_key)
     session.expire_date = timezone.now() + datetime.timedelta(minutes=5)
@@ -221,7 +221,7 @@ def test_staff_without_any_device_are_told_to_ask_operations(otp_on, client, pub
 
 
 def test_authority_users_need_no_second_factor(otp_on, staff_client, authority):
-    response = staff_client.get(reverse("schools:dashboard", args=[authority.pk]))
+    response = staff_client.get(reverse("portal:dashboard", args=[authority.pk]))
 
     assert response.status_code == 200
 

@@ -10,15 +10,10 @@ import facturx
 import pytest
 from lxml import etree
 
-from invoicing.einvoice import (
-    NS,
-    XRECHNUNG_GUIDELINE,
-    check_business_rules,
-    invoice_xml,
-    refund_xml,
-)
+from invoicing.einvoice import NS, XRECHNUNG_GUIDELINE, invoice_xml, refund_xml
 from invoicing.pdf import render_refund_pdf
 from invoicing.refunds import refund_split
+from tests.invoicing.business_rules import check_business_rules
 from tests.invoicing.factories import InvoiceFactory, RefundFactory, add_lines, cancellation_of
 
 pytestmark = pytest.mark.django_db

@@ -5,15 +5,12 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
+from invoicing.cancellation import invoice_cancel_and_reissue
 from invoicing.documents import document_read, sha256_hex
+from invoicing.drafts import invoice_create_draft
+from invoicing.issuing import invoice_issue, invoices_issue_due
 from invoicing.models import DocumentImmutableError, Invoice, InvoiceLine
-from invoicing.services import (
-    invoice_cancel_and_reissue,
-    invoice_create_draft,
-    invoice_issue,
-    invoices_issue_due,
-    invoices_mark_overdue,
-)
+from invoicing.reminders import invoices_mark_overdue
 from tests.factories import LicenceFactory, LicenceTermFactory, ProductFactory
 from tests.invoicing.conftest import make_licence_year
 

@@ -6,9 +6,10 @@ import threading
 import pytest
 from django.db import connection, transaction
 
+from invoicing.drafts import invoice_create_draft
+from invoicing.issuing import invoices_issue_due
 from invoicing.models import DocumentCounter, Invoice, NumberSeries
 from invoicing.numbering import number_next
-from invoicing.services import invoice_create_draft, invoices_issue_due
 from tests.factories import SchoolAuthorityFactory
 from tests.invoicing.conftest import make_licence_year
 

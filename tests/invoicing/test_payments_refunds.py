@@ -5,16 +5,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from invoicing.drafts import invoice_create_draft
+from invoicing.issuing import invoice_issue
 from invoicing.models import Invoice, Payment, Refund
-from invoicing.payments import payment_resolve
-from invoicing.refunds import refund_split
-from invoicing.services import (
-    invoice_create_draft,
-    invoice_issue,
-    payment_record,
-    refund_create_for_superseded,
-    refund_mark_paid_out,
-)
+from invoicing.payments import payment_record, payment_resolve
+from invoicing.refunds import refund_create_for_superseded, refund_mark_paid_out, refund_split
 from invoicing.totals import compute_totals
 from licensing.terms import money
 from tests.factories import IndividualLicenceFactory
@@ -240,7 +235,7 @@ def test_refund_paid_out_once(publisher_user):
 def test_a_failing_renderer_does_not_block_the_refund_and_the_nightly_run_repairs_it(
     fake_renderers, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from invoicing.services import invoices_repair_documents
+    from invoicing.issuing import invoices_repair_documents
 
     pdf, _einvoice = fake_renderers
     real = pdf.render_refund_pdf

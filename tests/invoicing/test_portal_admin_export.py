@@ -9,13 +9,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from invoicing.cancellation import invoice_cancel_and_reissue
+from invoicing.drafts import invoice_create_draft
+from invoicing.issuing import invoice_issue
 from invoicing.models import Invoice, Payment, Refund
-from invoicing.services import (
-    invoice_cancel_and_reissue,
-    invoice_create_draft,
-    invoice_issue,
-    refund_create_for_superseded,
-)
+from invoicing.refunds import refund_create_for_superseded
 from tests.factories import IndividualLicenceFactory
 from tests.invoicing.conftest import make_licence_year
 
@@ -48,7 +46,7 @@ def test_list_shows_issued_and_overdue_but_never_drafts(staff_client, authority,
     assert "RE-2026-00001" in content
     assert "überfällig seit 10.09.2026" in content
     assert "Entwurf" not in content
-    dashboard = staff_client.get(reverse("schools:dashboard", args=[authority.pk]))
+    dashboard = staff_client.get(reverse("portal:dashboard", args=[authority.pk]))
     assert "RE-2026-00001" in dashboard.content.decode()
 
 

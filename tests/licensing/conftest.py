@@ -5,7 +5,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from licensing import lifecycle
+from config import clock
 from tests.browser import browser, browser_page  # noqa: F401 (fixtures for browser tests)
 from tests.factories import PriceFactory, ProductFactory, SchoolFactory, SchoolTypeFactory
 
@@ -94,9 +94,9 @@ def upload_list(staff_client, authority, product):
 
 @pytest.fixture
 def set_today(monkeypatch):
-    """Make ``licensing.lifecycle.today()`` return a chosen day."""
+    """Make ``config.clock.today()`` return a chosen day."""
 
     def setter(day: datetime.date) -> None:
-        monkeypatch.setattr(lifecycle, "today", lambda: day)
+        monkeypatch.setattr(clock, "today", lambda: day)
 
     return setter

@@ -65,7 +65,7 @@ def test_other_authority_cannot_see_the_order(
     assert (
         "Mathe digital"
         not in other_client.get(
-            reverse("schools:dashboard", args=[other_authority.pk])
+            reverse("portal:dashboard", args=[other_authority.pk])
         ).content.decode()
     )
 

@@ -92,7 +92,7 @@ def test_template_round_trip_ends_in_the_submitted_order(
 
     confirmation = staff_client.get(response["Location"]).content.decode()
     assert f"Bestellung Nr. {order.pk}" in confirmation
-    dashboard = staff_client.get(reverse("schools:dashboard", args=[authority.pk]))
+    dashboard = staff_client.get(reverse("portal:dashboard", args=[authority.pk]))
     assert "Mathe digital" in dashboard.content.decode()
     assert "eingegangen" in dashboard.content.decode()
 

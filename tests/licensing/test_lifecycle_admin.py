@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from licensing.models import Order, OrderSchool
-from licensing.nightly import run_nightly
+from portal.nightly import run_nightly
 from tests.licensing.factories import priced_product, submitted_order
 
 pytestmark = pytest.mark.django_db
@@ -110,17 +110,17 @@ def test_cancel_withdraw_and_activate_school_actions(publisher_client, set_today
 
 
 def test_nightly_runs_page_lists_counts_and_failures(publisher_client, monkeypatch):
-    from invoicing import services as invoicing_services
+    from invoicing import issuing
 
     def broken(*, on):
         raise RuntimeError("Rechnungsserver nicht erreichbar")
 
-    monkeypatch.setattr(invoicing_services, "invoices_issue_due", broken)
+    monkeypatch.setattr(issuing, "invoices_issue_due", broken)
     run = run_nightly(on=D(2027, 8, 1))
-    listing = publisher_client.get(reverse("admin:licensing_nightlyrun_changelist"))
+    listing = publisher_client.get(reverse("admin:portal_nightlyrun_changelist"))
     assert listing.status_code == 200
     assert "01.08.2027" in listing.content.decode() or "1. August 2027" in listing.content.decode()
-    detail = publisher_client.get(reverse("admin:licensing_nightlyrun_change", args=[run.pk]))
+    detail = publisher_client.get(reverse("admin:portal_nightlyrun_change", args=[run.pk]))
     assert "invoices_issued: – – RuntimeError: Rechnungsserver nicht erreichbar" in (
         detail.content.decode()
     )

@@ -5,8 +5,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from invoicing import services as invoicing_services
-from licensing.lifecycle import order_confirm, order_reject, school_activate
+from invoicing import drafts as invoice_drafts
+from invoicing import refunds as invoice_refunds
+from licensing.confirmation import order_confirm, order_reject, school_activate
 from licensing.models import (
     IndividualLicence,
     Licence,
@@ -114,7 +115,7 @@ def test_confirm_supersedes_individual_licences_and_asks_for_refunds(set_today, 
     other_product = IndividualLicenceFactory(school=second.school)
     refunds = []
     monkeypatch.setattr(
-        invoicing_services,
+        invoice_refunds,
         "refund_create_for_superseded",
         lambda *, individual_licence, bulk_start, on: refunds.append(
             (individual_licence.pk, bulk_start)
@@ -138,7 +139,7 @@ def test_confirm_creates_the_draft_invoice_of_year_one(set_today, monkeypatch):
     order = submitted_order(product=product, school_type=gs)
     drafts = []
     monkeypatch.setattr(
-        invoicing_services,
+        invoice_drafts,
         "invoice_create_draft",
         lambda *, licence_year, on: drafts.append(licence_year),
     )

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
-from licensing.lifecycle import order_reject
+from licensing.confirmation import order_reject
 from licensing.models import OutgoingMail
 from licensing.tasks import mail_retry_countdown, send_mail_task
 from tests.licensing.factories import submitted_order

@@ -6,12 +6,15 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from invoicing import services as invoicing_services
-from licensing import lifecycle
-from licensing.lifecycle import order_cancel, order_cancellation_withdraw, order_confirm
-from licensing.models import Licence, LicenceTerm, LicenceYear, NightlyRun, Order, OutgoingMail
-from licensing.nightly import run_nightly
-from licensing.steps import StepResult
+from config.steps import StepResult
+from invoicing import drafts as invoice_drafts
+from invoicing import issuing, reminders
+from licensing import renewals
+from licensing.cancellation import order_cancel, order_cancellation_withdraw
+from licensing.confirmation import order_confirm
+from licensing.models import Licence, LicenceTerm, LicenceYear, Order, OutgoingMail
+from portal.models import NightlyRun
+from portal.nightly import run_nightly
 from tests.factories import PriceFactory
 from tests.licensing.factories import priced_product, submitted_order
 
@@ -96,7 +99,7 @@ def test_renewal_on_the_new_years_first_day_at_the_new_price(
 ):
     drafts = []
     monkeypatch.setattr(
-        invoicing_services,
+        invoice_drafts,
         "invoice_create_draft",
         lambda *, licence_year, on: drafts.append(licence_year.number),
     )
@@ -255,7 +258,7 @@ def test_crash_halfway_through_renewals_then_rerun(
             raise Crash
         drafts.append(licence_year.order_id)
 
-    monkeypatch.setattr(invoicing_services, "invoice_create_draft", crash_on_second)
+    monkeypatch.setattr(invoice_drafts, "invoice_create_draft", crash_on_second)
     with pytest.raises(Crash):
         nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
     assert LicenceYear.objects.filter(number=2).count() == 1  # the first order only
@@ -263,7 +266,7 @@ def test_crash_halfway_through_renewals_then_rerun(
     assert crashed.finished_at is None
 
     monkeypatch.setattr(
-        invoicing_services,
+        invoice_drafts,
         "invoice_create_draft",
         lambda *, licence_year, on: drafts.append(licence_year.order_id),
     )
@@ -286,7 +289,7 @@ def test_a_failing_order_is_recorded_and_the_others_renew(
         if licence_year.order_id == confirmed.pk:
             raise RuntimeError("Rechnungsentwurf fehlgeschlagen")
 
-    monkeypatch.setattr(invoicing_services, "invoice_create_draft", failing)
+    monkeypatch.setattr(invoice_drafts, "invoice_create_draft", failing)
     run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
     assert (run.renewals, run.failures) == (1, 1)
     assert run.log["failures"] == [
@@ -298,9 +301,7 @@ def test_a_failing_order_is_recorded_and_the_others_renew(
     ]
     assert years(confirmed)[-1][0] == 1  # rolled back entirely
 
-    monkeypatch.setattr(
-        invoicing_services, "invoice_create_draft", lambda *, licence_year, on: None
-    )
+    monkeypatch.setattr(invoice_drafts, "invoice_create_draft", lambda *, licence_year, on: None)
     run = nightly(D(2027, 8, 2), django_capture_on_commit_callbacks)
     assert (run.renewals, run.failures) == (1, 0)
     assert years(confirmed)[-1][0] == 2
@@ -313,8 +314,8 @@ def test_crash_while_sending_notices_then_rerun_sends_each_once(
     others = [submitted_order(product=confirmed.product, school_type=gs) for _i in range(3)]
     for order in others:
         order_confirm(order=order, start_date=D(2026, 8, 1), by=None)
-    monkeypatch.setattr(lifecycle, "BATCH_SIZE", 2)
-    real_batch = lifecycle._renewal_notice_batch
+    monkeypatch.setattr(renewals, "BATCH_SIZE", 2)
+    real_batch = renewals._renewal_notice_batch
     calls = []
 
     def crash_in_second_batch(*args):
@@ -323,13 +324,13 @@ def test_crash_while_sending_notices_then_rerun_sends_each_once(
             raise Crash
         return real_batch(*args)
 
-    monkeypatch.setattr(lifecycle, "_renewal_notice_batch", crash_in_second_batch)
+    monkeypatch.setattr(renewals, "_renewal_notice_batch", crash_in_second_batch)
     with pytest.raises(Crash):
         nightly(D(2027, 6, 19), django_capture_on_commit_callbacks)
     assert LicenceYear.objects.exclude(renewal_notice_sent_at=None).count() == 2
     assert len(lifecycle_mail()) == 2
 
-    monkeypatch.setattr(lifecycle, "_renewal_notice_batch", real_batch)
+    monkeypatch.setattr(renewals, "_renewal_notice_batch", real_batch)
     run = nightly(D(2027, 6, 19), django_capture_on_commit_callbacks)
     assert run.notices == 2
     assert len(lifecycle_mail()) == 4
@@ -342,9 +343,9 @@ def test_a_failing_step_does_not_stop_the_others(
     def broken(*, on):
         raise RuntimeError("Rechnungsserver nicht erreichbar")
 
-    monkeypatch.setattr(invoicing_services, "invoices_issue_due", broken)
+    monkeypatch.setattr(issuing, "invoices_issue_due", broken)
     monkeypatch.setattr(
-        invoicing_services,
+        reminders,
         "invoices_mark_overdue",
         lambda *, on: StepResult(done=["RE-1", "RE-2", "RE-3"]),
     )
@@ -371,7 +372,7 @@ def test_command_refuses_a_bad_date_in_german(db):
 
 def test_beat_runs_the_nightly_task_at_half_past_two_berlin_time():
     from config.celery_app import app
-    from licensing.tasks import run_nightly_task
+    from portal.tasks import run_nightly_task
 
     entry = app.conf.beat_schedule["nightly-lifecycle-and-invoicing"]
     assert entry["task"] == run_nightly_task.name

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from licensing.lifecycle import order_confirm
+from licensing.confirmation import order_confirm
 from licensing.models import Order, OrderSchool
 from tests.licensing.factories import priced_product, submitted_order
 
@@ -28,7 +28,7 @@ def test_dashboard_shows_year_renewal_and_activation_per_order(
 ):
     submitted_order(authority=authority)  # a second, unconfirmed order
     with django_assert_max_num_queries(12):
-        response = staff_client.get(reverse("schools:dashboard", args=[authority.pk]))
+        response = staff_client.get(reverse("portal:dashboard", args=[authority.pk]))
     html = response.content.decode()
     assert f'href="/traeger/{authority.pk}/bestellungen/{order.pk}/"' in html
     assert "Jahr 1: 01.08.2026–31.07.2027" in html
@@ -67,7 +67,7 @@ def test_cancel_with_confirmation_step_then_withdraw(
     assert "Gekündigt am" in html and "wirksam zum 31.07.2027" in html
     assert mail.outbox[-1].subject.startswith("Kündigungsbestätigung")
 
-    dashboard = staff_client.get(reverse("schools:dashboard", args=[authority.pk]))
+    dashboard = staff_client.get(reverse("portal:dashboard", args=[authority.pk]))
     assert "endet am 31.07.2027" in dashboard.content.decode()
 
     response = staff_client.post(

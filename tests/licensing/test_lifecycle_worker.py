@@ -10,9 +10,10 @@ from django.core import mail
 from django.db import OperationalError
 
 from invoicing.models import Invoice
-from licensing.lifecycle import order_confirm
-from licensing.models import LicenceYear, NightlyRun, OutgoingMail
+from licensing.confirmation import order_confirm
+from licensing.models import LicenceYear, OutgoingMail
 from licensing.terms import licence_year_end, next_year_start
+from portal.models import NightlyRun
 from tests.licensing.factories import priced_product, submitted_order
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -64,7 +65,8 @@ def wait_for(check, timeout: float = 30.0):
 
 
 def test_confirmation_mails_and_nightly_run_through_the_worker(celery_worker_app):
-    from licensing.tasks import run_nightly_task, send_mail_task
+    from licensing.tasks import send_mail_task
+    from portal.tasks import run_nightly_task
 
     product, gs = priced_product()
     order = submitted_order(product=product, school_type=gs, schools=2)

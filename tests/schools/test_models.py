@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from licensing.models import Licence
-from licensing.selectors import price_on, prices_on
+from licensing.selectors import prices_on
 from schools.models import School
 from schools.validators import validate_leitweg_id
 from tests.factories import (
@@ -75,7 +75,7 @@ def test_price_lookup_takes_the_price_valid_on_the_day():
     )
 
     def bulk(day):
-        price = price_on(product=product, school_type_id=school_type.pk, on=day)
+        price = prices_on(product=product, on=day).get(school_type.pk)
         return price and price.bulk_price
 
     assert bulk(datetime.date(2025, 7, 31)) is None

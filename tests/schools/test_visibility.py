@@ -25,7 +25,7 @@ def test_school_list_shows_own_schools_by_type(staff_client, authority):
     assert [g.school_type.name for g in response.context["groups"]] == ["Grundschule", "Gymnasium"]
 
 
-@pytest.mark.parametrize("url_name", ["schools:dashboard", "schools:school_list"])
+@pytest.mark.parametrize("url_name", ["portal:dashboard", "schools:school_list"])
 def test_other_authoritys_pages_are_404(other_client, authority, url_name):
     SchoolFactory(authority=authority, name="Geheime Schule")
 
@@ -36,16 +36,16 @@ def test_other_authoritys_pages_are_404(other_client, authority, url_name):
 
 
 def test_anonymous_user_is_sent_to_login(client, authority):
-    response = client.get(reverse("schools:dashboard", args=[authority.pk]))
+    response = client.get(reverse("portal:dashboard", args=[authority.pk]))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
 
 def test_start_redirects_a_single_authority_user_to_its_dashboard(staff_client, authority):
-    response = staff_client.get(reverse("schools:start"))
+    response = staff_client.get(reverse("portal:start"))
 
-    assert response["Location"] == reverse("schools:dashboard", args=[authority.pk])
+    assert response["Location"] == reverse("portal:dashboard", args=[authority.pk])
 
 
 def test_login_with_username_and_password_leads_to_the_dashboard(client, staff_user, authority):
@@ -53,7 +53,7 @@ def test_login_with_username_and_password_leads_to_the_dashboard(client, staff_u
         reverse("login"), {"username": "sachbearbeitung", "password": "geheim-123"}, follow=True
     )
 
-    assert response.redirect_chain[-1][0] == reverse("schools:dashboard", args=[authority.pk])
+    assert response.redirect_chain[-1][0] == reverse("portal:dashboard", args=[authority.pk])
     assert authority.name in response.content.decode()
 
 

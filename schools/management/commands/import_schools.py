@@ -1,3 +1,6 @@
+"""``manage.py import_schools --format nrw FILE``: load or update the official
+school directory (R11)."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError

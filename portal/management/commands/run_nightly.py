@@ -5,8 +5,8 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from licensing.lifecycle import today
-from licensing.nightly import run_nightly
+from config import clock
+from portal.nightly import run_nightly
 
 
 class Command(BaseCommand):
@@ -28,5 +28,5 @@ class Command(BaseCommand):
                     "z. B. 2026-08-01."
                 ) from None
         else:
-            on = today()
+            on = clock.today()
         self.stdout.write(run_nightly(on=on).summary())

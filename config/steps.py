@@ -1,4 +1,4 @@
-"""The result every step of the nightly run returns (licensing/nightly.py)."""
+"""The result every step of the nightly run returns (portal/nightly.py)."""
 
 from dataclasses import dataclass, field
 

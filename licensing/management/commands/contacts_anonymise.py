@@ -8,7 +8,7 @@ import datetime
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from schools.privacy import contacts_anonymise
+from licensing.privacy import contacts_anonymise
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from invoicing.models import Invoice, InvoiceLine
 from licensing.models import Order, OrderSchool
-from schools.privacy import contact_person_export, contacts_anonymise
+from licensing.privacy import contact_person_export, contacts_anonymise
 from tests.audit.factories import InvoiceFactory, InvoiceLineFactory, issue
 from tests.factories import LicenceYearFactory, OrderFactory, OrderSchoolFactory, UserFactory
 

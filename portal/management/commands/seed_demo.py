@@ -1,4 +1,5 @@
-"""Realistic German demo data on top of the real NRW directory extract.
+"""``manage.py seed_demo``: realistic German demo data on top of the real NRW
+directory extract (authorities, users, prices, orders, an issued invoice).
 
 Repeatable: every record is looked up by its natural key, so running it twice
 changes nothing and duplicates nothing.
@@ -18,9 +19,9 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from openpyxl import load_workbook
 
+from invoicing.issuing import invoice_issue
 from invoicing.models import Invoice
-from invoicing.services import invoice_issue
-from licensing.lifecycle import order_confirm
+from licensing.confirmation import order_confirm
 from licensing.models import IndividualLicence, Order, Price, Product
 from licensing.registration import registration_template
 from licensing.services import order_submit, registration_check, registration_upload_store
@@ -28,7 +29,7 @@ from licensing.terms import add_months, licence_year_end
 from schools.directory_import import import_nrw_directory
 from schools.models import AuthorityMembership, School, SchoolAuthority, SchoolType
 
-DEMO_CSV = Path(__file__).resolve().parents[2] / "data" / "nrw-schuldaten-demo.csv"
+DEMO_CSV = Path(__file__).resolve().parents[3] / "schools" / "data" / "nrw-schuldaten-demo.csv"
 DEMO_PASSWORD = "Lizenz-Demo-2026"
 DEMO_USERS = ["koeln", "bonn", "guetersloh", "vlotho", "verlag"]
 # Fixed so that the demo's second factor is the same on every machine.
@@ -163,7 +164,7 @@ class Command(BaseCommand):
         # licence with its issued invoice.
         self._order(authorities["10170"], products["diagnose"], users["bonn"])
         running = self._order(authorities["10686"], products["bibox"], users["guetersloh"])
-        if running.status == Order.Status.SUBMITTED:
+        if running.can_confirm:
             order_confirm(order=running, start_date=timezone.localdate(), by=users["verlag"])
             invoice = Invoice.objects.get(order=running, status=Invoice.Status.DRAFT)
             invoice_issue(invoice=invoice, by=users["verlag"])
@@ -187,10 +188,13 @@ class Command(BaseCommand):
             end = add_months(today, months_left) - datetime.timedelta(days=1)
             start = end - (licence_year_end(today) - today)
             paid = Decimal("249.00") * (1 + product.vat_rate / 100)
+            key = {"school": school, "product": product}
+            key["original_invoice_number"] = f"EL-{school.school_number}"
+            existing = IndividualLicence.objects.filter(**key).first()
+            if existing is not None and existing.is_frozen:
+                continue  # superseded by a confirmed order: the basis of its refund
             IndividualLicence.objects.update_or_create(
-                school=school,
-                product=product,
-                original_invoice_number=f"EL-{school.school_number}",
+                **key,
                 defaults={
                     "start_date": start,
                     "end_date": end,

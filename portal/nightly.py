@@ -10,23 +10,23 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from invoicing import services as invoicing_services
-from licensing import lifecycle
-from licensing.models import NightlyRun
+from invoicing import issuing, reminders
+from licensing import outbox, renewals
+from portal.models import NightlyRun
 
 logger = logging.getLogger(__name__)
 
 
 def _steps() -> list[tuple[str, Callable]]:
-    # Looked up at call time so that the invoicing implementation (and test
-    # doubles) are used as they are then.
+    # Looked up at call time so that the implementation (and test doubles) are
+    # used as they are then.
     return [
-        ("notices", lifecycle.renewal_notices_send),
-        ("renewals", lifecycle.licence_years_renew),
-        ("expiries", lifecycle.orders_expire),
-        ("invoices_issued", invoicing_services.invoices_issue_due),
-        ("overdue", invoicing_services.invoices_mark_overdue),
-        ("mails_requeued", lifecycle.outgoing_mails_requeue),
+        ("notices", renewals.renewal_notices_send),
+        ("renewals", renewals.licence_years_renew),
+        ("expiries", renewals.orders_expire),
+        ("invoices_issued", issuing.invoices_issue_due),
+        ("overdue", reminders.invoices_mark_overdue),
+        ("mails_requeued", outbox.outgoing_mails_requeue),
     ]
 
 

@@ -1,0 +1,96 @@
+"""Draft consolidated invoices (R9): one per licence year, made when an order is
+confirmed or renewed (on licensing's ``licence_year_started`` signal, see
+``receivers.py``), following the year's licence terms until it is issued."""
+
+import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from invoicing.models import Invoice, InvoiceLine
+from invoicing.totals import compute_totals
+from licensing.models import Licence, LicenceTerm, LicenceYear
+
+
+def issue_delay_days() -> int:
+    """R9: issued 1 to 2 weeks after setup or renewal, whatever the setting says."""
+    return min(max(settings.INVOICE_ISSUE_DELAY_DAYS, 7), 14)
+
+
+# --- Drafts ------------------------------------------------------------------------
+
+
+def draft_rebuild_lines(invoice: Invoice) -> None:
+    """Lines of a draft from the year's licence terms (one per school), and totals.
+    Drafts follow corrections of the order until they are issued."""
+    terms = (
+        LicenceTerm.objects.filter(year_id=invoice.licence_year_id)
+        .exclude(licence__status=Licence.Status.REJECTED)
+        .select_related("licence__school", "licence__product", "year")
+        .order_by("licence__school__school_number", "pk")
+    )
+    lines = [
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            licence=term.licence,
+            school_number=term.licence.school.school_number,
+            school_name=term.licence.school.name,
+            product_name=term.licence.product.name,
+            period_start=term.year.start_date,
+            period_end=term.year.end_date,
+            net_amount=term.net_price,
+            vat_rate=term.licence.product.vat_rate,
+        )
+        for position, term in enumerate(terms, start=1)
+    ]
+    InvoiceLine.objects.filter(invoice=invoice).delete()
+    InvoiceLine.objects.bulk_create(lines)
+    totals = compute_totals(lines)
+    invoice.net_total, invoice.vat_total, invoice.gross_total = (
+        totals.net,
+        totals.vat,
+        totals.gross,
+    )
+    invoice.save(update_fields=["net_total", "vat_total", "gross_total"])
+
+
+@transaction.atomic
+def invoice_create_draft(*, licence_year: LicenceYear, on: datetime.date | None = None) -> Invoice:
+    """The draft consolidated invoice for a licence year (order start or renewal).
+
+    Idempotent: the year's valid invoice is returned if there is one (a draft is
+    brought up to date with the year's licence terms first). The draft is issued
+    automatically ``INVOICE_ISSUE_DELAY_DAYS`` (7..14) after the later of ``on`` (the
+    day of the confirmation or of the nightly run that renewed; default today) and
+    the year's start."""
+    existing = (
+        Invoice.objects.select_for_update()
+        .filter(licence_year=licence_year, kind=Invoice.Kind.INVOICE)
+        .exclude(status=Invoice.Status.CANCELLED)
+        .first()
+    )
+    if existing is None:
+        order = licence_year.order
+        start = max(on or timezone.localdate(), licence_year.start_date)
+        invoice = Invoice(
+            kind=Invoice.Kind.INVOICE,
+            status=Invoice.Status.DRAFT,
+            authority_id=order.authority_id,
+            order=order,
+            licence_year=licence_year,
+            issue_due_on=start + datetime.timedelta(days=issue_delay_days()),
+            service_period_start=licence_year.start_date,
+            service_period_end=licence_year.end_date,
+        )
+        try:
+            with transaction.atomic():
+                invoice.save()
+        except IntegrityError:
+            # Created by a concurrent call since our look-up: use that one.
+            return invoice_create_draft(licence_year=licence_year, on=on)
+        existing = invoice
+    if existing.status == Invoice.Status.DRAFT:
+        draft_rebuild_lines(existing)
+    return existing

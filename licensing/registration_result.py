@@ -1,0 +1,118 @@
+"""The result of checking a registration list (R1-R3, R8), as the user sees it
+before the binding order; stored as JSON with the upload."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from django.utils.translation import gettext as _
+
+from licensing.terms import is_majority, majority_needed
+
+
+@dataclass
+class RowError:
+    """One problem of one row, named by sheet row and column as Excel shows them."""
+
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return _("Zeile %(row)s, Spalte %(column)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+@dataclass
+class TypeFigure:
+    """R1 for one school type: registered of total, and the fewest that are more
+    than half (``terms.majority_needed``)."""
+
+    school_type_id: int
+    name: str
+    registered: int
+    total: int
+    bulk_price: str | None = None  # Decimal as text (JSON)
+    subtotal: str | None = None
+
+    @property
+    def needed(self) -> int:
+        return majority_needed(self.total)
+
+    @property
+    def passed(self) -> bool:
+        return is_majority(registered=self.registered, total=self.total)
+
+
+@dataclass
+class EntryRow:
+    """A valid row: the school and its contact person."""
+
+    row: int
+    school_id: int
+    school_number: str
+    school_name: str
+    school_type_id: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+
+
+@dataclass
+class RefundNote:
+    """R8: what a superseded individual licence would get back (as text, JSON)."""
+
+    school_number: str
+    school_name: str
+    term: str
+    paid: str
+    amount: str | None  # None: three months or less remain, no refund
+    remaining_days: int | None
+    term_days: int | None
+
+
+@dataclass
+class RegistrationResult:
+    """Everything the check found; stored as JSON on the upload (``to_dict``)."""
+
+    row_errors: list[RowError] = field(default_factory=list)
+    list_errors: list[str] = field(default_factory=list)
+    entries: list[EntryRow] = field(default_factory=list)
+    figures: list[TypeFigure] = field(default_factory=list)
+    missing_schools: list[dict] = field(default_factory=list)
+    licensed_schools: list[dict] = field(default_factory=list)
+    refunds: list[RefundNote] = field(default_factory=list)
+    total_price: str = "0.00"
+    assumed_start: str = ""
+    row_count: int = 0
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.row_errors and not self.list_errors and bool(self.entries)
+
+    @property
+    def messages(self) -> list[str]:
+        """Every problem as one line, rows first (the command's output)."""
+        return [str(error) for error in self.row_errors] + list(self.list_errors)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RegistrationResult:
+        return cls(
+            row_errors=[RowError(**e) for e in data.get("row_errors", [])],
+            list_errors=list(data.get("list_errors", [])),
+            entries=[EntryRow(**e) for e in data.get("entries", [])],
+            figures=[TypeFigure(**f) for f in data.get("figures", [])],
+            missing_schools=list(data.get("missing_schools", [])),
+            licensed_schools=list(data.get("licensed_schools", [])),
+            refunds=[RefundNote(**r) for r in data.get("refunds", [])],
+            total_price=data.get("total_price", "0.00"),
+            assumed_start=data.get("assumed_start", ""),
+            row_count=data.get("row_count", 0),
+        )

@@ -1,0 +1,237 @@
+"""R3: the row checks of a registration list against the school directory, with
+a fixed number of queries whatever the number of rows (the authority's schools
+and the listed foreign numbers, one query each)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+
+from licensing.anmeldeliste import ParsedList, ParsedRow, normalise_header
+from licensing.registration_result import EntryRow, RowError
+from schools.models import School, SchoolAuthority
+
+NAME_MAX = 100
+PHONE_MAX = 50
+_PHONE = re.compile(r"^[0-9 +()/.\-]+$")
+
+
+@dataclass(slots=True)
+class DirectorySchool:
+    pk: int
+    school_number: str
+    name: str
+    is_active: bool
+    school_type_id: int
+    type_name: str
+    type_key: str
+
+
+def directory_schools(*, authority: SchoolAuthority) -> dict[str, DirectorySchool]:
+    """Every school of the authority (active or not) by number (1 query): for the
+    row checks, the R1 totals and the missing schools."""
+    return {
+        row[1]: DirectorySchool(*row)
+        for row in School.objects.filter(authority=authority).values_list(
+            "id",
+            "school_number",
+            "name",
+            "is_active",
+            "school_type_id",
+            "school_type__name",
+            "school_type__key",
+        )
+    }
+
+
+def _number_candidates(raw: str) -> list[str]:
+    """The school number as written, and with the leading zeros Excel drops when
+    it turns a text number into a number (NRW numbers have six digits)."""
+    number = raw.replace(" ", "")
+    if number.isdigit() and len(number) < 6:
+        return [number, number.zfill(6)]
+    return [number]
+
+
+def _names_match(given: str, directory: str) -> bool:
+    """Loose check of the school name (R3): the user may abbreviate."""
+    if given == directory:
+        return True
+    a, b = normalise_header(given), normalise_header(directory)
+    if not a or a == b or a in b or b in a:
+        return True
+    return difflib.SequenceMatcher(None, a, b).quick_ratio() >= 0.6 and (
+        difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
+    )
+
+
+class RowChecker:
+    """Checks the rows of one list in order; remembers the schools seen (for
+    duplicates) and the spellings of school types given."""
+
+    def __init__(self, *, parsed: ParsedList, authority: SchoolAuthority) -> None:
+        self.label = parsed.column_label
+        self.own = directory_schools(authority=authority)
+        self.foreign = self._foreign_numbers(parsed, authority)
+        self.type_ids: dict[str, int] = {}
+        for school in self.own.values():
+            self.type_ids[normalise_header(school.type_name)] = school.school_type_id
+            self.type_ids[normalise_header(school.type_key)] = school.school_type_id
+        self.seen: dict[int, int] = {}  # school id -> row of its (first) line
+        self.errors: list[RowError] = []
+        self.entries: list[EntryRow] = []
+
+    def _foreign_numbers(self, parsed: ParsedList, authority: SchoolAuthority) -> set[str]:
+        """Listed numbers of schools in the directory that are not the authority's
+        own (1 query; none when every number is the authority's)."""
+        numbers = {
+            candidate
+            for parsed_row in parsed.rows
+            for candidate in _number_candidates(parsed_row.values.get("school_number", ""))
+            if candidate and candidate not in self.own
+        }
+        if not numbers:
+            return set()
+        return set(
+            School.objects.filter(state=authority.state, school_number__in=numbers).values_list(
+                "school_number", flat=True
+            )
+        )
+
+    def _error(self, row: int, key: str, message: str) -> None:
+        self.errors.append(RowError(row, self.label(key), message))
+
+    def check(self, parsed_row: ParsedRow) -> None:
+        """Check one row; a row without any error becomes an entry."""
+        values, row = parsed_row.values, parsed_row.row_number
+        errors_before = len(self.errors)
+        school = self._school(values, row)
+        self._contact(values, row)
+        if school is not None and len(self.errors) == errors_before:
+            email = values.get("email", "")
+            self.entries.append(
+                EntryRow(
+                    row=row,
+                    school_id=school.pk,
+                    school_number=school.school_number,
+                    school_name=school.name,
+                    school_type_id=school.school_type_id,
+                    first_name=values.get("first_name", ""),
+                    last_name=values.get("last_name", ""),
+                    email=email.lower() if email.count("@") == 1 else email,
+                    phone=values.get("phone", ""),
+                )
+            )
+
+    def _school(self, values: dict, row: int) -> DirectorySchool | None:
+        """The row's school, checked against the directory (number, state,
+        duplicates, type and name)."""
+        raw_number = values.get("school_number", "")
+        if not raw_number:
+            self._error(row, "school_number", _("Die Schulnummer fehlt."))
+            return None
+        candidates = _number_candidates(raw_number)
+        school = next((self.own[c] for c in candidates if c in self.own), None)
+        if school is None:
+            if any(c in self.foreign for c in candidates):
+                message = _(
+                    "Die Schule %(number)s gehört im Schulverzeichnis nicht zu Ihrem Schulträger."
+                ) % {"number": raw_number}
+            else:
+                message = _(
+                    "Die Schulnummer %(number)s steht nicht im Schulverzeichnis. "
+                    "Bitte prüfen Sie die Nummer."
+                ) % {"number": raw_number}
+            self._error(row, "school_number", message)
+            return None
+        if not school.is_active:
+            self._error(
+                row,
+                "school_number",
+                _(
+                    "Die Schule %(number)s ist im Schulverzeichnis als geschlossen "
+                    "eingetragen und kann nicht angemeldet werden."
+                )
+                % {"number": school.school_number},
+            )
+            return None
+        if school.pk in self.seen:
+            self._error(
+                row,
+                "school_number",
+                _("Die Schule %(number)s steht doppelt in der Liste (auch in Zeile %(first)s).")
+                % {"number": school.school_number, "first": self.seen[school.pk]},
+            )
+            return None
+        self.seen[school.pk] = row
+        self._type_and_name(values, row, school)
+        return school
+
+    def _type_and_name(self, values: dict, row: int, school: DirectorySchool) -> None:
+        given_type = values.get("school_type", "")
+        if given_type and self.type_ids.get(normalise_header(given_type)) != school.school_type_id:
+            self._error(
+                row,
+                "school_type",
+                _(
+                    "Die Schulform „%(given)s“ passt nicht zum Schulverzeichnis: Die Schule "
+                    "%(number)s ist dort eine %(type)s."
+                )
+                % {"given": given_type, "number": school.school_number, "type": school.type_name},
+            )
+        given_name = values.get("school_name", "")
+        if given_name and not _names_match(given_name, school.name):
+            self._error(
+                row,
+                "school_name",
+                _(
+                    "Der Schulname „%(given)s“ passt nicht zur Schulnummer %(number)s (im "
+                    "Schulverzeichnis: %(name)s). Bitte prüfen Sie die Schulnummer."
+                )
+                % {"given": given_name, "number": school.school_number, "name": school.name},
+            )
+
+    def _contact(self, values: dict, row: int) -> None:
+        """The contact person: first and last name, e-mail (required), phone."""
+        missing = {
+            "first_name": _("Der Vorname der Ansprechperson fehlt."),
+            "last_name": _("Der Nachname der Ansprechperson fehlt."),
+        }
+        for key, message in missing.items():
+            value = values.get(key, "")
+            if not value:
+                self._error(row, key, message)
+            elif len(value) > NAME_MAX:
+                self._error(
+                    row,
+                    key,
+                    _("Der Eintrag ist zu lang (höchstens %(max)s Zeichen).") % {"max": NAME_MAX},
+                )
+        email = values.get("email", "")
+        if not email:
+            self._error(row, "email", _("Die E-Mail-Adresse der Ansprechperson fehlt."))
+        else:
+            try:
+                validate_email(email)
+            except ValidationError:
+                self._error(
+                    row,
+                    "email",
+                    _("„%(value)s“ ist keine gültige E-Mail-Adresse.") % {"value": email},
+                )
+        phone = values.get("phone", "")
+        if phone and (len(phone) > PHONE_MAX or not _PHONE.match(phone)):
+            self._error(
+                row,
+                "phone",
+                _(
+                    "„%(value)s“ ist keine Telefonnummer (erlaubt sind Ziffern, Leerzeichen "
+                    "und + ( ) / -, höchstens %(max)s Zeichen)."
+                )
+                % {"value": phone, "max": PHONE_MAX},
+            )

@@ -1,0 +1,23 @@
+"""The events of the licence lifecycle that an upper layer acts on.
+
+Licensing sits below invoicing and never imports it. Where the lifecycle's
+change needs invoicing's work in the same transaction, it sends one of these
+signals; ``invoicing/receivers.py`` handles them (connected in
+``InvoicingConfig.ready``). Receivers run synchronously inside the sender's
+transaction: an exception in a receiver rolls the lifecycle change back.
+
+``licence_year_started``
+    sender ``LicenceYear``; ``year`` (the new ``LicenceYear``: the first year of a
+    confirmed order or a renewal), ``on`` (the day of the confirmation or of the
+    nightly run). Invoicing drafts the year's consolidated invoice (R9).
+
+``individual_licences_superseded``
+    sender ``IndividualLicence``; ``licences`` (the superseded
+    ``IndividualLicence`` rows), ``bulk_start`` (the bulk licence's first day),
+    ``on`` (the day of the confirmation). Invoicing makes the refunds (R8).
+"""
+
+from django.dispatch import Signal
+
+licence_year_started = Signal()
+individual_licences_superseded = Signal()

@@ -1,0 +1,37 @@
+"""What each nightly run did (``NightlyRun``), for the publisher's staff."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NightlyRun(models.Model):
+    """One run of the nightly work (renewal notices, renewals, expiries, invoice
+    issuing, overdue checks) for a date, with what it did and what failed."""
+
+    on = models.DateField(_("Stichtag"))
+    started_at = models.DateTimeField(_("begonnen"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("beendet"), null=True, blank=True)
+    notices = models.PositiveIntegerField(_("Verlängerungshinweise"), default=0)
+    renewals = models.PositiveIntegerField(_("Verlängerungen"), default=0)
+    expiries = models.PositiveIntegerField(_("Abläufe"), default=0)
+    invoices_issued = models.PositiveIntegerField(_("gestellte Rechnungen"), default=0)
+    overdue = models.PositiveIntegerField(_("überfällige Rechnungen"), default=0)
+    failures = models.PositiveIntegerField(_("Fehler"), default=0)
+    log = models.JSONField(_("Protokoll"), default=dict, blank=True)
+
+    class Meta:
+        # Moved here from licensing; the table keeps its name and its rows.
+        db_table = "licensing_nightlyrun"
+        verbose_name = _("nächtlicher Lauf")
+        verbose_name_plural = _("nächtliche Läufe")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return _("Lauf für %(on)s") % {"on": f"{self.on:%d.%m.%Y}"}
+
+    def summary(self) -> str:
+        return (
+            f"nightly {self.on.isoformat()}: notices={self.notices} renewals={self.renewals} "
+            f"expiries={self.expiries} invoices_issued={self.invoices_issued} "
+            f"overdue={self.overdue} failures={self.failures}"
+        )
