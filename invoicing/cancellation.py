@@ -18,21 +18,32 @@ from invoicing.numbering import number_next
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def invoice_cancel_and_reissue(
-    *, invoice: Invoice, by=None, reason: str, on: datetime.date | None = None
-) -> tuple[Invoice, Invoice]:
-    """Void an issued invoice with a cancellation invoice (Stornorechnung: its own
-    number, referencing the original, the original's lines and totals negated) and
-    open a new draft for the same licence year. Returns (cancellation, new draft)."""
-    on = on or timezone.localdate()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("Bitte geben Sie den Grund der Stornierung an."))
-    original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+# Copied from the original onto its cancellation invoice.
+SNAPSHOT_FIELDS = (
+    "authority_id",
+    "order_id",
+    "licence_year_id",
+    "service_period_start",
+    "service_period_end",
+    "buyer_name",
+    "buyer_department",
+    "buyer_street",
+    "buyer_postal_code",
+    "buyer_city",
+    "buyer_country",
+    "buyer_email",
+    "buyer_leitweg_id",
+    "buyer_vat_id",
+    "buyer_customer_number",
+    "seller",
+)
+
+
+def _check_cancellable(original: Invoice) -> None:
+    """The German reason why ``original`` cannot be voided, if it cannot."""
     if original.kind != Invoice.Kind.INVOICE:
         raise ValidationError(_("Eine Stornorechnung kann nicht storniert werden."))
-    if original.status == Invoice.Status.DRAFT:
+    if original.is_draft:
         raise ValidationError(
             _("Ein Entwurf wird nicht storniert, sondern vor dem Stellen korrigiert.")
         )
@@ -52,27 +63,11 @@ def invoice_cancel_and_reissue(
         raise ValidationError(
             _("Die Rechnung %(number)s kann nicht storniert werden.") % {"number": original.number}
         )
-    snapshot = {
-        field: getattr(original, field)
-        for field in (
-            "authority_id",
-            "order_id",
-            "licence_year_id",
-            "service_period_start",
-            "service_period_end",
-            "buyer_name",
-            "buyer_department",
-            "buyer_street",
-            "buyer_postal_code",
-            "buyer_city",
-            "buyer_country",
-            "buyer_email",
-            "buyer_leitweg_id",
-            "buyer_vat_id",
-            "buyer_customer_number",
-            "seller",
-        )
-    }
+
+
+def _cancellation_issue(original: Invoice, *, reason: str, on: datetime.date) -> Invoice:
+    """The issued cancellation invoice of ``original``: its snapshot, its lines
+    and totals negated, its own number from the invoice series."""
     cancellation = Invoice(
         kind=Invoice.Kind.CANCELLATION,
         status=Invoice.Status.DRAFT,
@@ -81,7 +76,7 @@ def invoice_cancel_and_reissue(
         net_total=-original.net_total,
         vat_total=-original.vat_total,
         gross_total=-original.gross_total,
-        **snapshot,
+        **{field: getattr(original, field) for field in SNAPSHOT_FIELDS},
     )
     cancellation.save()
     InvoiceLine.objects.bulk_create(
@@ -106,7 +101,23 @@ def invoice_cancel_and_reissue(
     cancellation.number = number_next(series=NumberSeries.INVOICE, year=on.year)
     cancellation.status = Invoice.Status.ISSUED
     cancellation.save()
+    return cancellation
 
+
+@transaction.atomic
+def invoice_cancel_and_reissue(
+    *, invoice: Invoice, by=None, reason: str, on: datetime.date | None = None
+) -> tuple[Invoice, Invoice]:
+    """Void an issued invoice with a cancellation invoice (Stornorechnung: its own
+    number, referencing the original, the original's lines and totals negated) and
+    open a new draft for the same licence year. Returns (cancellation, new draft)."""
+    on = on or timezone.localdate()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Bitte geben Sie den Grund der Stornierung an."))
+    original = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    _check_cancellable(original)
+    cancellation = _cancellation_issue(original, reason=reason, on=on)
     original.status = Invoice.Status.CANCELLED
     original.save(update_fields=["status"])
 

@@ -338,11 +338,9 @@ def _period(parent: etree._Element, start: datetime.date, end: datetime.date) ->
     _date(period, "ram:EndDateTime", end)
 
 
-def document_xml(doc: EDocument) -> bytes:
-    """Serialise a document as XRechnung 3.0 CII."""
-    totals = doc.totals
-    root = etree.Element(RSM + "CrossIndustryInvoice", nsmap=NS)
-
+def _context_and_header(root: etree._Element, doc: EDocument) -> None:
+    """The guideline (XRechnung 3.0) and the document header: number, type, date,
+    notes and the seller's legal note (BT-22 REG)."""
     context = _sub(root, "rsm:ExchangedDocumentContext")
     process = _sub(context, "ram:BusinessProcessSpecifiedDocumentContextParameter")
     _sub(process, "ram:ID", BUSINESS_PROCESS)
@@ -366,41 +364,33 @@ def document_xml(doc: EDocument) -> bytes:
     )
     _sub(legal_note, "ram:SubjectCode", "REG")
 
-    transaction = _sub(root, "rsm:SupplyChainTradeTransaction")
-    for line in doc.lines:
-        item = _sub(transaction, "ram:IncludedSupplyChainTradeLineItem")
-        line_doc = _sub(item, "ram:AssociatedDocumentLineDocument")
-        _sub(line_doc, "ram:LineID", line.line_id)
-        product = _sub(item, "ram:SpecifiedTradeProduct")
-        _sub(product, "ram:Name", line.name)
-        if line.description:
-            _sub(product, "ram:Description", line.description)
-        agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
-        price = _sub(agreement, "ram:NetPriceProductTradePrice")
-        _sub(price, "ram:ChargeAmount", _amount(line.net_amount))
-        delivery = _sub(item, "ram:SpecifiedLineTradeDelivery")
-        _sub(delivery, "ram:BilledQuantity", "1", unitCode="C62")
-        settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
-        tax = _sub(settlement, "ram:ApplicableTradeTax")
-        _sub(tax, "ram:TypeCode", "VAT")
-        _sub(tax, "ram:CategoryCode", "S")
-        _sub(tax, "ram:RateApplicablePercent", _amount(line.vat_rate))
-        if line.period_start and line.period_end:
-            _period(settlement, line.period_start, line.period_end)
-        summation = _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
-        _sub(summation, "ram:LineTotalAmount", _amount(line.net_amount))
 
-    agreement = _sub(transaction, "ram:ApplicableHeaderTradeAgreement")
-    _sub(agreement, "ram:BuyerReference", doc.buyer_reference)
-    _seller(agreement, seller)
-    _buyer(agreement, doc.buyer)
+def _line_item(transaction: etree._Element, line: ELine) -> None:
+    item = _sub(transaction, "ram:IncludedSupplyChainTradeLineItem")
+    line_doc = _sub(item, "ram:AssociatedDocumentLineDocument")
+    _sub(line_doc, "ram:LineID", line.line_id)
+    product = _sub(item, "ram:SpecifiedTradeProduct")
+    _sub(product, "ram:Name", line.name)
+    if line.description:
+        _sub(product, "ram:Description", line.description)
+    agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
+    price = _sub(agreement, "ram:NetPriceProductTradePrice")
+    _sub(price, "ram:ChargeAmount", _amount(line.net_amount))
+    delivery = _sub(item, "ram:SpecifiedLineTradeDelivery")
+    _sub(delivery, "ram:BilledQuantity", "1", unitCode="C62")
+    settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
+    tax = _sub(settlement, "ram:ApplicableTradeTax")
+    _sub(tax, "ram:TypeCode", "VAT")
+    _sub(tax, "ram:CategoryCode", "S")
+    _sub(tax, "ram:RateApplicablePercent", _amount(line.vat_rate))
+    if line.period_start and line.period_end:
+        _period(settlement, line.period_start, line.period_end)
+    summation = _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
+    _sub(summation, "ram:LineTotalAmount", _amount(line.net_amount))
 
-    _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
 
-    settlement = _sub(transaction, "ram:ApplicableHeaderTradeSettlement")
-    if doc.payment_reference:
-        _sub(settlement, "ram:PaymentReference", doc.payment_reference)
-    _sub(settlement, "ram:InvoiceCurrencyCode", "EUR")
+def _payment_means(settlement: etree._Element, doc: EDocument) -> None:
+    seller = doc.seller
     means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
     _sub(means, "ram:TypeCode", doc.payment_means_code)
     if doc.payment_means_text:
@@ -412,6 +402,16 @@ def document_xml(doc: EDocument) -> bytes:
         if seller.get("bic"):
             bank = _sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution")
             _sub(bank, "ram:BICID", seller["bic"])
+
+
+def _header_settlement(transaction: etree._Element, doc: EDocument) -> None:
+    """Payment, VAT breakdown, period, terms, totals and the preceding invoice."""
+    totals = doc.totals
+    settlement = _sub(transaction, "ram:ApplicableHeaderTradeSettlement")
+    if doc.payment_reference:
+        _sub(settlement, "ram:PaymentReference", doc.payment_reference)
+    _sub(settlement, "ram:InvoiceCurrencyCode", "EUR")
+    _payment_means(settlement, doc)
     for group in totals.groups:
         tax = _sub(settlement, "ram:ApplicableTradeTax")
         _sub(tax, "ram:CalculatedAmount", _amount(group.vat))
@@ -437,6 +437,20 @@ def document_xml(doc: EDocument) -> bytes:
         if doc.preceding_date:
             _date(reference, "ram:FormattedIssueDateTime", doc.preceding_date, qualified=True)
 
+
+def document_xml(doc: EDocument) -> bytes:
+    """Serialise a document as XRechnung 3.0 CII."""
+    root = etree.Element(RSM + "CrossIndustryInvoice", nsmap=NS)
+    _context_and_header(root, doc)
+    transaction = _sub(root, "rsm:SupplyChainTradeTransaction")
+    for line in doc.lines:
+        _line_item(transaction, line)
+    agreement = _sub(transaction, "ram:ApplicableHeaderTradeAgreement")
+    _sub(agreement, "ram:BuyerReference", doc.buyer_reference)
+    _seller(agreement, doc.seller)
+    _buyer(agreement, doc.buyer)
+    _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
+    _header_settlement(transaction, doc)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

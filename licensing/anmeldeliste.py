@@ -529,18 +529,27 @@ def write_template(
     """The registration list template as .xlsx bytes: one row per active school
     of the authority, empty contact columns, a German instruction sheet."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Anmeldeliste"
     help_sheet = workbook.create_sheet("Anleitung")
-
-    bold = Font(bold=True)
-    write_text(
-        sheet.cell(row=1, column=1), _("Anmeldeliste: %(product)s") % {"product": product_name}
+    _template_heading(
+        sheet, authority_name=authority_name, customer_number=customer_number, product=product_name
     )
+    last_school_row = _template_schools(sheet, schools)
+    _template_validations(sheet, help_sheet, school_type_names, last_school_row)
+    _template_instructions(help_sheet)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _template_heading(sheet, *, authority_name: str, customer_number: str, product: str) -> None:
+    """Title, authority, a one-line instruction and the column headers."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    write_text(sheet.cell(row=1, column=1), _("Anmeldeliste: %(product)s") % {"product": product})
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     write_text(
         sheet.cell(row=2, column=1),
@@ -555,14 +564,18 @@ def write_template(
         ),
     )
     header_fill = PatternFill("solid", fgColor="D9E2F3")
-    labels = [label for _key, label, _aliases in COLUMNS]
-    for col, label in enumerate(labels, start=1):
+    for col, (_key, label, _aliases) in enumerate(COLUMNS, start=1):
         cell = sheet.cell(row=TEMPLATE_HEADER_ROW, column=col)
         write_text(cell, label)
-        cell.font = bold
+        cell.font = Font(bold=True)
         cell.fill = header_fill
         cell.alignment = Alignment(vertical="center")
 
+
+def _template_schools(sheet, schools: Iterable[TemplateSchool]) -> int:
+    """One row per school (number and phone as text), column widths, frozen
+    header, filter and print titles. Returns the last school row."""
+    labels = [label for _key, label, _aliases in COLUMNS]
     widths = [len(label) + 4 for label in labels]
     widths[4:8] = [18, 22, 34, 20]
     row = TEMPLATE_HEADER_ROW
@@ -576,7 +589,6 @@ def write_template(
             widths[col - 1] = max(widths[col - 1], min(len(value) + 2, 60))
         sheet.cell(row=row, column=1).number_format = "@"
         sheet.cell(row=row, column=8).number_format = "@"
-    last_row = max(row, TEMPLATE_HEADER_ROW + 1) + 200  # room for schools added by hand
     for col, width in enumerate(widths, start=1):
         sheet.column_dimensions[column_letter(col - 1)].width = width
     sheet.column_dimensions["A"].number_format = "@"
@@ -584,12 +596,22 @@ def write_template(
     sheet.freeze_panes = sheet.cell(row=TEMPLATE_HEADER_ROW + 1, column=1)
     sheet.auto_filter.ref = f"A{TEMPLATE_HEADER_ROW}:H{max(row, TEMPLATE_HEADER_ROW + 1)}"
     sheet.print_title_rows = f"{TEMPLATE_HEADER_ROW}:{TEMPLATE_HEADER_ROW}"
+    return row
+
+
+def _template_validations(
+    sheet, help_sheet, school_type_names: Sequence[str], last_school_row: int
+) -> None:
+    """Excel's own hints: a school type list, an e-mail shape, a number length."""
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     first = TEMPLATE_HEADER_ROW + 1
+    last_row = max(last_school_row, TEMPLATE_HEADER_ROW + 1) + 200  # room for schools added by hand
     # School types: a list taken from the instruction sheet (no 255-character limit).
     type_start = 20
     write_text(help_sheet.cell(row=type_start - 1, column=1), _("Schulformen"))
-    help_sheet.cell(row=type_start - 1, column=1).font = bold
+    help_sheet.cell(row=type_start - 1, column=1).font = Font(bold=True)
     for offset, name in enumerate(school_type_names):
         write_text(help_sheet.cell(row=type_start + offset, column=1), name)
     if school_type_names:
@@ -632,6 +654,11 @@ def write_template(
     number.add(f"A{first}:A{last_row}")
     sheet.add_data_validation(number)
 
+
+def _template_instructions(help_sheet) -> None:
+    """The German instructions on the sheet „Anleitung“."""
+    from openpyxl.styles import Font
+
     instructions = [
         _("So füllen Sie die Anmeldeliste aus"),
         "",
@@ -658,7 +685,3 @@ def write_template(
         write_text(help_sheet.cell(row=offset, column=1), text)
     help_sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     help_sheet.column_dimensions["A"].width = 110
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -201,58 +201,30 @@ def _authority_defaults(rows: list[DirectoryRow]) -> dict:
     }
 
 
+SCHOOL_FIELDS = [
+    "authority_id",
+    "school_type_id",
+    "name",
+    "street",
+    "postal_code",
+    "city",
+    "email",
+    "is_active",
+    "deactivated_at",
+]
+
+
 @transaction.atomic
 def import_nrw_directory(*, data: bytes, deactivate_missing: bool = True) -> ImportReport:
     """Bring the NRW part of the directory up to date with ``data`` (the CSV bytes)."""
     rows, errors, offices = parse_nrw_csv(data)
     report = ImportReport(errors=errors, skipped_offices=offices)
     now = timezone.now()
-
-    # School types.
-    types = {t.key: t for t in SchoolType.objects.filter(state=STATE)}
-    new_types = [
-        SchoolType(state=STATE, key=key, name=NRW_SCHOOL_TYPES.get(key, f"Schulform {key}"))
-        for key in sorted({r.form_key for r in rows} - set(types))
-    ]
-    SchoolType.objects.bulk_create(new_types)
-    report.school_types_added = len(new_types)
-    types = {t.key: t for t in SchoolType.objects.filter(state=STATE)}
-
-    # Authorities: created when new; names and addresses staff entered are kept.
-    rows_by_authority: dict[str, list[DirectoryRow]] = defaultdict(list)
-    for row in rows:
-        rows_by_authority[row.authority_number].append(row)
-    authorities = {
-        a.customer_number: a
-        for a in SchoolAuthority.objects.filter(customer_number__in=rows_by_authority)
-    }
-    new_authorities = [
-        SchoolAuthority(customer_number=number, state=STATE, **_authority_defaults(group))
-        for number, group in rows_by_authority.items()
-        if number not in authorities
-    ]
-    SchoolAuthority.objects.bulk_create(new_authorities)
-    report.authorities_added = len(new_authorities)
-    authorities = {
-        a.customer_number: a.pk
-        for a in SchoolAuthority.objects.filter(customer_number__in=rows_by_authority)
-    }
-
-    # Schools.
+    types = _school_types_import(rows, report)
+    authorities = _authorities_import(rows, report)
     existing = {s.school_number: s for s in School.objects.filter(state=STATE)}
     to_create: list[School] = []
     to_update: list[School] = []
-    fields = [
-        "authority_id",
-        "school_type_id",
-        "name",
-        "street",
-        "postal_code",
-        "city",
-        "email",
-        "is_active",
-        "deactivated_at",
-    ]
     for row in rows:
         values = {
             "authority_id": authorities[row.authority_number],
@@ -275,23 +247,8 @@ def import_nrw_directory(*, data: bytes, deactivate_missing: bool = True) -> Imp
                 )
             )
             report.schools_added += 1
-            continue
-        changed = [name for name, value in values.items() if getattr(school, name) != value]
-        if not changed:
-            continue
-        if "is_active" in changed:
-            if row.in_operation:
-                report.schools_reactivated += 1
-                school.deactivated_at = None
-            else:
-                report.schools_deactivated += 1
-                school.deactivated_at = now
-        if set(changed) - {"is_active"}:
-            report.schools_updated += 1
-        for name, value in values.items():
-            setattr(school, name, value)
-        school.updated_at = now
-        to_update.append(school)
+        elif _school_update(school, values, now=now, report=report):
+            to_update.append(school)
 
     # Schools that are no longer in the file have closed: inactive, never deleted.
     if deactivate_missing:
@@ -304,5 +261,61 @@ def import_nrw_directory(*, data: bytes, deactivate_missing: bool = True) -> Imp
                 report.schools_deactivated += 1
 
     School.objects.bulk_create(to_create, batch_size=1000)
-    School.objects.bulk_update(to_update, [*fields, "updated_at"], batch_size=1000)
+    School.objects.bulk_update(to_update, [*SCHOOL_FIELDS, "updated_at"], batch_size=1000)
     return report
+
+
+def _school_types_import(rows: list[DirectoryRow], report: ImportReport) -> dict[str, SchoolType]:
+    """The state's school types by key, with the ones new in the file added."""
+    types = {t.key: t for t in SchoolType.objects.filter(state=STATE)}
+    new_types = [
+        SchoolType(state=STATE, key=key, name=NRW_SCHOOL_TYPES.get(key, f"Schulform {key}"))
+        for key in sorted({r.form_key for r in rows} - set(types))
+    ]
+    SchoolType.objects.bulk_create(new_types)
+    report.school_types_added = len(new_types)
+    return {t.key: t for t in SchoolType.objects.filter(state=STATE)}
+
+
+def _authorities_import(rows: list[DirectoryRow], report: ImportReport) -> dict[str, int]:
+    """Authority ids by number. New ones are created; names and addresses staff
+    entered are kept."""
+    rows_by_authority: dict[str, list[DirectoryRow]] = defaultdict(list)
+    for row in rows:
+        rows_by_authority[row.authority_number].append(row)
+    authorities = {
+        a.customer_number: a
+        for a in SchoolAuthority.objects.filter(customer_number__in=rows_by_authority)
+    }
+    new_authorities = [
+        SchoolAuthority(customer_number=number, state=STATE, **_authority_defaults(group))
+        for number, group in rows_by_authority.items()
+        if number not in authorities
+    ]
+    SchoolAuthority.objects.bulk_create(new_authorities)
+    report.authorities_added = len(new_authorities)
+    return {
+        a.customer_number: a.pk
+        for a in SchoolAuthority.objects.filter(customer_number__in=rows_by_authority)
+    }
+
+
+def _school_update(school: School, values: dict, *, now, report: ImportReport) -> bool:
+    """Apply the file's values to a known school; returns whether anything changed
+    (a closed school is deactivated, a reopened one reactivated)."""
+    changed = [name for name, value in values.items() if getattr(school, name) != value]
+    if not changed:
+        return False
+    if "is_active" in changed:
+        if values["is_active"]:
+            report.schools_reactivated += 1
+            school.deactivated_at = None
+        else:
+            report.schools_deactivated += 1
+            school.deactivated_at = now
+    if set(changed) - {"is_active"}:
+        report.schools_updated += 1
+    for name, value in values.items():
+        setattr(school, name, value)
+    school.updated_at = now
+    return True
