@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ SUPPORTED_CAMT_VERSIONS = range(2, 14)
 RETURN_GVC = {"108", "109", "159"}
 RETURN_SUBFAMILIES = {"RRTN", "ARET", "UPDD", "RPCR"}
 ZIP_MAX_MEMBERS = 200
+# mt-940 logs every failed pattern attempt at ERROR level; what matters reaches
+# the user as a BankFileError.
+logging.getLogger("mt940").setLevel(logging.CRITICAL)
 
 
 class BankFileError(Exception):
@@ -473,9 +477,19 @@ def parse_mt940(data: bytes, *, source: str = "") -> list[ParsedStatement]:
     try:
         blocks = mt940.parse_statements(data, options=mt940.Options.all())
     except Exception as exc:  # the parser raises plain exceptions of many kinds
+        tag = getattr(exc.args[1], "id", "") if len(exc.args) > 2 else ""
+        detail = (
+            _("Feld :%(tag)s: mit „%(value)s“ ist nicht lesbar")
+            % {"tag": tag, "value": str(exc.args[2])[:40]}
+            if tag
+            else _("Aufbau nicht lesbar")
+        )
         raise BankFileError(
-            _("%(where)sDie MT940-Datei lässt sich nicht lesen (%(error)s).")
-            % {"where": where, "error": exc}
+            _(
+                "%(where)sDie MT940-Datei ist beschädigt oder unvollständig (%(detail)s). Bitte "
+                "laden Sie den Kontoauszug erneut aus dem Online-Banking herunter."
+            )
+            % {"where": where, "detail": detail}
         ) from exc
     statements = []
     for number, block in enumerate(blocks, start=1):
