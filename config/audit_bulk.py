@@ -3,7 +3,6 @@ skip django-auditlog's signals, so a service that writes many rows at once
 records them here in one insert, in the same form auditlog writes itself
 (action, changed fields, actor)."""
 
-from auditlog.diff import model_instance_diff
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
@@ -23,23 +22,41 @@ def _entry(instance: models.Model, action: int, changes: dict, actor) -> LogEntr
     )
 
 
+def _created_changes(instance: models.Model) -> dict:
+    """All field values of a new row, as auditlog records a creation."""
+    excluded = set(auditlog.get_model_fields(type(instance))["exclude_fields"] or ())
+    return {
+        field.name: ["None", str(value)]
+        for field in instance._meta.concrete_fields
+        if field.name not in excluded
+        and not field.primary_key
+        and (value := getattr(instance, field.attname)) is not None
+    }
+
+
 def audit_log_bulk(
     *,
     created: list[models.Model] = (),
-    updated: list[tuple[models.Model, models.Model]] = (),
+    updated: list[tuple[models.Model, dict[str, tuple]]] = (),
     actor=None,
 ) -> int:
-    """Log ``created`` instances and ``updated`` (old, new) pairs of registered
-    models as auditlog would. Returns the number of entries written."""
-    entries = []
-    for instance in created:
-        if auditlog.contains(type(instance)):
-            changes = model_instance_diff(None, instance) or {}
-            entries.append(_entry(instance, LogEntry.Action.CREATE, changes, actor))
-    for old, new in updated:
-        if auditlog.contains(type(new)):
-            changes = model_instance_diff(old, new)
-            if changes:
-                entries.append(_entry(new, LogEntry.Action.UPDATE, changes, actor))
+    """Log ``created`` instances and ``updated`` (instance, {field: (old, new)})
+    pairs of registered models as auditlog would. Returns the number of entries
+    written."""
+    entries = [
+        _entry(instance, LogEntry.Action.CREATE, _created_changes(instance), actor)
+        for instance in created
+        if auditlog.contains(type(instance))
+    ]
+    entries += [
+        _entry(
+            instance,
+            LogEntry.Action.UPDATE,
+            {name: [str(old), str(new)] for name, (old, new) in changes.items()},
+            actor,
+        )
+        for instance, changes in updated
+        if auditlog.contains(type(instance))
+    ]
     LogEntry.objects.bulk_create(entries, batch_size=1000)
     return len(entries)

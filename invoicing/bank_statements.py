@@ -232,12 +232,16 @@ class _Camt:
 
     def __init__(self, namespace: str):
         self.ns = {"c": namespace}
+        self._compiled: dict[str, etree.XPath] = {}
 
     def all(self, node, path: str) -> list:
-        return node.xpath(path, namespaces=self.ns)
+        compiled = self._compiled.get(path)
+        if compiled is None:
+            compiled = self._compiled[path] = etree.XPath(path, namespaces=self.ns)
+        return compiled(node)
 
     def text(self, node, path: str) -> str:
-        found = node.xpath(path, namespaces=self.ns)
+        found = self.all(node, path)
         if not found:
             return ""
         value = found[0] if isinstance(found[0], str) else found[0].text

@@ -1,8 +1,8 @@
 """Recording payments (R9): only one payment of exactly the gross amount settles an
 invoice; partial, excess and duplicate payments are kept and flagged for staff."""
 
-import copy
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -122,12 +122,16 @@ def payments_record_many(*, items: list[PaymentItem], by=None) -> list[Payment]:
             )
         )
         if outcome == Payment.Outcome.SETTLED:
-            old = copy.copy(invoice)
-            invoice.status = Invoice.Status.PAID
-            invoice.paid_at = item.paid_on
-            settled.append((old, invoice))
+            changes = {"status": (invoice.status, Invoice.Status.PAID)}
+            changes["paid_at"] = (invoice.paid_at, item.paid_on)
+            invoice.status, invoice.paid_at = Invoice.Status.PAID, item.paid_on
+            settled.append((invoice, changes))
     Payment.objects.bulk_create(payments, batch_size=1000)
-    Invoice.objects.bulk_update([new for _old, new in settled], ["status", "paid_at"], 1000)
+    by_day = defaultdict(list)
+    for invoice, _changes in settled:
+        by_day[invoice.paid_at].append(invoice.pk)
+    for day, ids in by_day.items():  # one update per payment day
+        Invoice.objects.filter(pk__in=ids).update(status=Invoice.Status.PAID, paid_at=day)
     audit_log_bulk(created=payments, updated=settled, actor=by)
     return payments
 
