@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from config.admin_actions import action_form_page
 from config.downloads import private_download
+from invoicing import bank_admin  # noqa: F401  (registers the bank statement admin)
 from invoicing.cancellation import invoice_cancel_and_reissue
 from invoicing.documents import CONTENT_TYPES, document_read, download_name
 from invoicing.issuing import invoice_issue, invoice_resend

@@ -4,6 +4,18 @@ registers its models with the audit trail (django-auditlog)."""
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+AUDITED = [
+    "Invoice",
+    "InvoiceLine",
+    "Payment",
+    "Refund",
+    "BankImport",
+    "BankStatement",
+    "BankEntry",
+]
+# Rendered documents are recorded by their SHA-256, not their (binary) file names.
+AUDIT_EXCLUDED = {"Invoice": ["pdf", "xml"], "Refund": ["pdf", "xml"]}
+
 
 class InvoicingConfig(AppConfig):
     name = "invoicing"
@@ -14,10 +26,7 @@ class InvoicingConfig(AppConfig):
 
         from invoicing import receivers  # noqa: F401  (connects the signal handlers)
 
-        for name in ("Invoice", "InvoiceLine", "Payment", "Refund"):
+        for name in AUDITED:
             model = self.get_model(name)
             if not auditlog.contains(model):
-                # Rendered documents are recorded by their SHA-256, not their file names.
-                auditlog.register(
-                    model, exclude_fields=["pdf", "xml"] if name in {"Invoice", "Refund"} else []
-                )
+                auditlog.register(model, exclude_fields=AUDIT_EXCLUDED.get(name, []))
