@@ -13,5 +13,6 @@ fi
 if [ -z "${REDIS_URL:-}" ] && port_open 6379; then
   export REDIS_URL="redis://127.0.0.1:6379/0"
 fi
+.venv/bin/lint-imports   # the layers contract in pyproject.toml
 echo "Tests on ${DATABASE_URL:-SQLite}, broker ${REDIS_URL:-none}"
 exec .venv/bin/python -m pytest "$@"
