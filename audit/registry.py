@@ -23,6 +23,9 @@ AUDITED_MODELS = [
     "invoicing.InvoiceLine",
     "invoicing.Payment",
     "invoicing.Refund",
+    "invoicing.BankImport",
+    "invoicing.BankStatement",
+    "invoicing.BankEntry",
 ]
 
 # Rendered documents are recorded by their SHA-256, not their (binary) file names.

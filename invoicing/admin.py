@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.admin_actions import action_form_page
-from invoicing import payments, services
+from invoicing import bank_admin, payments, services  # noqa: F401  (bank_admin registers)
 from invoicing.documents import document_read, download_name
 from invoicing.models import (
     CancellationInvoice,

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from config.storage import private_storage
+from invoicing.bank_models import BankEntry, BankImport, BankStatement  # noqa: F401
 from licensing.models import MONEY, IndividualLicence, Licence, LicenceYear, Order
 from schools.models import School, SchoolAuthority
 
@@ -371,6 +372,14 @@ class Payment(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
+    bank_entry = models.ForeignKey(
+        "invoicing.BankEntry",
+        verbose_name=_("Kontobuchung"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
 
     class Meta:
         verbose_name = _("Zahlung")
@@ -378,6 +387,11 @@ class Payment(models.Model):
         ordering = ["-paid_on", "-recorded_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["bank_entry", "invoice"],
+                condition=Q(bank_entry__isnull=False),
+                name="payment_once_per_bank_entry_and_invoice",
+            ),
         ]
 
     def __str__(self) -> str:
