@@ -31,16 +31,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "axes",
+    "config.apps.GermanAxesConfig",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "config.apps.GermanTOTPConfig",
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
     "schools",
     "licensing",
     "invoicing",
-    "auditlog",
+    "config.apps.GermanAuditlogConfig",
     "portal",
 ]
 
@@ -127,6 +127,9 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # code before any page answers them (config.security.StaffOTPRequiredMiddleware).
 OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=True)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Lizenzportal")
+# The admin never shows a device's secret key or QR code again after it was set up
+# (config/otp_admin.py; the devices are managed by superusers only).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # German first; English can be added later through the same gettext catalogues.
 LANGUAGE_CODE = "de"
