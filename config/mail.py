@@ -2,7 +2,8 @@
 
 ``templates/<name>_subject.txt`` (one line), ``<name>.txt`` and optionally
 ``<name>.html`` are rendered with the context; the support contacts of R4 are
-always in the context as ``support``.
+always in the context as ``support``, the buyer's contacts at the publisher as
+``publisher_contacts``.
 """
 
 import contextlib
@@ -28,6 +29,7 @@ def build_templated_mail(
             "email": settings.SUPPORT_EMAIL,
             "webinar_url": settings.WEBINAR_URL,
         },
+        "publisher_contacts": settings.PUBLISHER_CONTACTS,
         "seller": settings.SELLER,
         "portal_url": settings.PORTAL_URL,
         **context,

@@ -8,14 +8,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.totals import compute_totals
 from invoicing.models import Invoice, InvoiceLine
-from invoicing.totals import compute_totals
 from licensing.models import Licence, LicenceTerm, LicenceYear
+from licensing.terms import invoice_issue_delay
 
 
 def issue_delay_days() -> int:
     """R9: issued 1 to 2 weeks after setup or renewal, whatever the setting says."""
-    return min(max(settings.INVOICE_ISSUE_DELAY_DAYS, 7), 14)
+    return invoice_issue_delay(settings.INVOICE_ISSUE_DELAY_DAYS)
 
 
 # --- Drafts ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from lxml import etree
 
-from invoicing.totals import Totals, VatGroup, compute_totals
+from config.totals import Totals, VatGroup, compute_totals
 
 if TYPE_CHECKING:
     from invoicing.models import Invoice, Refund

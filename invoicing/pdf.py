@@ -35,13 +35,13 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from config.totals import compute_totals
 from invoicing.einvoice import (
     document_xml,
     invoice_document,
     refund_document,
     seller_data,
 )
-from invoicing.totals import compute_totals
 
 if TYPE_CHECKING:
     from invoicing.models import Invoice, Refund

@@ -42,3 +42,18 @@ class RegistrationUploadForm(forms.Form):
                 params={"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
             )
         return upload
+
+
+class OrderPlaceForm(forms.Form):
+    """The binding order: only with the terms acknowledged (checked on the server)."""
+
+    accept_terms = forms.BooleanField(
+        label=_("Ich habe die Bedingungen gelesen und bestelle verbindlich"),
+        required=True,
+        error_messages={
+            "required": _(
+                "Bitte bestätigen Sie, dass Sie die Bedingungen gelesen haben und verbindlich "
+                "bestellen. Es wurde nichts bestellt."
+            )
+        },
+    )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from config.mail import send_templated_mail
 from licensing.anmeldeliste import ListFileError, read_list
 from licensing.models import Licence, Order, OrderSchool, Product, RegistrationUpload
+from licensing.order_summary import order_terms, summary_of_result
 from licensing.registration import registration_validate
 from licensing.registration_result import RegistrationResult
 from schools.models import School, SchoolAuthority
@@ -195,6 +196,8 @@ def order_submitted_notify(*, order_id: int) -> None:
         "figures": [f for f in result.figures if f.registered],
         "total_price": Decimal(result.total_price),
         "refunds": result.refunds,
+        "summary": summary_of_result(result=result, product=order.product),
+        "terms": order_terms(),
     }
     recipient = order.submitted_by.email if order.submitted_by else ""
     try:

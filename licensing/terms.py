@@ -20,6 +20,12 @@ def is_majority(*, registered: int, total: int) -> bool:
     return registered >= majority_needed(total)
 
 
+def invoice_issue_delay(configured_days: int) -> int:
+    """R9: an invoice is issued 1 to 2 weeks after setup or renewal, whatever the
+    setting says (``INVOICE_ISSUE_DELAY_DAYS`` clamped to 7..14)."""
+    return min(max(configured_days, 7), 14)
+
+
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """``day`` plus whole calendar months, clamped to the last day of the month
     (31 Jan + 1 month = 28/29 Feb)."""

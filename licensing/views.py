@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.downloads import private_download
 from licensing.anmeldeliste import ListFileError
-from licensing.forms import RegistrationUploadForm
+from licensing.forms import OrderPlaceForm, RegistrationUploadForm
+from licensing.order_summary import order_terms, summary_of_order, summary_of_result
 from licensing.registration import registration_template, template_filename
 from licensing.registration_result import RegistrationResult
 from licensing.selectors import (
@@ -126,16 +127,25 @@ def order_preview(request, authority, upload_id):
         return redirect(
             "licensing:order_upload", authority_id=authority.pk, product_code=upload.product.code
         )
+    return _preview(request, authority, upload, OrderPlaceForm())
+
+
+def _preview(request, authority, upload, place_form: OrderPlaceForm):
+    """The checked list with the summary, the terms and the binding order's form."""
+    result = RegistrationResult.from_dict(upload.result)
     return render(
         request,
         "licensing/registration_result.html",
         {
             "authority": authority,
             "product": upload.product,
-            "result": RegistrationResult.from_dict(upload.result),
+            "result": result,
+            "summary": summary_of_result(result=result, product=upload.product),
+            "terms": order_terms(),
             "filename": upload.original_filename,
             "upload": upload,
             "form": RegistrationUploadForm(),
+            "place_form": place_form,
         },
     )
 
@@ -144,6 +154,11 @@ def order_preview(request, authority, upload_id):
 @authority_required
 def order_submit(request, authority, upload_id):
     upload = upload_of_authority(authority=authority, upload_id=upload_id)
+    place_form = OrderPlaceForm(request.POST)
+    if not place_form.is_valid():
+        if upload.is_draft and order_of_upload(upload=upload) is None:
+            return _preview(request, authority, upload, place_form)
+        return redirect("licensing:order_preview", authority_id=authority.pk, upload_id=upload.pk)
     try:
         order = order_submit_service(upload=upload, by=request.user)
     except RegistrationInvalid as exc:
@@ -161,11 +176,16 @@ def order_submitted(request, authority, order_id):
     entries = order.schools.select_related("school__school_type").order_by(
         "school__school_type__name", "school__school_number"
     )
-    result = RegistrationResult.from_dict(order.upload.result if order.upload else {})
     return render(
         request,
         "licensing/order_submitted.html",
-        {"authority": authority, "order": order, "entries": entries, "result": result},
+        {
+            "authority": authority,
+            "order": order,
+            "entries": entries,
+            "summary": summary_of_order(order=order),
+            "terms": order_terms(),
+        },
     )
 
 

@@ -233,6 +233,18 @@ PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
 SUPPORT_PHONE = env("SUPPORT_PHONE", default="0531 708 86 86")
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="online-support@westermanngruppe.de")
 WEBINAR_URL = env("WEBINAR_URL", default="www.webinare.schule")
+# The buyer's own contacts at the publisher ("Ihre Ansprechpartner im Verlag"), named
+# in the portal and in every e-mail to an authority (schools get the support line).
+# Entries "Name|Telefon|E-Mail", separated by ";".
+PUBLISHER_CONTACTS = [
+    dict(zip(("name", "phone", "email"), (part.strip() for part in entry.split("|")), strict=True))
+    for entry in env(
+        "PUBLISHER_CONTACTS",
+        default="Franziska Dorbert|0531 708 8250|schultraeger@example.org;"
+        "Daniel Rieger|0531 708 8251|schultraeger@example.org",
+    ).split(";")
+    if entry.strip()
+]
 
 # --- Business settings ------------------------------------------------------------
 # Days before a licence year ends on which the buyer is told about the renewal (R6).

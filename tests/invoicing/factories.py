@@ -7,8 +7,8 @@ from decimal import Decimal
 import factory
 from django.conf import settings
 
+from config.totals import compute_totals
 from invoicing.models import Invoice, InvoiceLine, Refund
-from invoicing.totals import compute_totals
 from licensing.models import IndividualLicence
 from tests.factories import (
     IndividualLicenceFactory,

@@ -5,12 +5,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from config.totals import compute_totals
 from invoicing.drafts import invoice_create_draft
 from invoicing.issuing import invoice_issue
 from invoicing.models import Invoice, Payment, Refund
 from invoicing.payments import payment_record, payment_resolve
 from invoicing.refunds import refund_create_for_superseded, refund_mark_paid_out, refund_split
-from invoicing.totals import compute_totals
 from licensing.terms import money
 from tests.factories import IndividualLicenceFactory
 

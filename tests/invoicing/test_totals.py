@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from decimal import Decimal as D
 
-from invoicing.totals import compute_totals
+from config.totals import compute_totals
 
 
 @dataclass

@@ -1,10 +1,14 @@
 """The ordering flow in a real headless Chromium: download the template, upload a
-list with an error, see it, upload the corrected list, order."""
+list with an error, see it, upload the corrected list, see the gross total and
+the terms, fail to order without acknowledging them, order; the later invoice
+charges exactly the gross shown."""
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from invoicing.models import Invoice
+from licensing.confirmation import order_confirm
 from licensing.models import Licence, Order
 from tests.browser import login
 
@@ -66,8 +70,19 @@ def test_order_with_the_registration_list_in_the_browser(
 
     expect(page.get_by_role("heading", name="Vorschau Ihrer Bestellung")).to_be_visible()
     expect(
-        page.get_by_text("Sie bestellen für 5 Schulen zum Jahrespreis von 800,00 €")
+        page.get_by_text("Sie bestellen für 5 Schulen zum Jahrespreis von 856,00 € (brutto)")
     ).to_be_visible()
+    shown_gross = page.locator('#order-summary [data-total="gross"]').inner_text()
+    assert shown_gross == "856,00 €"
+    expect(page.locator('#order-summary [data-total="vat"]')).to_have_text("56,00 €")
+    expect(page.get_by_text("verlängert sich automatisch")).to_be_visible()
+
+    page.get_by_role("button", name="Verbindlich bestellen").click()  # not acknowledged
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Bitte bestätigen Sie, dass Sie die Bedingungen gelesen haben"
+    )
+    assert Order.objects.count() == 0
+    page.get_by_label("Ich habe die Bedingungen gelesen und bestelle verbindlich").check()
     page.get_by_role("button", name="Verbindlich bestellen").click()
 
     expect(page.get_by_role("heading", name="Bestellung eingegangen")).to_be_visible()
@@ -79,3 +94,7 @@ def test_order_with_the_registration_list_in_the_browser(
     assert Licence.objects.filter(order=order, status=Licence.Status.PENDING).count() == 5
     page.get_by_role("link", name="Zur Übersicht").click()
     expect(page.get_by_role("cell", name="Mathe digital")).to_be_visible()
+
+    order_confirm(order=order)
+    invoice = Invoice.objects.get(order=order, kind=Invoice.Kind.INVOICE)
+    assert f"{invoice.gross_total:.2f}".replace(".", ",") + " €" == shown_gross

@@ -22,6 +22,7 @@ from tests.licensing.listfiles import contact, make_xlsx
 pytestmark = pytest.mark.django_db
 
 VALID = [contact(n) for n in ["100001", "100002", "100003", "200001", "200002"]]
+ACCEPT = {"accept_terms": "on"}
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_other_authority_cannot_upload_see_or_submit(
 def test_other_authority_cannot_see_the_order(
     staff_client, other_client, other_authority, authority, draft
 ):
-    staff_client.post(reverse("licensing:order_submit", args=[authority.pk, draft.pk]))
+    staff_client.post(reverse("licensing:order_submit", args=[authority.pk, draft.pk]), ACCEPT)
     order = Order.objects.get()
     for authority_id in (authority.pk, other_authority.pk):
         url = reverse("licensing:order_submitted", args=[authority_id, order.pk])
@@ -70,13 +71,62 @@ def test_other_authority_cannot_see_the_order(
     )
 
 
+@pytest.mark.parametrize("data", [{}, {"accept_terms": ""}])
+def test_no_binding_order_without_the_terms_acknowledged(staff_client, authority, draft, data):
+    url = reverse("licensing:order_submit", args=[authority.pk, draft.pk])
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Bitte bestätigen Sie, dass Sie die Bedingungen gelesen haben" in html
+    assert 'aria-invalid="true"' in html
+    assert Order.objects.count() == 0 and Licence.objects.count() == 0
+    draft.refresh_from_db()
+    assert draft.is_draft
+    assert staff_client.post(url, ACCEPT).status_code == 302
+    assert Order.objects.count() == 1
+
+
+def test_preview_and_mail_show_vat_gross_and_terms(
+    staff_client, authority, draft, product, settings, django_capture_on_commit_callbacks
+):
+    settings.INVOICE_PAYMENT_DAYS = 21
+    settings.INVOICE_ISSUE_DELAY_DAYS = 10
+    settings.RENEWAL_NOTICE_DAYS = 35
+    # 3 Grundschulen x 100 + 2 Gymnasien x 250 = 800 net; 7 % VAT = 56.
+    preview = staff_client.get(reverse("licensing:order_preview", args=[authority.pk, draft.pk]))
+    html = preview.content.decode()
+    for text in (
+        "300,00 €",
+        "500,00 €",
+        "zzgl. Umsatzsteuer 7 %",
+        "56,00 €",
+        "856,00 €",
+        "innerhalb von 21 Tagen",
+        "10 Tage nach der Einrichtung",
+        "35 Tage vor der Verlängerung",
+        "Ich habe die Bedingungen gelesen und bestelle verbindlich",
+    ):
+        assert text in html, text
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(reverse("licensing:order_submit", args=[authority.pk, draft.pk]), ACCEPT)
+    order = Order.objects.get()
+    buyer_mail = mail.outbox[0]
+    html_mail = buyer_mail.alternatives[0][0]
+    link = f"{settings.PORTAL_URL}{reverse('orders:detail', args=[authority.pk, order.pk])}"
+    for body in (buyer_mail.body, html_mail):
+        for text in ("856,00 €", "zzgl. Umsatzsteuer 7 %", "innerhalb von 21 Tagen", link):
+            assert text in body, text
+        assert "Franziska Dorbert" in body and "Daniel Rieger" in body
+        assert "Support für Schulen" not in body
+
+
 def test_double_submission_creates_nothing_twice(
     staff_client, authority, draft, django_capture_on_commit_callbacks
 ):
     url = reverse("licensing:order_submit", args=[authority.pk, draft.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        first = staff_client.post(url)
-        second = staff_client.post(url)  # double click / back button / second tab
+        first = staff_client.post(url, ACCEPT)
+        second = staff_client.post(url, ACCEPT)  # double click / back button / second tab
     order = Order.objects.get()
     target = reverse("licensing:order_submitted", args=[authority.pk, order.pk])
     assert first["Location"] == second["Location"] == target
@@ -117,7 +167,7 @@ def test_upload_again_replaces_the_draft(
     )
     assert "durch eine neuer hochgeladene Liste ersetzt" in old_preview.content.decode()
     old_submit = staff_client.post(
-        reverse("licensing:order_submit", args=[authority.pk, first.pk]), follow=True
+        reverse("licensing:order_submit", args=[authority.pk, first.pk]), ACCEPT, follow=True
     )
     assert "durch eine neuer hochgeladene Liste ersetzt" in old_submit.content.decode()
     assert Order.objects.count() == 0
@@ -127,7 +177,9 @@ def test_list_that_became_invalid_is_not_ordered(staff_client, authority, draft,
     directory["100002"].is_active = False
     directory["100002"].save()
 
-    response = staff_client.post(reverse("licensing:order_submit", args=[authority.pk, draft.pk]))
+    response = staff_client.post(
+        reverse("licensing:order_submit", args=[authority.pk, draft.pk]), ACCEPT
+    )
 
     assert Order.objects.count() == 0
     assert response["Location"] == reverse(

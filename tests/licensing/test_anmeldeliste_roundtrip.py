@@ -69,7 +69,8 @@ def test_template_round_trip_ends_in_the_submitted_order(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
-            reverse("licensing:order_submit", args=[authority.pk, upload.pk])
+            reverse("licensing:order_submit", args=[authority.pk, upload.pk]),
+            {"accept_terms": "on"},
         )
     order = Order.objects.get()
     assert response["Location"] == reverse(
@@ -99,5 +100,6 @@ def test_template_round_trip_ends_in_the_submitted_order(
     assert [m.to for m in mail.outbox] == [[staff_user.email], ["vertrieb@example.org"]]
     assert mail.outbox[0].subject == f"Ihre Bestellung Nr. {order.pk}: Mathe digital"
     assert "100001 Grundschule Am Park 1" in mail.outbox[0].body
-    assert "Summe je Nutzungsjahr: 800,00 € zzgl. Umsatzsteuer." in mail.outbox[0].body
+    assert "Summe je Jahr (netto): 800,00 €" in mail.outbox[0].body
+    assert "Gesamtbetrag je Jahr (brutto): 856,00 €" in mail.outbox[0].body
     assert authority.name in mail.outbox[1].subject

@@ -1,5 +1,7 @@
 """EN 16931 totals: VAT is computed on the sum of the line net amounts per VAT
-rate and rounded half up to the cent (BR-CO-17), never per line."""
+rate and rounded half up to the cent (BR-CO-17), never per line. Invoicing's
+documents and licensing's order summary (shown before the binding order) both use
+it, so the gross the buyer sees equals the later invoice's gross."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
