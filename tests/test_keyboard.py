@@ -86,6 +86,8 @@ def test_order_flow_by_keyboard_alone(transactional_db, live_server, browser_pag
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name="Vorschau Ihrer Bestellung")).to_be_visible()
 
+    tab_to(page, "Ich habe die Bedingungen gelesen und bestelle verbindlich")
+    page.keyboard.press("Space")
     tab_to(page, "Verbindlich bestellen")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name="Bestellung eingegangen")).to_be_visible()

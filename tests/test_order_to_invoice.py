@@ -120,7 +120,7 @@ def submit_order_through_the_portal(client, authority, product) -> Order:
     preview = client.get(response["Location"])
     assert "verbindlich bestellen" in preview.content.decode().lower()
     submit_url = response["Location"].rstrip("/") + "/bestellen/"
-    response = client.post(submit_url, follow=True)
+    response = client.post(submit_url, {"accept_terms": "on"}, follow=True)
     assert response.status_code == 200
     return Order.objects.get(authority=authority)
 
