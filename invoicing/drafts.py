@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.totals import compute_totals
 from invoicing.models import Invoice, InvoiceLine
 from licensing.models import Licence, LicenceTerm, LicenceYear
-from licensing.terms import invoice_issue_delay
+from licensing.terms import invoice_issue_day, invoice_issue_delay
 
 
 def issue_delay_days() -> int:
@@ -74,14 +74,18 @@ def invoice_create_draft(*, licence_year: LicenceYear, on: datetime.date | None 
     )
     if existing is None:
         order = licence_year.order
-        start = max(on or timezone.localdate(), licence_year.start_date)
+        issue_day = invoice_issue_day(
+            year_start=licence_year.start_date,
+            on=on or timezone.localdate(),
+            configured_days=settings.INVOICE_ISSUE_DELAY_DAYS,
+        )
         invoice = Invoice(
             kind=Invoice.Kind.INVOICE,
             status=Invoice.Status.DRAFT,
             authority_id=order.authority_id,
             order=order,
             licence_year=licence_year,
-            issue_due_on=start + datetime.timedelta(days=issue_delay_days()),
+            issue_due_on=issue_day,
             service_period_start=licence_year.start_date,
             service_period_end=licence_year.end_date,
         )

@@ -5,6 +5,7 @@ signals sent here (``licensing/signals.py``)."""
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -23,9 +24,10 @@ from licensing.models import (
     OutgoingMail,
     Price,
 )
+from licensing.order_summary import order_terms, summary_of_year
 from licensing.outbox import buyer_recipients, mail_build, mails_queue
 from licensing.selectors import prices_on
-from licensing.terms import licence_year_end
+from licensing.terms import invoice_issue_day, licence_year_end
 
 
 def order_lock(order: Order) -> Order:
@@ -151,8 +153,34 @@ def order_confirm(*, order: Order, start_date: datetime.date | None = None, by=N
     signals.licence_year_started.send(sender=LicenceYear, year=year, on=clock.today())
 
     order_schools = list(OrderSchool.objects.filter(order=order).select_related("school"))
-    mails_queue(activation_mail(order, os) for os in order_schools)
+    mails_queue(
+        [*(activation_mail(order, os) for os in order_schools), confirmed_mail(order, year)]
+    )
     return year
+
+
+def confirmed_mail(order: Order, year: LicenceYear) -> OutgoingMail:
+    """To the buyer: the order is confirmed, from when, for how many schools, what
+    it costs per year and when the invoice comes."""
+    summary = summary_of_year(year=year)
+    return mail_build(
+        key=f"confirmation:{order.pk}",
+        kind=OutgoingMail.Kind.CONFIRMATION,
+        order=order,
+        to=buyer_recipients(order),
+        template="licensing/emails/confirmation",
+        context={
+            "order": order,
+            "year": year,
+            "summary": summary,
+            "terms": order_terms(),
+            "invoice_day": invoice_issue_day(
+                year_start=year.start_date,
+                on=clock.today(),
+                configured_days=settings.INVOICE_ISSUE_DELAY_DAYS,
+            ),
+        },
+    )
 
 
 @transaction.atomic

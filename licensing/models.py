@@ -517,6 +517,7 @@ class OutgoingMail(models.Model):
         CANCELLATION = "cancellation", _("Kündigungsbestätigung")
         WITHDRAWAL = "withdrawal", _("Rücknahme der Kündigung")
         RENEWAL_NOTICE = "renewal_notice", _("Verlängerungshinweis")
+        CONFIRMATION = "confirmation", _("Bestätigung der Bestellung")
 
     key = models.CharField(_("Schlüssel"), max_length=200, unique=True)
     kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices)

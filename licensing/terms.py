@@ -26,6 +26,14 @@ def invoice_issue_delay(configured_days: int) -> int:
     return min(max(configured_days, 7), 14)
 
 
+def invoice_issue_day(
+    *, year_start: datetime.date, on: datetime.date, configured_days: int
+) -> datetime.date:
+    """R9: the day the invoice of a licence year starting on ``year_start`` is
+    issued when the year is set up on ``on`` (the later of the two, plus the delay)."""
+    return max(on, year_start) + datetime.timedelta(days=invoice_issue_delay(configured_days))
+
+
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """``day`` plus whole calendar months, clamped to the last day of the month
     (31 Jan + 1 month = 28/29 Feb)."""

@@ -39,7 +39,7 @@ def test_confirm_action_asks_for_the_start_date_then_confirms(
     order.refresh_from_db()
     assert order.status == Order.Status.CONFIRMED
     assert order.start_date == D(2026, 8, 1)
-    assert len(mail.outbox) == 2
+    assert len(mail.outbox) == 3  # two schools, the buyer
 
 
 def test_confirm_action_reports_a_past_start_date(publisher_client, set_today):

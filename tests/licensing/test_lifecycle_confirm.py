@@ -43,10 +43,13 @@ def test_confirm_starts_year_one_at_the_price_of_the_start_day_and_mails_each_sc
     assert set(LicenceTerm.objects.values_list("net_price", flat=True)) == {Decimal("120.00")}
     assert set(Licence.objects.values_list("status", flat=True)) == {"active"}
 
-    assert len(mail.outbox) == 2
     schools = order_schools(order)
-    assert sorted(m.to[0] for m in mail.outbox) == sorted(s.contact_email for s in schools)
-    body = mail.outbox[0].body
+    school_mails = [
+        m for m in mail.outbox if "Bestätigung" not in m.subject and "bestätigt" not in m.subject
+    ]
+    assert len(mail.outbox) == 3 and len(school_mails) == 2
+    assert sorted(m.to[0] for m in school_mails) == sorted(s.contact_email for s in schools)
+    body = school_mails[0].body
     assert product.name in body
     assert "Nutzbar ab: 01.08.2026" in body
     assert "Ihre Schule wird zum 01.08.2026 freigeschaltet." in body
@@ -66,8 +69,43 @@ def test_activation_mail_of_a_start_today_says_the_school_is_activated(
     with django_capture_on_commit_callbacks(execute=True):
         order_confirm(order=order, by=None)
 
-    assert "Ihre Schule ist freigeschaltet." in mail.outbox[0].body
-    assert "Nutzbar ab: 03.09.2026" in mail.outbox[0].body
+    activation = next(m for m in mail.outbox if m.to == [order_schools(order)[0].contact_email])
+    assert "Ihre Schule ist freigeschaltet." in activation.body
+    assert "Nutzbar ab: 03.09.2026" in activation.body
+
+
+def test_confirm_tells_the_buyer_start_schools_price_and_invoice_day(
+    set_today, settings, django_capture_on_commit_callbacks
+):
+    settings.INVOICE_ISSUE_DELAY_DAYS = 10
+    set_today(D(2026, 7, 10))
+    product, gs = priced_product(price="100.00")
+    PriceFactory(product=product, school_type=gs, valid_from=D(2026, 8, 1), bulk_price="120.00")
+    order = submitted_order(product=product, school_type=gs, schools=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_confirm(order=order, start_date=D(2026, 8, 1), by=None)
+
+    buyer = [
+        m for m in mail.outbox if set(m.to) == {order.submitted_by.email, order.authority.email}
+    ]
+    assert len(buyer) == 1
+    assert buyer[0].subject == (
+        f"Ihre Bestellung {order.pk} ({product.name}) ist bestätigt: Lizenzbeginn 01.08.2026"
+    )
+    html = buyer[0].alternatives[0][0]
+    for body in (buyer[0].body, html):
+        assert "Lizenzbeginn: 01.08.2026" in body
+        assert "bis einschließlich 31.07.2027, für 2 Schulen" in body
+        assert "256,80 €" in body  # 2 x 120.00 + 7 % VAT (the price of the start day)
+        # Delay counted from the start (later than today): 01.08. + 10 days.
+        assert "voraussichtlich am 11.08.2026" in body
+        assert "Franziska Dorbert" in body
+        assert "Support für Schulen" not in body
+    invoice = order.invoices.get()
+    assert invoice.issue_due_on == D(2026, 8, 11)
+    assert str(invoice.gross_total) == "256.80"
+    assert OutgoingMail.objects.filter(kind=OutgoingMail.Kind.CONFIRMATION).count() == 1
 
 
 def test_confirm_defaults_to_today_and_refuses_a_past_start(set_today):
@@ -172,6 +210,8 @@ def test_reject_mails_the_reason_to_the_buyer(django_capture_on_commit_callbacks
     assert len(mail.outbox) == 1
     assert set(mail.outbox[0].to) == {order.submitted_by.email, order.authority.email}
     assert "Die Schulen gehören zum Kreis Anderswo." in mail.outbox[0].body
+    assert "Franziska Dorbert" in mail.outbox[0].body
+    assert f"/bestellungen/{order.pk}/" in mail.outbox[0].body
     assert mail.outbox[0].subject == (
         f"Ihre Bestellung {order.pk} ({product.name}) wurde abgelehnt"
     )
@@ -184,6 +224,7 @@ def test_activate_single_school_after_contact_change_mails_once(
     order = submitted_order(product=product, school_type=gs, schools=1)
     with django_capture_on_commit_callbacks(execute=True):
         order_confirm(order=order, by=None)
+    mail.outbox = [m for m in mail.outbox if "bestätigt" not in m.subject]  # the buyer's
     assert len(mail.outbox) == 1
     (entry,) = order_schools(order)
     first_address = entry.contact_email
