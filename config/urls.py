@@ -22,6 +22,6 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("", include("schools.urls")),
     path("", include("licensing.urls")),
-    path("", include("licensing.order_urls")),
+    path("", include("portal.order_urls")),
     path("", include("invoicing.urls")),
 ]

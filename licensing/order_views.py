@@ -1,5 +1,6 @@
-"""Portal pages of an order: its detail (schools with activation, licence years,
-renewal or end), cancelling with a confirmation step, withdrawing a cancellation."""
+"""Portal pages that change an order: cancelling with a confirmation step,
+withdrawing a cancellation. The order's page itself is portal's (``portal.views``:
+it shows the invoices too)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,35 +12,8 @@ from django.views.decorators.http import require_http_methods
 from config import clock
 from licensing.cancellation import order_cancel as order_cancel_service
 from licensing.cancellation import order_cancellation_withdraw as withdraw_service
-from licensing.models import Order
 from licensing.selectors import cancellation_effective_date, order_of_authority
 from schools.access import authority_required
-
-
-def _current_year(order: Order):
-    years = list(order.years.all())
-    today = clock.today()
-    running = [y for y in years if y.start_date <= today <= y.end_date]
-    return running[0] if running else (years[-1] if years else None)
-
-
-@authority_required
-def order_detail(request, authority, order_id: int):
-    order = order_of_authority(authority=authority, order_id=order_id)
-    years = list(order.years.all())
-    return render(
-        request,
-        "licensing/order_detail.html",
-        {
-            "authority": authority,
-            "order": order,
-            "years": years,
-            "current_year": _current_year(order),
-            "last_year": years[-1] if years else None,
-            "can_cancel": order.can_cancel,
-            "can_withdraw": order.can_withdraw_cancellation(on=clock.today()),
-        },
-    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -8,7 +8,15 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from licensing.models import LicenceYear, Order, OrderSchool, Price, Product, RegistrationUpload
+from licensing.models import (
+    Licence,
+    LicenceYear,
+    Order,
+    OrderSchool,
+    Price,
+    Product,
+    RegistrationUpload,
+)
 from licensing.terms import licence_year_end, majority_needed, next_year_start
 from schools.models import School, SchoolAuthority
 
@@ -68,12 +76,15 @@ def order_of_authority(*, authority: SchoolAuthority, order_id: int) -> Order:
     )
 
 
-def cancellation_effective_date(*, order: Order, on: datetime.date) -> datetime.date:
+def cancellation_effective_date(
+    *, order: Order, on: datetime.date, years: list[LicenceYear] | None = None
+) -> datetime.date:
     """The day a cancellation made on ``on`` takes effect (R7): the last day of the
     licence year running on ``on`` (before the start: of the first year). On the
     first day of a year that the nightly renewal has not created yet, that is the
-    end of the new year."""
-    years = list(LicenceYear.objects.filter(order=order).order_by("number"))
+    end of the new year. ``years`` (ordered by number) saves the query."""
+    if years is None:
+        years = list(LicenceYear.objects.filter(order=order).order_by("number"))
     if not years:
         start = order.start_date or on
         return licence_year_end(max(start, on))
@@ -186,3 +197,61 @@ def price_overview(
         individual_total=individual_total if has_individual else None,
         missing_prices=missing,
     )
+
+
+@dataclass(frozen=True)
+class RunningOrder:
+    """Where a running order stands on a day: its licensed schools, the licence
+    year running (or about to start), and either the next renewal with the last
+    day to cancel before it, or the day a cancellation ends it."""
+
+    order: Order
+    licensed_schools: int
+    year: LicenceYear | None
+    next_renewal: datetime.date | None
+    cancel_until: datetime.date | None
+    ends_on: datetime.date | None
+
+
+def _year_on(years: list[LicenceYear], on: datetime.date) -> LicenceYear | None:
+    """The year running on ``on``; before the start the first, after the last the last."""
+    for year in years:
+        if year.end_date >= on:
+            return year
+    return years[-1] if years else None
+
+
+def running_orders(*, authority: SchoolAuthority, on: datetime.date) -> list[RunningOrder]:
+    """The authority's confirmed orders as they stand on ``on`` (2 queries)."""
+    orders = (
+        Order.objects.filter(authority=authority, status=Order.Status.CONFIRMED)
+        .select_related("product")
+        .annotate(
+            licensed_schools=Count(
+                "licences",
+                filter=Q(licences__status__in=[Licence.Status.ACTIVE, Licence.Status.CANCELLED]),
+            )
+        )
+        .prefetch_related(Prefetch("years", queryset=LicenceYear.objects.order_by("number")))
+        .order_by("product__name", "submitted_at")
+    )
+    result = []
+    for order in orders:
+        years = list(order.years.all())
+        year = _year_on(years, on)
+        if order.cancellation_effective_on:
+            renewal = cancel_until = None
+        else:
+            cancel_until = cancellation_effective_date(order=order, on=on, years=years)
+            renewal = next_year_start(cancel_until)
+        result.append(
+            RunningOrder(
+                order=order,
+                licensed_schools=order.licensed_schools,
+                year=year,
+                next_renewal=renewal,
+                cancel_until=cancel_until,
+                ends_on=order.cancellation_effective_on,
+            )
+        )
+    return result

@@ -1,11 +1,24 @@
 """The authority-facing entry pages: the public landing page, the start page
-after login and the authority's dashboard (its orders and latest invoices)."""
+after login, the authority's dashboard (where it stands: running licences,
+renewals, open amounts; its orders and latest invoices) and an order's page (its
+schools, prices, licence years, invoices and refunds). Portal composes them
+because they show licensing's and invoicing's data side by side."""
+
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from invoicing.selectors import invoices_of_authority
-from licensing.selectors import orders_of_authority
+from config import clock
+from invoicing.selectors import (
+    OpenAmounts,
+    invoices_of_authority,
+    invoices_of_order,
+    open_amounts_by_order,
+    refunds_of_order,
+)
+from licensing.order_summary import order_terms, summary_of_order
+from licensing.selectors import order_of_authority, orders_of_authority, running_orders
 from schools.access import authority_required
 from schools.selectors import authorities_for_user
 
@@ -28,12 +41,45 @@ def start(request):
 
 @authority_required
 def dashboard(request, authority):
+    amounts = open_amounts_by_order(authority=authority)
+    running = [
+        (item, amounts.get(item.order.pk, OpenAmounts()))
+        for item in running_orders(authority=authority, on=clock.today())
+    ]
     return render(
         request,
         "portal/authority_dashboard.html",
         {
             "authority": authority,
+            "running": running,
+            "open_total": sum((a.open for a in amounts.values()), Decimal("0.00")),
+            "overdue_total": sum((a.overdue for a in amounts.values()), Decimal("0.00")),
             "orders": orders_of_authority(authority=authority),
             "invoices": invoices_of_authority(authority=authority)[:10],
+        },
+    )
+
+
+@authority_required
+def order_detail(request, authority, order_id: int):
+    order = order_of_authority(authority=authority, order_id=order_id)
+    today = clock.today()
+    years = list(order.years.all())
+    current = [y for y in years if y.start_date <= today <= y.end_date]
+    return render(
+        request,
+        "licensing/order_detail.html",
+        {
+            "authority": authority,
+            "order": order,
+            "years": years,
+            "current_year": current[0] if current else (years[-1] if years else None),
+            "last_year": years[-1] if years else None,
+            "can_cancel": order.can_cancel,
+            "can_withdraw": order.can_withdraw_cancellation(on=today),
+            "summary": summary_of_order(order=order),
+            "terms": order_terms(),
+            "invoices": invoices_of_order(order=order),
+            "refunds": refunds_of_order(order=order),
         },
     )

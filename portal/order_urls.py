@@ -1,16 +1,17 @@
-"""URLs of an order's pages: detail, cancel, withdraw the cancellation
-(namespace ``orders``)."""
+"""URLs of an order's pages: detail (portal's: it shows invoices too), cancel,
+withdraw the cancellation (licensing's) – namespace ``orders``."""
 
 from django.urls import path
 
 from licensing import order_views
+from portal import views
 
 app_name = "orders"
 
 urlpatterns = [
     path(
         "traeger/<int:authority_id>/bestellungen/<int:order_id>/",
-        order_views.order_detail,
+        views.order_detail,
         name="detail",
     ),
     path(

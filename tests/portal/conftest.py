@@ -1,0 +1,3 @@
+"""Fixtures of the portal tests."""
+
+from tests.licensing.conftest import set_today  # noqa: F401 (fixture)
