@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from invoicing.models import Invoice, Refund
@@ -13,11 +13,12 @@ from schools.models import SchoolAuthority
 
 def invoices_of_authority(*, authority: SchoolAuthority) -> QuerySet[Invoice]:
     """The authority's issued documents, invoices and cancellation invoices (drafts
-    are internal to the publisher), newest first."""
+    are internal to the publisher), newest first, with their payments."""
     return (
         Invoice.objects.filter(authority=authority)
         .exclude(status=Invoice.Status.DRAFT)
         .select_related("order__product", "cancels")
+        .prefetch_related("payments")
         .order_by("-issue_date", "-number")
     )
 
@@ -38,23 +39,20 @@ class OpenAmounts:
 
 
 def open_amounts_by_order(*, authority: SchoolAuthority) -> dict[int, OpenAmounts]:
-    """Open and overdue gross amounts per order of the authority (one query)."""
-    rows = (
-        Invoice.objects.filter(
-            authority=authority, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
+    """Open and overdue amounts per order of the authority: what remains of each
+    issued, unpaid invoice after the payments received (2 queries)."""
+    invoices = Invoice.objects.filter(
+        authority=authority, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
+    ).prefetch_related("payments")
+    amounts: dict[int, OpenAmounts] = {}
+    for invoice in invoices:
+        remaining = invoice.balance.remaining
+        before = amounts.get(invoice.order_id, OpenAmounts())
+        amounts[invoice.order_id] = OpenAmounts(
+            open=before.open + remaining,
+            overdue=before.overdue + (remaining if invoice.is_overdue else Decimal("0.00")),
         )
-        .values("order_id")
-        .annotate(
-            open=Sum("gross_total"),
-            overdue=Sum("gross_total", filter=Q(overdue_since__isnull=False)),
-        )
-    )
-    return {
-        row["order_id"]: OpenAmounts(
-            open=row["open"] or Decimal("0.00"), overdue=row["overdue"] or Decimal("0.00")
-        )
-        for row in rows
-    }
+    return amounts
 
 
 def invoices_of_order(*, order: Order) -> QuerySet[Invoice]:
@@ -70,3 +68,13 @@ def refunds_of_order(*, order: Order) -> QuerySet[Refund]:
         .select_related("school")
         .order_by("school__school_number")
     )
+
+
+def invoices_after_last_reminder() -> QuerySet[Invoice]:
+    """Invoices still unpaid after the second (last) payment reminder: staff decide
+    what happens next (public buyers are not sent to debt collection automatically)."""
+    return Invoice.objects.filter(
+        kind=Invoice.Kind.INVOICE,
+        status=Invoice.Status.ISSUED,
+        second_reminder_sent_at__isnull=False,
+    ).order_by("second_reminder_sent_at")

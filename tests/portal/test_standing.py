@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from invoicing.issuing import invoice_issue
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Payment
 from invoicing.reminders import invoices_mark_overdue
 from licensing.cancellation import order_cancel
 from licensing.confirmation import order_confirm
@@ -103,6 +103,13 @@ def test_dashboard_open_and_overdue_amounts(
     assert "zusammen: 214,00 €, davon überfällig: 214,00 €." in row
     assert '<span class="badge text-bg-warning">214,00 €</span>' in row
 
+    # A partial payment settles nothing (R9) but lowers what is open.
+    Payment.objects.create(
+        invoice=invoice, amount=Decimal("100.00"), paid_on=D(2026, 9, 20), outcome="partial"
+    )
+    assert "zusammen: 114,00 €, davon überfällig: 114,00 €." in standing_row(
+        staff_client, authority
+    )
     Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.PAID)
     assert "zusammen: 0,00 €, davon überfällig: 0,00 €." in standing_row(staff_client, authority)
 
