@@ -20,7 +20,7 @@ from invoicing.selectors import (
 from licensing.order_summary import order_terms, summary_of_order
 from licensing.selectors import order_of_authority, orders_of_authority, running_orders
 from schools.access import authority_required
-from schools.selectors import authorities_for_user
+from schools.selectors import authorities_for_user, is_manager
 
 
 def home(request):
@@ -56,6 +56,7 @@ def dashboard(request, authority):
             "overdue_total": sum((a.overdue for a in amounts.values()), Decimal("0.00")),
             "orders": orders_of_authority(authority=authority),
             "invoices": invoices_of_authority(authority=authority)[:10],
+            "is_manager": is_manager(user=request.user, authority=authority),
         },
     )
 

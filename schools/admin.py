@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from schools.models import AuthorityMembership, School, SchoolAuthority, SchoolType
+from schools.models import AuthorityMembership, Invitation, School, SchoolAuthority, SchoolType
 
 
 class SchoolInline(admin.TabularInline):
@@ -25,6 +25,8 @@ class SchoolInline(admin.TabularInline):
 
 class MembershipInline(admin.TabularInline):
     model = AuthorityMembership
+    fields = ["user", "is_manager", "created_at"]
+    readonly_fields = ["created_at"]
     extra = 0
     autocomplete_fields = ["user"]
 
@@ -90,7 +92,24 @@ class SchoolAdmin(admin.ModelAdmin):
 
 @admin.register(AuthorityMembership)
 class AuthorityMembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "authority", "created_at"]
+    list_display = ["user", "authority", "is_manager", "created_at"]
+    list_filter = ["is_manager"]
     search_fields = ["user__username", "user__email", "authority__name"]
     autocomplete_fields = ["user", "authority"]
     list_select_related = ["user", "authority"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations by the authorities' Verwalter: for looking up, never edited."""
+
+    list_display = ["email", "authority", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["accepted_at"]
+    search_fields = ["email", "authority__name"]
+    list_select_related = ["authority", "invited_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

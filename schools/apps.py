@@ -12,7 +12,7 @@ class SchoolsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        for name in ("SchoolAuthority", "School", "AuthorityMembership"):
+        for name in ("SchoolAuthority", "School", "AuthorityMembership", "Invitation"):
             model = self.get_model(name)
             if not auditlog.contains(model):
                 auditlog.register(model)

@@ -1,6 +1,8 @@
 """The school directory: authorities (Schulträger), school types, schools, and the
 staff accounts that act for an authority."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -150,6 +152,14 @@ class AuthorityMembership(models.Model):
         on_delete=models.CASCADE,
         related_name="memberships",
     )
+    is_manager = models.BooleanField(
+        _("Verwalter"),
+        default=False,
+        help_text=_(
+            "Darf Kolleginnen und Kollegen des eigenen Schulträgers einladen und entfernen "
+            "und einen weiteren Verwalter bestimmen."
+        ),
+    )
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
 
     class Meta:
@@ -181,3 +191,43 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address} {self.requested_at:%Y-%m-%d %H:%M}"
+
+
+class Invitation(models.Model):
+    """A Verwalter's invitation of a colleague to the authority's portal: the link
+    in the e-mail is signed and expires (``schools.team``); it can be accepted once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    authority = models.ForeignKey(
+        SchoolAuthority,
+        verbose_name=_("Schulträger"),
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    email = models.EmailField(_("E-Mail"))
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("eingeladen von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("eingeladen am"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("gültig bis"))
+    accepted_at = models.DateTimeField(_("angenommen am"), null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Zugang"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("Einladung")
+        verbose_name_plural = _("Einladungen")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.authority}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
-from schools.models import School, SchoolAuthority, SchoolType
+from schools.models import AuthorityMembership, Invitation, School, SchoolAuthority, SchoolType
 
 
 def authorities_for_user(*, user) -> QuerySet[SchoolAuthority]:
@@ -51,3 +51,40 @@ def schools_by_type(*, authority: SchoolAuthority) -> list[SchoolTypeGroup]:
             group = groups[school.school_type_id] = SchoolTypeGroup(school.school_type, [])
         group.schools.append(school)
     return list(groups.values())
+
+
+def is_manager(*, user, authority: SchoolAuthority) -> bool:
+    """Whether ``user`` is a Verwalter of ``authority``."""
+    return AuthorityMembership.objects.filter(
+        user=user, authority=authority, is_manager=True
+    ).exists()
+
+
+def members_of_authority(*, authority: SchoolAuthority) -> QuerySet[AuthorityMembership]:
+    """The authority's team: memberships with their users, Verwalter first."""
+    return (
+        AuthorityMembership.objects.filter(authority=authority)
+        .select_related("user")
+        .order_by("-is_manager", "user__last_name", "user__first_name", "user__username")
+    )
+
+
+def open_invitations(*, authority: SchoolAuthority, now) -> QuerySet[Invitation]:
+    """Invitations of the authority that are neither accepted nor expired."""
+    return (
+        Invitation.objects.filter(authority=authority, accepted_at=None, expires_at__gte=now)
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+
+
+def membership_of_authority(*, authority: SchoolAuthority, membership_id: int):
+    """One member of the authority's team; 404 for any other authority's."""
+    membership = (
+        AuthorityMembership.objects.select_related("user")
+        .filter(pk=membership_id, authority=authority)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership

@@ -4,12 +4,28 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from schools import auth_views as portal_auth_views
-from schools import views
+from schools import team_views, views
 
 app_name = "schools"
 
 urlpatterns = [
     path("traeger/<int:authority_id>/schulen/", views.school_list, name="school_list"),
+    path("traeger/<int:authority_id>/team/", team_views.team_page, name="team"),
+    path(
+        "traeger/<int:authority_id>/team/<int:membership_id>/entfernen/",
+        team_views.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "traeger/<int:authority_id>/team/<int:membership_id>/verwalter/",
+        team_views.member_make_manager,
+        name="member_make_manager",
+    ),
+    path(
+        "traeger/<int:authority_id>/einladung/<str:token>/",
+        team_views.invitation_accept,
+        name="invitation_accept",
+    ),
 ]
 
 # Authentication pages live outside the app namespace (Django's defaults).

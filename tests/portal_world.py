@@ -46,6 +46,7 @@ class World:
     orders: dict[str, Order] = field(default_factory=dict)
     invoice: Invoice | None = None
     draft: RegistrationUpload | None = None
+    colleague_membership: object = None  # a second member of the team
 
 
 def filled_list(template: bytes, *, contacts=None) -> bytes:
@@ -97,7 +98,10 @@ def _upload(authority, product, user) -> RegistrationUpload:
 def build_world(*, name: str = "Stadt Musterstadt", username: str = "schulamt") -> World:
     authority = SchoolAuthorityFactory(name=name)
     user = UserFactory(username=username, password=PASSWORD)
-    MembershipFactory(user=user, authority=authority)
+    MembershipFactory(user=user, authority=authority, is_manager=True)  # a Verwalter
+    colleague = MembershipFactory(
+        user=UserFactory(username=f"{username}-kollege", password=PASSWORD), authority=authority
+    )
     grundschule, _ = SchoolTypeFactory._meta.model.objects.get_or_create(
         state="NW", key="02", defaults={"name": "Grundschule"}
     )
@@ -112,7 +116,13 @@ def build_world(*, name: str = "Stadt Musterstadt", username: str = "schulamt") 
     suffix = authority.customer_number
     product = _priced_product("Mathe digital", f"mathe-digital-{suffix}", types)
     draft_product = _priced_product("Deutsch digital", f"deutsch-digital-{suffix}", types)
-    world = World(authority=authority, user=user, product=product, draft_product=draft_product)
+    world = World(
+        authority=authority,
+        user=user,
+        product=product,
+        draft_product=draft_product,
+        colleague_membership=colleague,
+    )
 
     # The binding order from a submitted upload, and an open draft of another product.
     world.orders["submitted"] = order_submit(upload=_upload(authority, product, user), by=user)

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from licensing.models import Order, RegistrationUpload
+from schools.models import AuthorityMembership
 from tests.portal_world import World, build_world
 
 # Pages without an object id that anybody (or any logged-in user) may see. A new
@@ -28,7 +29,10 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "portal:start",  # lists only the user's own authorities
+    "schools:invitation_accept",  # the signed link is the key (tests/schools/test_team.py)
 }
+# Views that refuse GET with 405 before looking at the authority.
+POST_ONLY = {"licensing:order_submit", "schools:member_remove", "schools:member_make_manager"}
 # Views that refuse POST with 405 before looking at the authority.
 GET_ONLY = {
     "invoicing:invoice_list",
@@ -62,6 +66,7 @@ def values(world: World) -> dict[str, list]:
         "invoice_id": [world.invoice.pk],
         "upload_id": [world.draft.pk, world.orders["submitted"].upload_id],
         "product_code": [world.product.code, world.draft_product.code],
+        "membership_id": [world.colleague_membership.pk],
     }
 
 
@@ -126,7 +131,7 @@ def test_every_portal_url_is_404_for_another_authority(worlds):
     } <= names
     # The ids are real: the owner gets every page (or a redirect to the right one).
     for name, url in urls:
-        if name == "licensing:order_submit":
+        if name in POST_ONLY:
             continue  # a POST-only action; its POST is tested below
         assert own.get(url).status_code in (200, 302), url
 
@@ -140,7 +145,7 @@ def test_every_portal_url_is_404_for_another_authority(worlds):
     ]
     for name, url in urls + crossed:
         response = foreign.get(url)
-        assert response.status_code == (405 if name == "licensing:order_submit" else 404), url
+        assert response.status_code == (405 if name in POST_ONLY else 404), url
         post = foreign.post(url)
         assert post.status_code == (405 if name in GET_ONLY else 404), f"POST {url}"
     assert len(urls) > 30 and len(crossed) > 20
@@ -149,9 +154,13 @@ def test_every_portal_url_is_404_for_another_authority(worlds):
         orders_before
     )
     assert RegistrationUpload.objects.filter(pk=mine.draft.pk, is_draft=True).exists()
+    # Our team is as it was: the colleague neither removed nor made Verwalter.
+    assert AuthorityMembership.objects.filter(
+        pk=mine.colleague_membership.pk, is_manager=False
+    ).exists()
 
 
-OWNED_KWARGS = {"order_id", "invoice_id", "upload_id"}
+OWNED_KWARGS = {"order_id", "invoice_id", "upload_id", "membership_id"}
 
 
 def kwargs_of(name: str) -> list[str]:
@@ -163,7 +172,7 @@ def test_every_portal_url_sends_anonymous_users_to_the_login(worlds):
     anonymous = Client()
     for name, url in portal_urls(mine, authority_id=mine.authority.pk):
         response = anonymous.get(url)
-        if name == "licensing:order_submit":
+        if name in POST_ONLY:
             assert response.status_code == 405
             response = anonymous.post(url)
         assert response.status_code == 302, url

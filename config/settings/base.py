@@ -241,6 +241,8 @@ PORTAL_URL = env("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
 SUPPORT_PHONE = env("SUPPORT_PHONE", default="0531 708 86 86")
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="online-support@westermanngruppe.de")
 WEBINAR_URL = env("WEBINAR_URL", default="www.webinare.schule")
+# Days an invitation link of an authority's Verwalter stays valid.
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 # The buyer's own contacts at the publisher ("Ihre Ansprechpartner im Verlag"), named
 # in the portal and in every e-mail to an authority (schools get the support line).
 # Entries "Name|Telefon|E-Mail", separated by ";".
