@@ -87,6 +87,7 @@ def open_page(name, page, live_server, world, tmp_path) -> None:
         "withdraw": f"/traeger/{a}/bestellungen/{orders['cancelled'].pk}/kuendigung-zuruecknehmen/",
         "invoice_list": f"/traeger/{a}/rechnungen/",
         "two_factor": "/anmelden/zwei-faktor/",
+        "team": f"/traeger/{a}/team/",
     }
     page.goto(base + urls[name])
     if name == "upload_file_error":
@@ -138,6 +139,7 @@ PAGES = [
     "impressum",
     "datenschutz",
     "two_factor",
+    "team",
 ]
 
 
