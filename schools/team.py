@@ -7,6 +7,7 @@ used once. Every change is in the audit trail (django-auditlog, with the acting
 user from the request)."""
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
@@ -20,6 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from config.mail import send_templated_mail
 from schools.models import AuthorityMembership, Invitation, SchoolAuthority
+
+logger = logging.getLogger(__name__)
 
 SALT = "schools.invitation"
 MAX_MANAGERS = 2  # the publisher's Verwalter and one more appointed in the portal
@@ -72,12 +75,17 @@ def invitation_create(*, authority: SchoolAuthority, email: str, by) -> Invitati
         "inviter": by,
         "url": invitation_url(invitation),
     }
-    transaction.on_commit(
-        lambda: send_templated_mail(
-            to=[email], template="schools/emails/invitation", context=context
-        )
-    )
+    transaction.on_commit(lambda: _invitation_send(email, context))
     return invitation
+
+
+def _invitation_send(email: str, context: dict) -> None:
+    """After commit; a failing mail server leaves the invitation listed as open
+    (the Verwalter can invite again), it does not fail the page."""
+    try:
+        send_templated_mail(to=[email], template="schools/emails/invitation", context=context)
+    except Exception:
+        logger.exception("could not send the invitation %s", context["invitation"].pk)
 
 
 def invitation_from_token(*, authority_id: int, token: str) -> Invitation:
