@@ -150,3 +150,11 @@ def test_nightly_button_needs_the_permission(db, client, today):
 def test_nightly_start_refuses_get(admin_client):
     assert admin_client.get(reverse("admin_nightly_start")).status_code == 405
     assert not NightlyRun.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["admin_work_queue", "admin_nightly_start"])
+def test_authority_staff_and_anonymous_are_sent_to_the_admin_login(name, client, staff_user):
+    assert client.get(reverse(name)).url.startswith(reverse("admin:login"))
+    client.force_login(staff_user)
+    assert client.post(reverse(name)).url.startswith(reverse("admin:login"))
+    assert not NightlyRun.objects.exists()
