@@ -29,8 +29,9 @@ def invoice_issue_delay(configured_days: int) -> int:
 def invoice_issue_day(
     *, year_start: datetime.date, on: datetime.date, configured_days: int
 ) -> datetime.date:
-    """R9: the day the invoice of a licence year starting on ``year_start`` is
-    issued when the year is set up on ``on`` (the later of the two, plus the delay)."""
+    """R9: the day the first year's invoice is issued when an order whose licences
+    start on ``year_start`` is confirmed on ``on``: the later of the two plus the
+    delay (as ``invoicing.drafts.issue_due_day`` for year 1; the buyer is told it)."""
     return max(on, year_start) + datetime.timedelta(days=invoice_issue_delay(configured_days))
 
 
