@@ -261,7 +261,9 @@ class Command(BaseCommand):
             user.email = f"{username}@traeger.example"
             user.set_password(DEMO_PASSWORD)
             user.save()
-            AuthorityMembership.objects.get_or_create(user=user, authority=authorities[number])
+            AuthorityMembership.objects.update_or_create(  # each a Verwalter of its team
+                user=user, authority=authorities[number], defaults={"is_manager": True}
+            )
             lines.append(
                 _("  Schulträger %(authority)s: Benutzer „%(user)s“")
                 % {"authority": authorities[number].name, "user": username}
