@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.storage import private_storage
 from invoicing.bank_models import BankEntry, BankImport, BankStatement  # noqa: F401
+from invoicing.payout_models import RefundPayout, RefundTransfer  # noqa: F401
 from licensing.models import MONEY, IndividualLicence, Licence, LicenceYear, Order
 from schools.models import School, SchoolAuthority
 

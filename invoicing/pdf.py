@@ -89,6 +89,15 @@ def _totals_context(lines) -> dict:
     }
 
 
+def _payout_account(refund: Refund):
+    """The account the refund is paid to when known at rendering, else None (the
+    letter then asks for it through the link of its e-mail)."""
+    from invoicing.models import RefundPayout
+
+    payout = RefundPayout.objects.filter(refund_id=refund.pk).first()
+    return payout if payout is not None and payout.has_account else None
+
+
 def invoice_context(invoice: Invoice) -> dict:
     """Everything the invoice template shows, formatted."""
     seller = _seller_context(seller_data(invoice.seller))
@@ -191,6 +200,7 @@ def refund_context(refund: Refund) -> dict:
         "net": euro(totals.net),
         "vat": euro(totals.vat),
         "gross": euro(totals.gross),
+        "payout": _payout_account(refund),
     }
 
 
