@@ -342,7 +342,7 @@ def test_refund_letter_names_the_account_when_known_else_asks_for_it(refund):
     naming = render_to_string("invoicing/pdf/refund.html", refund_context(refund))
 
     assert (
-        "Den Betrag von 67,28 € überweisen wir auf das Konto von Stadt Köln, "
+        "Den Betrag von 67,28 € überweisen wir auf das Konto Stadt Köln, "
         "IBAN DE89 •••• •••• •••• ••30 00." in " ".join(naming.split())
     )
 
