@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0005_invoice_second_reminder'),
+        ('invoicing', '0006_correction_after_payment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
