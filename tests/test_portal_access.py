@@ -31,6 +31,8 @@ PUBLIC = {
     "password_reset_complete",
     "portal:start",  # lists only the user's own authorities
     "schools:invitation_accept",  # the signed link is the key (tests/schools/test_team.py)
+    # No login: the signed, single-refund link is the key (tests/invoicing/test_refund_payout.py).
+    "invoicing:refund_account",
 }
 # Views that refuse GET with 405 before looking at the authority.
 POST_ONLY = {"licensing:order_submit", "schools:member_remove", "schools:member_make_manager"}
