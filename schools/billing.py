@@ -4,6 +4,7 @@ address (§ 14 UStG, BR-DE-8/9), an invoice e-mail address (its electronic
 address, PEPPOL-EN16931-R010) and either a Leitweg-ID (XRechnung, BR-DE-15) or the
 explicit statement that it has none (then an EN 16931 / Factur-X invoice)."""
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,3 +54,28 @@ def billing_incomplete_q(prefix: str = "") -> Q:
 def uses_xrechnung(authority: SchoolAuthority) -> bool:
     """XRechnung for buyers with a Leitweg-ID; EN 16931 (Factur-X) otherwise."""
     return bool(authority.leitweg_id)
+
+
+BILLING_FIELDS = (
+    "billing_name",
+    "billing_department",
+    "street",
+    "postal_code",
+    "city",
+    "email",
+    "leitweg_id",
+    "has_no_leitweg_id",
+)
+
+
+@transaction.atomic
+def authority_billing_update(*, authority: SchoolAuthority, data: dict) -> SchoolAuthority:
+    """Store the authority's billing data (checked by ``BillingDataForm`` and the
+    model's own validation); django-auditlog records who changed what."""
+    locked = SchoolAuthority.objects.select_for_update().get(pk=authority.pk)
+    for name in BILLING_FIELDS:
+        if name in data:
+            setattr(locked, name, data[name])
+    locked.full_clean()
+    locked.save()
+    return locked

@@ -16,6 +16,7 @@ from invoicing.drafts import invoice_create_draft
 from invoicing.issuing import invoice_issue, invoices_issue_due
 from invoicing.models import DocumentCounter, Invoice
 from invoicing.rule_check import DocumentRulesFailed
+from invoicing.selectors import drafts_failing_issue
 from tests.factories import SchoolAuthorityFactory
 from tests.invoicing.conftest import make_licence_year
 
@@ -68,6 +69,7 @@ def test_a_draft_breaking_a_rule_is_never_numbered(settings, django_capture_on_c
     assert invoice.buyer_name == ""  # the snapshot was rolled back too
     assert "BR-DE-6" in invoice.issue_problems
     assert counter() == 0
+    assert list(drafts_failing_issue()) == [invoice]
 
     settings.SELLER = {**settings.SELLER, "phone": "0531 708-0"}
     with django_capture_on_commit_callbacks(execute=True):
@@ -75,6 +77,7 @@ def test_a_draft_breaking_a_rule_is_never_numbered(settings, django_capture_on_c
     assert issued.number == "RE-2026-00001"  # no gap
     invoice.refresh_from_db()
     assert invoice.issue_problems == ""
+    assert list(drafts_failing_issue()) == []
 
 
 def test_nightly_run_reports_the_failing_draft_with_rule_ids_and_issues_the_others(

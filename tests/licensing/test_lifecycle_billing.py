@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from licensing.confirmation import order_confirm
 from licensing.models import LicenceYear, Order
+from licensing.selectors import orders_blocked_by_billing_data
 from schools.models import SchoolAuthority
 from tests.licensing.factories import priced_product, submitted_order
 from tests.schools.test_import_schools import row, run_import
@@ -34,6 +35,7 @@ def test_directory_imported_authority_cannot_be_confirmed_until_billing_data_com
     order.refresh_from_db()
     assert order.status == Order.Status.SUBMITTED
     assert not LicenceYear.objects.exists()
+    assert list(orders_blocked_by_billing_data()) == [order]
 
     authority.street, authority.postal_code = "Alte Bielefelder Str. 2", "33824"
     authority.email = "rechnung@werther.de"
@@ -41,8 +43,10 @@ def test_directory_imported_authority_cannot_be_confirmed_until_billing_data_com
     with pytest.raises(ValidationError, match="es fehlt: Leitweg-ID"):
         order_confirm(order=order, start_date=D(2026, 8, 1))
 
+    assert list(orders_blocked_by_billing_data()) == [order]
     authority.has_no_leitweg_id = True
     authority.save()
+    assert list(orders_blocked_by_billing_data()) == []
     order_confirm(order=order, start_date=D(2026, 8, 1))
     order.refresh_from_db()
     assert order.status == Order.Status.CONFIRMED

@@ -73,14 +73,16 @@ AUTHORITIES = {
         "street": "Lange Straße 60",
         "postal_code": "32602",
         "city": "Vlotho",
-        # The blocked case (R10): no invoice e-mail address and no word on a
-        # Leitweg-ID, so its waiting order cannot be confirmed until the
-        # authority completes its billing data ("Rechnungsdaten").
-        "email": "",
+        "email": "schulen@vlotho.example",
         "leitweg_id": "",
-        "has_no_leitweg_id": False,
+        "has_no_leitweg_id": True,
     },
 }
+# The blocked case (R10), set after Vlotho's order was placed (as for an order
+# that came in before billing data was asked for): no invoice e-mail address and
+# no word on a Leitweg-ID, so the order cannot be confirmed until the authority
+# completes its billing data („Rechnungsdaten“).
+BLOCKED = {"17980": {"email": "", "has_no_leitweg_id": False}}
 
 PRODUCTS = {
     "bibox": {
@@ -169,6 +171,8 @@ class Command(BaseCommand):
         # with its issued invoice.
         self._order(authorities["10170"], products["diagnose"], users["bonn"])
         self._order(authorities["17980"], products["diagnose"], users["vlotho"])
+        for number, values in BLOCKED.items():
+            SchoolAuthority.objects.filter(customer_number=number).update(**values)
         running = self._order(authorities["10686"], products["bibox"], users["guetersloh"])
         if running.can_confirm:
             order_confirm(order=running, start_date=timezone.localdate(), by=users["verlag"])
