@@ -96,6 +96,25 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReminderFilter(admin.SimpleListFilter):
+    """Unpaid invoices by reminder level; "nach letzter Erinnerung" is the list
+    staff work through (no automatic debt collection)."""
+
+    title = gettext_lazy("Zahlungserinnerung")
+    parameter_name = "reminder"
+
+    def lookups(self, request, model_admin):
+        return [("first", _("erste verschickt")), ("last", _("nach letzter Erinnerung offen"))]
+
+    def queryset(self, request, queryset):
+        unpaid = Q(status=Invoice.Status.ISSUED, reminder_sent_at__isnull=False)
+        if self.value() == "first":
+            return queryset.filter(unpaid, second_reminder_sent_at__isnull=True)
+        if self.value() == "last":
+            return queryset.filter(unpaid, second_reminder_sent_at__isnull=False)
+        return queryset
+
+
 class SentFilter(admin.SimpleListFilter):
     """Issued documents whose e-mail to the buyer has not gone out (yet): the
     sending failed or the worker has not run."""
@@ -252,7 +271,14 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
         "overdue_since",
         "sent_at",
     ]
-    list_filter = ["status", OverdueFilter, SentFilter, IssueYearFilter, "authority"]
+    list_filter = [
+        "status",
+        OverdueFilter,
+        ReminderFilter,
+        SentFilter,
+        IssueYearFilter,
+        "authority",
+    ]
     search_fields = ["number", "authority__name", "authority__customer_number", "buyer_name"]
     list_select_related = ["authority"]
     date_hierarchy = "issue_date"

@@ -3,6 +3,8 @@ documents for superseded individual licences (Erstattung / Rechnungskorrektur),
 payments, and the gapless number counters behind them."""
 
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +34,7 @@ INVOICE_MUTABLE_AFTER_ISSUE = frozenset(
         "sent_at",
         "overdue_since",
         "reminder_sent_at",
+        "second_reminder_sent_at",
         "paid_at",
         "pdf",
         "xml",
@@ -244,6 +247,9 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
     sent_at = models.DateTimeField(_("versendet am"), null=True, blank=True)
     overdue_since = models.DateField(_("überfällig seit"), null=True, blank=True)
     reminder_sent_at = models.DateTimeField(_("Zahlungserinnerung am"), null=True, blank=True)
+    second_reminder_sent_at = models.DateTimeField(
+        _("zweite Zahlungserinnerung am"), null=True, blank=True
+    )
     paid_at = models.DateField(_("bezahlt am"), null=True, blank=True)
     reason = models.TextField(
         _("Grund der Stornierung"),
@@ -319,10 +325,37 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
 
     @property
     def status_label(self) -> str:
-        """The status as the buyer reads it, with "überfällig" for overdue invoices."""
+        """The status as the buyer reads it: "überfällig seit …" for overdue
+        invoices, "bezahlt am …" for paid ones."""
         if self.is_overdue:
             return _("überfällig seit %(date)s") % {"date": self.overdue_since.strftime("%d.%m.%Y")}
+        if self.status == self.Status.PAID and self.paid_at:
+            return _("bezahlt am %(date)s") % {"date": self.paid_at.strftime("%d.%m.%Y")}
         return self.get_status_display()
+
+    @property
+    def balance(self) -> "InvoiceBalance":
+        """What was received for this invoice and what remains (reads
+        ``payments``; prefetch them for lists)."""
+        payments = sorted(self.payments.all(), key=lambda payment: payment.paid_on)
+        received = sum((payment.amount for payment in payments), Decimal("0.00"))
+        return InvoiceBalance(
+            gross=self.gross_total,
+            payments=payments,
+            received=received,
+            remaining=max(self.gross_total - received, Decimal("0.00")),
+        )
+
+
+@dataclass(frozen=True)
+class InvoiceBalance:
+    """The invoice amount, the payments received (oldest first), their sum and
+    what remains to be paid (never below zero)."""
+
+    gross: Decimal
+    payments: list
+    received: Decimal
+    remaining: Decimal
 
 
 class CancellationInvoice(Invoice):

@@ -9,11 +9,12 @@ from schools.models import SchoolAuthority
 
 def invoices_of_authority(*, authority: SchoolAuthority) -> QuerySet[Invoice]:
     """The authority's issued documents, invoices and cancellation invoices (drafts
-    are internal to the publisher), newest first."""
+    are internal to the publisher), newest first, with their payments."""
     return (
         Invoice.objects.filter(authority=authority)
         .exclude(status=Invoice.Status.DRAFT)
         .select_related("order__product", "cancels")
+        .prefetch_related("payments")
         .order_by("-issue_date", "-number")
     )
 
@@ -34,3 +35,13 @@ def drafts_failing_issue() -> QuerySet[Invoice]:
         .select_related("authority", "order__product")
         .order_by("issue_due_on", "pk")
     )
+
+
+def invoices_after_last_reminder() -> QuerySet[Invoice]:
+    """Invoices still unpaid after the second (last) payment reminder: staff decide
+    what happens next (public buyers are not sent to debt collection automatically)."""
+    return Invoice.objects.filter(
+        kind=Invoice.Kind.INVOICE,
+        status=Invoice.Status.ISSUED,
+        second_reminder_sent_at__isnull=False,
+    ).order_by("second_reminder_sent_at")

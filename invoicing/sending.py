@@ -1,5 +1,5 @@
 """E-mailing issued documents to the buyer: the invoice or cancellation invoice
-with its PDF and XML, and the one friendly payment reminder. Each is claimed by a
+with its PDF and XML, and the two payment reminders. Each is claimed by a
 timestamp on the invoice so that it never goes out twice; called by the tasks in
 ``tasks.py``."""
 
@@ -50,13 +50,21 @@ def invoice_send(*, invoice_id: int, resend: bool = False) -> bool:
     return True
 
 
-def invoice_send_reminder(*, invoice_id: int) -> bool:
-    """The one friendly payment reminder; claimed by ``reminder_sent_at`` so that it
-    never goes out twice. Returns whether it sent."""
+REMINDER_LEVELS = {
+    1: ("reminder_sent_at", "invoicing/emails/payment_reminder"),
+    2: ("second_reminder_sent_at", "invoicing/emails/payment_reminder_second"),
+}
+
+
+def invoice_send_reminder(*, invoice_id: int, level: int = 1) -> bool:
+    """The payment reminder of ``level`` (1 or 2); claimed by its timestamp so that
+    it never goes out twice. It states the invoice amount, the payments received
+    with their dates and what remains. Returns whether it sent."""
+    field, template = REMINDER_LEVELS[level]
     now = timezone.now()
     claimed = Invoice.objects.filter(
-        pk=invoice_id, status=Invoice.Status.ISSUED, reminder_sent_at__isnull=True
-    ).update(reminder_sent_at=now)
+        pk=invoice_id, status=Invoice.Status.ISSUED, **{f"{field}__isnull": True}
+    ).update(**{field: now})
     if not claimed:
         return False
     invoice = Invoice.objects.get(pk=invoice_id)
@@ -65,8 +73,8 @@ def invoice_send_reminder(*, invoice_id: int) -> bool:
         return False
     message = build_templated_mail(
         to=[invoice.buyer_email],
-        template="invoicing/emails/payment_reminder",
-        context={"invoice": invoice, "seller": invoice.seller},
+        template=template,
+        context={"invoice": invoice, "seller": invoice.seller, "balance": invoice.balance},
         attachments=[
             (download_name(invoice, "pdf"), document_read(invoice.pdf), CONTENT_TYPES["pdf"])
         ],
@@ -74,6 +82,6 @@ def invoice_send_reminder(*, invoice_id: int) -> bool:
     try:
         message.send()
     except Exception:
-        Invoice.objects.filter(pk=invoice_id, reminder_sent_at=now).update(reminder_sent_at=None)
+        Invoice.objects.filter(pk=invoice_id, **{field: now}).update(**{field: None})
         raise
     return True

@@ -32,5 +32,5 @@ def send_invoice_email(invoice_id: int, resend: bool = False) -> bool:
     retry_backoff_max=3600,
     max_retries=6,
 )
-def send_payment_reminder(invoice_id: int) -> bool:
-    return sending.invoice_send_reminder(invoice_id=invoice_id)
+def send_payment_reminder(invoice_id: int, level: int = 1) -> bool:
+    return sending.invoice_send_reminder(invoice_id=invoice_id, level=level)

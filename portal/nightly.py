@@ -1,5 +1,5 @@
 """The nightly work (R12), in order: renewal notices, renewals, expiries, invoice
-issuing, overdue checks, and re-sending mails a dead worker left behind. Each step
+issuing, overdue checks and reminders, and re-sending mails a dead worker left behind. Each step
 is isolated: a failing step is recorded and the others still run. The run and what
 it did are stored in ``NightlyRun`` for the publisher's staff (admin)."""
 
@@ -26,6 +26,7 @@ def _steps() -> list[tuple[str, Callable]]:
         ("expiries", renewals.orders_expire),
         ("invoices_issued", issuing.invoices_issue_due),
         ("overdue", reminders.invoices_mark_overdue),
+        ("second_reminders", reminders.invoices_send_second_reminder),
         ("mails_requeued", outbox.outgoing_mails_requeue),
     ]
 

@@ -241,6 +241,9 @@ RENEWAL_NOTICE_DAYS = env.int("RENEWAL_NOTICE_DAYS", default=42)
 INVOICE_ISSUE_DELAY_DAYS = env.int("INVOICE_ISSUE_DELAY_DAYS", default=7)
 # Payment term of an invoice in days.
 INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=30)
+# Days after the first payment reminder until the second (last) one; after that
+# the invoice is listed for staff (no automatic debt collection).
+INVOICE_SECOND_REMINDER_DAYS = env.int("INVOICE_SECOND_REMINDER_DAYS", default=14)
 # Upload limits for registration lists.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=20_000)
