@@ -6,8 +6,19 @@ read; INSTALLED_APPS names these classes instead of the libraries' own."""
 
 from auditlog.apps import AuditlogConfig
 from axes.apps import AppConfig as AxesAppConfig
+from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPDefaultConfig
+
+
+class ProjectConfig(AppConfig):
+    """The project's own system checks (config/checks.py); no models."""
+
+    name = "config"
+    verbose_name = _("Konfiguration")
+
+    def ready(self) -> None:
+        from config import checks  # noqa: F401  (registers the checks)
 
 
 class GermanAuditlogConfig(AuditlogConfig):

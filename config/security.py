@@ -2,13 +2,18 @@
 
 - ``client_ip``: the address django-axes counts failed logins for, honouring only as
   many X-Forwarded-For hops as there are trusted proxies (TRUSTED_PROXY_COUNT).
+- ``LockoutHandler``: counts failures per (user name, address) and per address across
+  user names, never per user name alone, so a stranger cannot lock anybody out.
 - ``lockout_response``: the German page shown while a login is locked.
 - ``StaffOTPRequiredMiddleware``: the publisher's staff (``is_staff``) get no page but
   the TOTP check until this session is verified by django-otp.
 """
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_failure_limit
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Sum
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,10 +31,45 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+class LockoutHandler(AxesDatabaseHandler):
+    """django-axes' database handler with two limits (AXES_HANDLER).
+
+    AXES_LOCKOUT_PARAMETERS is ``[["username", "ip_address"], "ip_address"]``: the pair
+    is locked after AXES_FAILURE_LIMIT failures, the address (whatever user names it
+    tries) after LOGIN_ADDRESS_FAILURE_LIMIT. The victim logs in from any other address.
+    """
+
+    def get_failures(self, request, credentials=None) -> int:
+        per_pair, per_address = (
+            attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+            for attempts in self.get_user_attempts(request, credentials)
+        )
+        pair_limit = get_failure_limit(request, credentials)
+        address_limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        request.axes_address_locked = per_address >= address_limit
+        # axes compares one number with AXES_FAILURE_LIMIT: scale the address count so
+        # that it reaches pair_limit exactly when it reaches address_limit.
+        return max(per_pair, per_address * pair_limit // address_limit)
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        """A successful login clears its own (user name, address) failures only, so one
+        valid account cannot reset the count of an address trying other accounts."""
+        pair_attempts = self.filter_user_attempts(request, credentials)[0]
+        count, _ = pair_attempts.delete()
+        return count
+
+
 def lockout_response(request: HttpRequest, original_response, credentials):
     """The German lockout page of django-axes (AXES_LOCKOUT_CALLABLE), status 429."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
-    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_minutes": minutes}
+    address = getattr(request, "axes_address_locked", False)
+    context = {
+        "failure_limit": (
+            settings.LOGIN_ADDRESS_FAILURE_LIMIT if address else settings.AXES_FAILURE_LIMIT
+        ),
+        "address_locked": address,
+        "cooloff_minutes": minutes,
+    }
     return render(request, "registration/locked_out.html", context, status=429)
 
 

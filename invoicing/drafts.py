@@ -3,14 +3,18 @@ confirmed or renewed (on licensing's ``licence_year_started`` signal, see
 ``receivers.py``), following the year's licence terms until it is issued."""
 
 import datetime
+from collections import defaultdict
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.audit_bulk import NIGHTLY_RUN, audit_log_bulk
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.totals import compute_totals
 from licensing.models import Licence, LicenceTerm, LicenceYear
+
+LINE_BATCH = 2000
 
 
 def issue_delay_days() -> int:
@@ -18,7 +22,28 @@ def issue_delay_days() -> int:
     return min(max(settings.INVOICE_ISSUE_DELAY_DAYS, 7), 14)
 
 
+def _draft_due_on(licence_year: LicenceYear, on: datetime.date | None) -> datetime.date:
+    start = max(on or timezone.localdate(), licence_year.start_date)
+    return start + datetime.timedelta(days=issue_delay_days())
+
+
 # --- Drafts ------------------------------------------------------------------------
+
+
+def _line(*, invoice: Invoice | None, position: int, term: LicenceTerm, year: LicenceYear):
+    licence = term.licence
+    return InvoiceLine(
+        invoice=invoice,
+        position=position,
+        licence=licence,
+        school_number=licence.school.school_number,
+        school_name=licence.school.name,
+        product_name=licence.product.name,
+        period_start=year.start_date,
+        period_end=year.end_date,
+        net_amount=term.net_price,
+        vat_rate=licence.product.vat_rate,
+    )
 
 
 def draft_rebuild_lines(invoice: Invoice) -> None:
@@ -31,18 +56,7 @@ def draft_rebuild_lines(invoice: Invoice) -> None:
         .order_by("licence__school__school_number", "pk")
     )
     lines = [
-        InvoiceLine(
-            invoice=invoice,
-            position=position,
-            licence=term.licence,
-            school_number=term.licence.school.school_number,
-            school_name=term.licence.school.name,
-            product_name=term.licence.product.name,
-            period_start=term.year.start_date,
-            period_end=term.year.end_date,
-            net_amount=term.net_price,
-            vat_rate=term.licence.product.vat_rate,
-        )
+        _line(invoice=invoice, position=position, term=term, year=term.year)
         for position, term in enumerate(terms, start=1)
     ]
     InvoiceLine.objects.filter(invoice=invoice).delete()
@@ -73,14 +87,13 @@ def invoice_create_draft(*, licence_year: LicenceYear, on: datetime.date | None 
     )
     if existing is None:
         order = licence_year.order
-        start = max(on or timezone.localdate(), licence_year.start_date)
         invoice = Invoice(
             kind=Invoice.Kind.INVOICE,
             status=Invoice.Status.DRAFT,
             authority_id=order.authority_id,
             order=order,
             licence_year=licence_year,
-            issue_due_on=start + datetime.timedelta(days=issue_delay_days()),
+            issue_due_on=_draft_due_on(licence_year, on),
             service_period_start=licence_year.start_date,
             service_period_end=licence_year.end_date,
         )
@@ -94,3 +107,46 @@ def invoice_create_draft(*, licence_year: LicenceYear, on: datetime.date | None 
     if existing.status == Invoice.Status.DRAFT:
         draft_rebuild_lines(existing)
     return existing
+
+
+def invoices_create_drafts(
+    *, years: list[LicenceYear], terms: list[LicenceTerm], on: datetime.date
+) -> list[Invoice]:
+    """The drafts of new licence years made by the nightly renewals (set-based form
+    of ``invoice_create_draft`` for years that have no invoice yet): invoices and
+    lines from the rows in memory (``terms`` in school-number order, each licence
+    with school and product loaded) in bulk inserts, with one audit entry per row.
+    Runs in the renewal's transaction."""
+    terms_by_year: dict[int, list[LicenceTerm]] = defaultdict(list)
+    for term in terms:
+        terms_by_year[term.year_id].append(term)
+    drafts: list[tuple[Invoice, list[InvoiceLine]]] = []
+    for year in years:
+        lines = [
+            _line(invoice=None, position=position, term=term, year=year)
+            for position, term in enumerate(terms_by_year[year.pk], start=1)
+        ]
+        totals = compute_totals(lines)
+        invoice = Invoice(
+            kind=Invoice.Kind.INVOICE,
+            status=Invoice.Status.DRAFT,
+            authority_id=year.order.authority_id,
+            order_id=year.order_id,
+            licence_year=year,
+            issue_due_on=_draft_due_on(year, on),
+            service_period_start=year.start_date,
+            service_period_end=year.end_date,
+            net_total=totals.net,
+            vat_total=totals.vat,
+            gross_total=totals.gross,
+        )
+        drafts.append((invoice, lines))
+    invoices = Invoice.objects.bulk_create([invoice for invoice, _lines in drafts])
+    all_lines = []
+    for invoice, lines in drafts:
+        for line in lines:
+            line.invoice = invoice
+        all_lines.extend(lines)
+    InvoiceLine.objects.bulk_create(all_lines, batch_size=LINE_BATCH)
+    audit_log_bulk(created=[*invoices, *all_lines], source=NIGHTLY_RUN)
+    return invoices

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from config.clock import date_text
 from config.steps import StepResult
-from licensing import signals
+from licensing import renewal_bulk, signals
 from licensing.models import Licence, LicenceTerm, LicenceYear, Order, OutgoingMail, Price, Product
 from licensing.outbox import buyer_recipients, mail_build, mails_queue
 from licensing.selectors import prices_on
@@ -153,7 +153,12 @@ def licence_years_renew(*, on: datetime.date) -> StepResult:
     """Give every running order whose last year ended before ``on`` (so the next
     year has begun by ``on``) and that is not cancelled to that end its next year,
     in order, as many as have begun (catch-up after a gap). Each new year gets the
-    price valid on its first day and a draft invoice (R6)."""
+    price valid on its first day and a draft invoice (R6).
+
+    Orders are renewed set-based, ``BATCH_SIZE`` at a time (years, terms, drafts
+    and their lines in a few bulk inserts, see ``renewal_bulk.py``); a batch that
+    fails is rolled back and its orders renewed one by one, so that one order's
+    failure is recorded and the others still renew."""
     result = StepResult()
     ids = list(
         Order.objects.filter(status=Order.Status.CONFIRMED)
@@ -164,7 +169,26 @@ def licence_years_renew(*, on: datetime.date) -> StepResult:
         .values_list("pk", flat=True)
     )
     prices = _PriceCache()
-    for order_id in ids:
+    for batch in _chunks(ids):
+        try:
+            with transaction.atomic():
+                part = renewal_bulk.orders_renew(batch, on=on, prices=prices.get)
+        except Exception:  # renew the batch's orders one by one to find the culprit
+            logger.exception("set-based renewal failed; renewing the batch order by order")
+            licence_years_renew_each(batch, on=on, prices=prices, result=result)
+            continue
+        result.done.extend(part.done)
+        result.failed.extend(part.failed)
+    return result
+
+
+def licence_years_renew_each(
+    order_ids: list[int], *, on: datetime.date, prices: _PriceCache, result: StepResult
+) -> None:
+    """The per-order path: each order in its own transaction, each year on its own
+    (the fallback of a failed batch, and the reference the set-based path is
+    tested against)."""
+    for order_id in order_ids:
         while True:
             try:
                 with transaction.atomic():
@@ -180,7 +204,6 @@ def licence_years_renew(*, on: datetime.date) -> StepResult:
             if done is None:
                 break
             result.done.append(done)
-    return result
 
 
 def _renew_once(*, order_id: int, on: datetime.date, prices: _PriceCache) -> str | None:
@@ -205,10 +228,7 @@ def _renew_once(*, order_id: int, on: datetime.date, prices: _PriceCache) -> str
     valid = prices.get(product_id=order.product_id, on=start)
     missing = sorted({name for _pk, type_id, name in licences if type_id not in valid})
     if missing:
-        raise ValidationError(
-            _("Kein Preis am %(date)s für die Schulform %(types)s; nicht verlängert.")
-            % {"date": date_text(start), "types": ", ".join(missing)}
-        )
+        raise ValidationError(renewal_bulk.no_price_message(start=start, missing=missing))
     year = LicenceYear.objects.create(
         order=order, number=last.number + 1, start_date=start, end_date=licence_year_end(start)
     )
@@ -217,13 +237,7 @@ def _renew_once(*, order_id: int, on: datetime.date, prices: _PriceCache) -> str
         for pk, type_id, _name in licences
     )
     signals.licence_year_started.send(sender=LicenceYear, year=year, on=on)
-    return _("Bestellung %(id)s: Jahr %(number)s %(start)s–%(end)s, %(count)s Lizenzen") % {
-        "id": order.pk,
-        "number": year.number,
-        "start": date_text(year.start_date),
-        "end": date_text(year.end_date),
-        "count": len(licences),
-    }
+    return renewal_bulk.renewed_label(year, count=len(licences))
 
 
 def orders_expire(*, on: datetime.date) -> StepResult:

@@ -11,6 +11,14 @@ transaction: an exception in a receiver rolls the lifecycle change back.
     confirmed order or a renewal), ``on`` (the day of the confirmation or of the
     nightly run). Invoicing drafts the year's consolidated invoice (R9).
 
+``licence_years_started``
+    sender ``LicenceYear``; ``years`` (new ``LicenceYear`` rows of the nightly
+    renewals, saved, ``order`` loaded), ``terms`` (their ``LicenceTerm`` rows, saved,
+    in school-number order, ``licence`` with its ``school`` and ``product``
+    loaded), ``on`` (the day of the nightly run). The set-based form of
+    ``licence_year_started``: invoicing drafts every year's invoice from these
+    rows without reading them again.
+
 ``individual_licences_superseded``
     sender ``IndividualLicence``; ``licences`` (the superseded
     ``IndividualLicence`` rows), ``bulk_start`` (the bulk licence's first day),
@@ -20,4 +28,5 @@ transaction: an exception in a receiver rolls the lifecycle change back.
 from django.dispatch import Signal
 
 licence_year_started = Signal()
+licence_years_started = Signal()
 individual_licences_superseded = Signal()

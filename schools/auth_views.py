@@ -1,12 +1,18 @@
-"""The second login step of the publisher's staff: a TOTP code (django-otp)."""
+"""The second login step of the publisher's staff (a TOTP code, django-otp) and the
+rate-limited password reset."""
 
 import django_otp
 from django import forms
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from config.security import client_ip
+from schools.auth_throttle import password_reset_request_allowed
 
 
 class TOTPVerifyForm(forms.Form):
@@ -55,3 +61,30 @@ def otp_verify(request):
         "registration/otp_verify.html",
         {"form": form, "has_device": has_device, "next": next_url},
     )
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, at most PASSWORD_RESET_PER_ADDRESS e-mails an hour per
+    client address and PASSWORD_RESET_PER_EMAIL per e-mail address."""
+
+    html_email_template_name = "registration/password_reset_email.html"
+    email_template_name = "registration/password_reset_email.txt"
+
+    def form_valid(self, form):
+        allowed = password_reset_request_allowed(
+            address=client_ip(self.request),
+            email=form.cleaned_data["email"],
+            now=timezone.now(),
+        )
+        if allowed:
+            return super().form_valid(form)
+        form.add_error(
+            None,
+            _(
+                "Es wurden zu viele neue Passwörter angefordert. Bitte versuchen Sie es "
+                "in einer Stunde erneut."
+            ),
+        )
+        response = self.form_invalid(form)
+        response.status_code = 429
+        return response

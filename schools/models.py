@@ -182,3 +182,23 @@ class AuthorityMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.authority}"
+
+
+class PasswordResetRequest(models.Model):
+    """One request of a password-reset e-mail, kept for an hour to rate-limit them
+    (``schools.auth_throttle``). The e-mail address is stored only as a hash."""
+
+    address = models.GenericIPAddressField(_("Adresse"))
+    email_hash = models.CharField(_("E-Mail (Hash)"), max_length=64)
+    requested_at = models.DateTimeField(_("angefordert am"), db_index=True)
+
+    class Meta:
+        verbose_name = _("Anforderung eines neuen Passworts")
+        verbose_name_plural = _("Anforderungen neuer Passwörter")
+        indexes = [
+            models.Index(fields=["address", "requested_at"]),
+            models.Index(fields=["email_hash", "requested_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address} {self.requested_at:%Y-%m-%d %H:%M}"

@@ -29,10 +29,7 @@ auth_urlpatterns = [
     # Password reset by e-mail (Django's views, German templates in templates/registration/).
     path(
         "passwort-vergessen/",
-        auth_views.PasswordResetView.as_view(
-            html_email_template_name="registration/password_reset_email.html",
-            email_template_name="registration/password_reset_email.txt",
-        ),
+        portal_auth_views.PasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

@@ -111,12 +111,39 @@ def redis_url_with_db(url: str, db: int) -> str:
 # --- Environment and processes -----------------------------------------------------------
 
 # Variables of the calling shell that must not leak into the portal's processes.
-_FOREIGN = ("DJANGO_", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_")
+_FOREIGN = (
+    "DJANGO_",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_",
+    "SELLER_",
+    "PORTAL_URL",
+    "TRUSTED_PROXY_COUNT",
+)
+
+
+# Values the deploy check (config/checks.py) requires instead of the demo values.
+PRODUCTION_VALUES = {
+    "SELLER_VAT_ID": "DE999999999",
+    "SELLER_TAX_NUMBER": "14/201/99999",
+    "SELLER_REGISTER": "Amtsgericht Braunschweig HRB 99999",
+    "SELLER_MANAGING_DIRECTORS": "Erika Beispiel",
+    "SELLER_EMAIL": "rechnung@verlag.example",
+    "SELLER_PHONE": "0531 999 0",
+    "SELLER_BANK_NAME": "Beispielbank",
+    "SELLER_IBAN": "DE89370400440532013000",
+    "SELLER_BIC": "COBADEFFXXX",
+    "PORTAL_URL": "https://lizenzen.example.org",
+    "TRUSTED_PROXY_COUNT": "1",
+}
 
 
 def production_env(*, port: int, database_url: str, redis_url: str, var_dir: Path) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith(_FOREIGN)}
     env.update(
+        PRODUCTION_VALUES,
         DJANGO_SETTINGS_MODULE="config.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",

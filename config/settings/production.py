@@ -32,6 +32,8 @@ X_FRAME_OPTIONS = "DENY"
 # --- Login: throttling and two factors for staff are not optional here -------------
 AXES_ENABLED = True
 OTP_REQUIRED_FOR_STAFF = True
+# No default: the deploy check (config/checks.py) says what to set.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=None)
 
 # --- Cookies ----------------------------------------------------------------------
 SESSION_COOKIE_SECURE = True

@@ -233,3 +233,136 @@ def test_command_creates_a_device_and_prints_its_otpauth_link(publisher, capsys)
     out = capsys.readouterr().out
     assert out.strip() == device.config_url
     assert out.startswith("otpauth://totp/Lizenzportal%3Averlag-admin?secret=")
+
+
+# --- Lock-out behind the TLS proxy: strangers cannot lock a user out -------------------
+
+PROXY = "10.0.0.2"
+ATTACKER = "198.51.100.66"
+VICTIM = "203.0.113.9"
+ADDRESS_LOCKED = (
+    "Nach 20 fehlgeschlagenen Anmeldeversuchen von Ihrem Anschluss aus ist die Anmeldung "
+    "von dort vorübergehend gesperrt."
+)
+
+
+@pytest.fixture
+def behind_proxy(axes_on, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+
+def login_via_proxy(client, username, password, client_address):
+    """A request as the TLS proxy forwards it: REMOTE_ADDR is the proxy, the client
+    address is the last X-Forwarded-For hop (whatever the client claimed before it)."""
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=f"1.2.3.4, {client_address}",
+    )
+
+
+def test_a_stranger_locking_a_user_does_not_lock_the_user_elsewhere(behind_proxy, user):
+    attacker = Client()
+    for _ in range(5):
+        login_via_proxy(attacker, "kaemmerei", "falsch", ATTACKER)
+    assert login_via_proxy(attacker, "kaemmerei", "geheim-123", ATTACKER).status_code == 429
+
+    response = login_via_proxy(Client(), "kaemmerei", "geheim-123", VICTIM)
+
+    assert response.status_code == 302
+
+
+def test_many_addresses_trying_one_user_never_lock_the_user(behind_proxy, user):
+    for number in range(10):
+        for _ in range(4):
+            login_via_proxy(Client(), "kaemmerei", "falsch", f"198.51.100.{number}")
+
+    response = login_via_proxy(Client(), "kaemmerei", "geheim-123", VICTIM)
+
+    assert response.status_code == 302
+
+
+def test_an_address_trying_many_user_names_is_locked_at_the_address_limit(behind_proxy, user):
+    attacker = Client()
+    for number in range(19):
+        response = login_via_proxy(attacker, f"rate-{number}", "falsch", ATTACKER)
+        assert response.status_code == 200, number
+
+    response = login_via_proxy(attacker, "rate-19", "falsch", ATTACKER)
+    assert response.status_code == 429
+    assert ADDRESS_LOCKED in response.content.decode()
+    # Locked for every account from there, the real one included ...
+    assert login_via_proxy(attacker, "kaemmerei", "geheim-123", ATTACKER).status_code == 429
+    # ... but not from another address.
+    assert login_via_proxy(Client(), "kaemmerei", "geheim-123", VICTIM).status_code == 302
+
+
+def test_a_valid_login_does_not_reset_its_address_count(behind_proxy, user):
+    UserFactory(username="helfer")
+    attacker = Client()
+    for number in range(19):
+        login_via_proxy(attacker, f"rate-{number}", "falsch", ATTACKER)
+    assert login_via_proxy(Client(), "helfer", "geheim-123", ATTACKER).status_code == 302
+
+    response = login_via_proxy(attacker, "rate-19", "falsch", ATTACKER)
+
+    assert response.status_code == 429
+
+
+def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(axes_on, settings, user):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for _ in range(5):
+        login_via_proxy(Client(), "kaemmerei", "falsch", ATTACKER)
+
+    # Every client has the proxy's address: that is why production requires the setting.
+    assert login_via_proxy(Client(), "kaemmerei", "geheim-123", VICTIM).status_code == 429
+
+
+# --- Password reset: rate-limited per address and per e-mail ---------------------------
+
+TOO_MANY_RESETS = (
+    "Es wurden zu viele neue Passwörter angefordert. Bitte versuchen Sie es in einer Stunde erneut."
+)
+
+
+def request_reset(email, address="198.51.100.7"):
+    return Client().post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=address)
+
+
+def test_password_reset_is_limited_per_email_address(user):
+    for number in range(3):
+        assert request_reset("kaemmerei@stadt.example", f"198.51.100.{number}").status_code == 302
+
+    response = request_reset("KAEMMEREI@stadt.example", "198.51.100.99")
+
+    assert response.status_code == 429
+    assert TOO_MANY_RESETS in response.content.decode()
+    assert len(mail.outbox) == 3
+    # Another e-mail address is not affected.
+    assert request_reset("andere@stadt.example", "198.51.100.99").status_code == 302
+
+
+def test_password_reset_is_limited_per_client_address(user):
+    for number in range(10):
+        assert request_reset(f"unbekannt-{number}@example.org").status_code == 302
+
+    response = request_reset("kaemmerei@stadt.example")
+
+    assert response.status_code == 429
+    assert mail.outbox == []
+    assert request_reset("kaemmerei@stadt.example", "203.0.113.9").status_code == 302
+    assert len(mail.outbox) == 1
+
+
+def test_password_reset_limit_ends_after_an_hour(user):
+    from schools.models import PasswordResetRequest
+
+    for _ in range(3):
+        request_reset("kaemmerei@stadt.example")
+    assert request_reset("kaemmerei@stadt.example").status_code == 429
+    PasswordResetRequest.objects.update(
+        requested_at=timezone.now() - datetime.timedelta(minutes=60, seconds=1)
+    )
+
+    assert request_reset("kaemmerei@stadt.example").status_code == 302

@@ -70,3 +70,54 @@ def test_throttling_and_second_factor_cannot_be_switched_off_in_production(
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True True 1800"
+
+
+def test_deploy_check_fails_on_demo_seller_bank_register_and_portal_values(
+    production_env, tmp_path
+):
+    for variable in ("SELLER_VAT_ID", "SELLER_IBAN", "SELLER_MANAGING_DIRECTORS", "PORTAL_URL"):
+        del production_env[variable]
+    production_env["SELLER_REGISTER"] = "Amtsgericht Braunschweig HRB 1234"
+    production_env["SELLER_BIC"] = " "
+
+    result = run_manage("check", "--deploy", env_vars=production_env, tmp_path=tmp_path)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for expected in [
+        "SELLER_VAT_ID is still the demo value 'DE811181311'.",
+        "SELLER_IBAN is still the demo value 'DE02120300000000202051'.",
+        "SELLER_MANAGING_DIRECTORS is still the demo value 'Max Mustermann'.",
+        "SELLER_REGISTER is still the demo value 'Amtsgericht Braunschweig HRB 1234'.",
+        "SELLER_BIC is empty.",
+        "PORTAL_URL is 'http://127.0.0.1:8000'",
+    ]:
+        assert expected in output
+    assert "SELLER_BANK_NAME" not in output  # set to a real value by the fixture
+
+
+@pytest.mark.parametrize("url", ["http://lizenzen.example.org", ""])
+def test_deploy_check_wants_an_https_portal_url(url, production_env, tmp_path):
+    production_env["PORTAL_URL"] = url
+
+    result = run_manage("check", "--deploy", env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert f"PORTAL_URL is {url!r}" in result.stdout + result.stderr
+
+
+def test_deploy_check_requires_the_trusted_proxy_count(production_env, tmp_path):
+    del production_env["TRUSTED_PROXY_COUNT"]
+
+    result = run_manage("check", "--deploy", env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert "Set TRUSTED_PROXY_COUNT to the number of reverse proxies" in result.stderr
+
+
+def test_trusted_proxy_count_zero_is_a_valid_choice(production_env, tmp_path):
+    production_env["TRUSTED_PROXY_COUNT"] = "0"
+
+    result = run_manage("check", "--deploy", env_vars=production_env, tmp_path=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from config.steps import StepResult
 from invoicing import drafts as invoice_drafts
 from invoicing import issuing, reminders
+from invoicing.models import Invoice
 from licensing import renewals
 from licensing.cancellation import order_cancel, order_cancellation_withdraw
 from licensing.confirmation import order_confirm
@@ -97,12 +98,6 @@ def test_no_notice_for_an_order_cancelled_to_the_year_end(
 def test_renewal_on_the_new_years_first_day_at_the_new_price(
     confirmed, monkeypatch, django_capture_on_commit_callbacks
 ):
-    drafts = []
-    monkeypatch.setattr(
-        invoice_drafts,
-        "invoice_create_draft",
-        lambda *, licence_year, on: drafts.append(licence_year.number),
-    )
     assert nightly(D(2027, 7, 31), django_capture_on_commit_callbacks).renewals == 0
 
     run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
@@ -115,7 +110,16 @@ def test_renewal_on_the_new_years_first_day_at_the_new_price(
     new_terms = LicenceTerm.objects.filter(year__number=2)
     assert new_terms.count() == 2
     assert set(new_terms.values_list("net_price", flat=True)) == {Decimal("110.00")}
-    assert drafts == [2]
+    draft = Invoice.objects.get(licence_year__order=confirmed, licence_year__number=2)
+    assert (draft.status, draft.net_total, draft.issue_due_on) == (
+        Invoice.Status.DRAFT,
+        Decimal("220.00"),
+        D(2027, 8, 8),
+    )
+    assert (
+        list(draft.lines.values_list("net_amount", "period_start"))
+        == [(Decimal("110.00"), D(2027, 8, 1))] * 2
+    )
     assert run.log["steps"]["renewals"]["done"] == [
         f"Bestellung {confirmed.pk}: Jahr 2 01.08.2027–31.07.2028, 2 Lizenzen"
     ]
@@ -251,14 +255,15 @@ def test_crash_halfway_through_renewals_then_rerun(
     others = [submitted_order(product=confirmed.product, school_type=gs) for _i in range(2)]
     for order in others:
         order_confirm(order=order, start_date=D(2026, 8, 1), by=None)
+    monkeypatch.setattr(renewals, "BATCH_SIZE", 1)
     drafts = []
 
-    def crash_on_second(*, licence_year, on):
+    def crash_on_second(*, years, terms, on):
         if len(drafts) == 1:
             raise Crash
-        drafts.append(licence_year.order_id)
+        drafts.extend(year.order_id for year in years)
 
-    monkeypatch.setattr(invoice_drafts, "invoice_create_draft", crash_on_second)
+    monkeypatch.setattr(invoice_drafts, "invoices_create_drafts", crash_on_second)
     with pytest.raises(Crash):
         nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
     assert LicenceYear.objects.filter(number=2).count() == 1  # the first order only
@@ -267,8 +272,8 @@ def test_crash_halfway_through_renewals_then_rerun(
 
     monkeypatch.setattr(
         invoice_drafts,
-        "invoice_create_draft",
-        lambda *, licence_year, on: drafts.append(licence_year.order_id),
+        "invoices_create_drafts",
+        lambda *, years, terms, on: drafts.extend(year.order_id for year in years),
     )
     run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
 
@@ -289,7 +294,12 @@ def test_a_failing_order_is_recorded_and_the_others_renew(
         if licence_year.order_id == confirmed.pk:
             raise RuntimeError("Rechnungsentwurf fehlgeschlagen")
 
+    def failing_batch(*, years, terms, on):
+        for year in years:
+            failing(licence_year=year, on=on)
+
     monkeypatch.setattr(invoice_drafts, "invoice_create_draft", failing)
+    monkeypatch.setattr(invoice_drafts, "invoices_create_drafts", failing_batch)
     run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
     assert (run.renewals, run.failures) == (1, 1)
     assert run.log["failures"] == [
@@ -302,6 +312,7 @@ def test_a_failing_order_is_recorded_and_the_others_renew(
     assert years(confirmed)[-1][0] == 1  # rolled back entirely
 
     monkeypatch.setattr(invoice_drafts, "invoice_create_draft", lambda *, licence_year, on: None)
+    monkeypatch.setattr(invoice_drafts, "invoices_create_drafts", lambda *, years, terms, on: None)
     run = nightly(D(2027, 8, 2), django_capture_on_commit_callbacks)
     assert (run.renewals, run.failures) == (1, 0)
     assert years(confirmed)[-1][0] == 2
