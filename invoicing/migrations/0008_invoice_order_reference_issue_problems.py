@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0006_correction_after_payment'),
+        ('invoicing', '0007_refund_payouts'),
     ]
 
     operations = [
