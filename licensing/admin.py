@@ -32,6 +32,7 @@ from licensing.models import (
     RegistrationUpload,
 )
 from licensing.privacy import contact_person_export
+from licensing.views import upload_file_response
 
 
 class PriceInline(admin.TabularInline):
@@ -499,11 +500,7 @@ class RegistrationUploadAdmin(admin.ModelAdmin):
         upload = get_object_or_404(RegistrationUpload, pk=upload_id)
         if not self.has_view_permission(request, upload):
             raise PermissionDenied
-        return private_download(
-            upload.file.open("rb"),
-            filename=upload.original_filename,
-            content_type="application/octet-stream",
-        )
+        return upload_file_response(request, upload)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
