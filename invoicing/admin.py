@@ -3,6 +3,7 @@ and payments. Issued documents are read-only and nothing is ever deleted; every
 change goes through a service (issue, cancel and reissue, resend, record a payment,
 mark a refund paid out)."""
 
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -18,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config import clock
 from config.admin_actions import action_form_page
 from config.downloads import private_download
 from invoicing import bank_admin  # noqa: F401  (registers the bank statement admin)
@@ -132,6 +134,22 @@ class SentFilter(admin.SimpleListFilter):
             return issued.filter(sent_at__isnull=False)
         if self.value() == "no":
             return issued.filter(sent_at__isnull=True)
+        return queryset
+
+
+class IssueDueFilter(admin.SimpleListFilter):
+    """Drafts the nightly run will issue within the next days (or should have)."""
+
+    title = gettext_lazy("zu stellen")
+    parameter_name = "zu_stellen"
+
+    def lookups(self, request, model_admin):
+        return [("7", _("Entwürfe, fällig in den nächsten 7 Tagen"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "7":
+            horizon = clock.today() + datetime.timedelta(days=7)
+            return queryset.filter(status=Invoice.Status.DRAFT, issue_due_on__lte=horizon)
         return queryset
 
 
@@ -303,6 +321,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     ]
     list_filter = [
         "status",
+        IssueDueFilter,
         OverdueFilter,
         ReminderFilter,
         SentFilter,
