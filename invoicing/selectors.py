@@ -71,6 +71,18 @@ def refunds_of_order(*, order: Order) -> QuerySet[Refund]:
     )
 
 
+def drafts_failing_issue() -> QuerySet[Invoice]:
+    """Work queue: drafts that could not be issued (billing data or an e-invoice
+    rule; ``issue_problems`` names the rule ids). They draw no number until
+    fixed; the nightly run tries them again."""
+    return (
+        Invoice.objects.filter(status=Invoice.Status.DRAFT)
+        .exclude(issue_problems="")
+        .select_related("authority", "order__product")
+        .order_by("issue_due_on", "pk")
+    )
+
+
 def invoices_after_last_reminder() -> QuerySet[Invoice]:
     """Invoices still unpaid after the second (last) payment reminder: staff decide
     what happens next (public buyers are not sent to debt collection automatically)."""

@@ -44,9 +44,17 @@ class RegistrationUploadForm(forms.Form):
         return upload
 
 
-class OrderPlaceForm(forms.Form):
-    """The binding order: only with the terms acknowledged (checked on the server)."""
+class OrderSubmitForm(forms.Form):
+    """The binding order: only with the terms acknowledged (checked on the server);
+    the buyer may give its own order reference (BT-13), printed on every invoice
+    of the order."""
 
+    order_reference = forms.CharField(
+        label=_("Ihre Bestellnummer oder Ihr Aktenzeichen (optional)"),
+        max_length=100,
+        required=False,
+        help_text=_("Steht auf jeder Rechnung dieser Bestellung (BT-13)."),
+    )
     accept_terms = forms.BooleanField(
         label=_("Ich habe die Bedingungen gelesen und bestelle verbindlich"),
         required=True,

@@ -18,6 +18,7 @@ from licensing.models import (
     RegistrationUpload,
 )
 from licensing.terms import licence_year_end, majority_needed, next_year_start
+from schools.billing import billing_incomplete_q
 from schools.models import School, SchoolAuthority
 
 
@@ -255,3 +256,15 @@ def running_orders(*, authority: SchoolAuthority, on: datetime.date) -> list[Run
             )
         )
     return result
+
+
+def orders_blocked_by_billing_data() -> QuerySet[Order]:
+    """Work queue: submitted orders that cannot be confirmed because their
+    buyer's billing data is incomplete (``schools.billing.billing_missing``
+    names what is missing)."""
+    return (
+        Order.objects.filter(status=Order.Status.SUBMITTED)
+        .filter(billing_incomplete_q("authority__"))
+        .select_related("authority", "product")
+        .order_by("submitted_at", "pk")
+    )

@@ -8,12 +8,14 @@ from pathlib import PurePath
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from config.downloads import private_download
 from config.uploads import upload_files
 from licensing.anmeldeliste import STORED_TYPES, ListFileError, stored_list_kind
-from licensing.forms import OrderPlaceForm, RegistrationUploadForm
+from licensing.forms import OrderSubmitForm, RegistrationUploadForm
 from licensing.order_summary import order_terms, summary_of_order, summary_of_result
 from licensing.registration import registration_template, template_filename
 from licensing.registration_result import RegistrationResult
@@ -35,6 +37,7 @@ from licensing.services import (
     order_submit as order_submit_service,
 )
 from schools.access import authority_required
+from schools.billing import billing_missing, billing_missing_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -130,10 +133,10 @@ def order_preview(request, authority, upload_id):
         return redirect(
             "licensing:order_upload", authority_id=authority.pk, product_code=upload.product.code
         )
-    return _preview(request, authority, upload, OrderPlaceForm())
+    return _preview(request, authority, upload, OrderSubmitForm())
 
 
-def _preview(request, authority, upload, place_form: OrderPlaceForm):
+def _preview(request, authority, upload, submit_form: OrderSubmitForm):
     """The checked list with the summary, the terms and the binding order's form."""
     result = RegistrationResult.from_dict(upload.result)
     return render(
@@ -148,22 +151,35 @@ def _preview(request, authority, upload, place_form: OrderPlaceForm):
             "filename": upload.original_filename,
             "upload": upload,
             "form": RegistrationUploadForm(),
-            "place_form": place_form,
+            "submit_form": submit_form,
+            "billing_missing": billing_missing(authority),
         },
     )
+
+
+def _billing_first(request, authority, upload):
+    """Back to the billing data page, then to this upload's preview."""
+    messages.error(request, billing_missing_text(authority))
+    preview = reverse("licensing:order_preview", args=[authority.pk, upload.pk])
+    billing = reverse("schools:billing_data", args=[authority.pk])
+    return redirect(f"{billing}?{urlencode({'next': preview})}")
 
 
 @require_POST
 @authority_required
 def order_submit(request, authority, upload_id):
     upload = upload_of_authority(authority=authority, upload_id=upload_id)
-    place_form = OrderPlaceForm(request.POST)
-    if not place_form.is_valid():
+    if billing_missing(authority):
+        return _billing_first(request, authority, upload)
+    form = OrderSubmitForm(request.POST)
+    if not form.is_valid():
         if upload.is_draft and order_of_upload(upload=upload) is None:
-            return _preview(request, authority, upload, place_form)
+            return _preview(request, authority, upload, form)
         return redirect("licensing:order_preview", authority_id=authority.pk, upload_id=upload.pk)
     try:
-        order = order_submit_service(upload=upload, by=request.user)
+        order = order_submit_service(
+            upload=upload, by=request.user, order_reference=form.cleaned_data["order_reference"]
+        )
     except RegistrationInvalid as exc:
         for message in exc.messages[:20]:
             messages.error(request, message)

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from schools import auth_views as portal_auth_views
-from schools import team_views, views
+from schools import billing_views, team_views, views
 
 app_name = "schools"
 
@@ -25,6 +25,11 @@ urlpatterns = [
         "traeger/<int:authority_id>/einladung/<str:token>/",
         team_views.invitation_accept,
         name="invitation_accept",
+    ),
+    path(
+        "traeger/<int:authority_id>/rechnungsdaten/",
+        billing_views.billing_data,
+        name="billing_data",
     ),
 ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0003_nightlyrun_moved_to_portal'),
+        ('licensing', '0004_order_reference'),
     ]
 
     operations = [

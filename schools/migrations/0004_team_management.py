@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('schools', '0002_password_reset_request'),
+        ('schools', '0003_authority_has_no_leitweg_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
