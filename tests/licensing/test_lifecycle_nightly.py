@@ -88,6 +88,20 @@ def test_notice_goes_exactly_on_the_configured_day_and_never_again(
     assert len(lifecycle_mail()) == 1
 
 
+def test_a_late_rerun_of_the_notice_day_sends_no_notice_for_a_renewed_year(
+    confirmed, django_capture_on_commit_callbacks
+):
+    # The notice day (19 Jun 2027) was missed; the order renewed on 1 Aug 2027.
+    assert nightly(D(2027, 8, 1), django_capture_on_commit_callbacks).renewals == 1
+
+    run = nightly(D(2027, 6, 19), django_capture_on_commit_callbacks)
+
+    assert run.notices == 0
+    assert lifecycle_mail() == []
+    # The renewed year gets its own notice on its own day.
+    assert nightly(D(2028, 6, 19), django_capture_on_commit_callbacks).notices == 1
+
+
 def test_no_notice_for_an_order_cancelled_to_the_year_end(
     confirmed, django_capture_on_commit_callbacks
 ):
@@ -367,7 +381,7 @@ def test_a_failing_step_does_not_stop_the_others(
 
 
 def test_command_prints_the_summary_line(confirmed, capsys):
-    call_command("run_nightly", "--date", "2027-08-01")
+    call_command("run_nightly", "--date", "2027-08-01", "--allow-future")
     assert capsys.readouterr().out.strip() == (
         "nightly 2027-08-01: notices=0 renewals=1 expiries=0 invoices_issued=1 overdue=0 failures=0"
     )
