@@ -1,6 +1,8 @@
 from dataclasses import dataclass
 from decimal import Decimal as D
 
+import pytest
+
 from invoicing.totals import compute_totals
 
 
@@ -29,3 +31,23 @@ def test_no_lines_give_zero_totals():
 
     assert totals.groups == []
     assert totals.gross == D("0.00")
+
+
+@pytest.mark.django_db
+def test_breakdown_vat_per_school_rounds_ties_half_up():
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from invoicing.breakdown import breakdown_xlsx
+    from tests.invoicing.factories import InvoiceFactory, add_lines
+
+    # 1.50 x 7 % = 0.105 and 1.50 x 19 % = 0.285: half even would give 0.10 and 0.28.
+    invoice = add_lines(InvoiceFactory(status="draft"), [("1.50", "7.00"), ("1.50", "19.00")])
+
+    sheet = load_workbook(BytesIO(breakdown_xlsx(invoice=invoice))).active
+
+    vat_and_gross = [
+        (sheet.cell(row=r, column=9).value, sheet.cell(row=r, column=10).value) for r in (5, 6)
+    ]
+    assert vat_and_gross == [(0.11, 1.61), (0.29, 1.79)]

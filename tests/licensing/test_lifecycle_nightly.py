@@ -180,6 +180,25 @@ def test_cancellation_on_the_last_day_ends_with_the_year(
     assert len(years(confirmed)) == 1
 
 
+def test_on_the_effective_day_itself_the_cancelled_order_still_runs(
+    confirmed, django_capture_on_commit_callbacks
+):
+    effective = order_cancel(order=confirmed, by=None, on=D(2027, 3, 1))
+    assert effective == D(2027, 7, 31)
+
+    run = nightly(D(2027, 7, 31), django_capture_on_commit_callbacks)
+
+    assert (run.renewals, run.expiries) == (0, 0)
+    confirmed.refresh_from_db()
+    assert confirmed.status == Order.Status.CONFIRMED
+    assert set(Licence.objects.values_list("status", flat=True)) == {"cancelled"}
+    # The day after, it ends with the year, not renewed.
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    assert (run.renewals, run.expiries) == (0, 1)
+    confirmed.refresh_from_db()
+    assert (confirmed.status, confirmed.ended_on) == (Order.Status.ENDED, D(2027, 7, 31))
+
+
 def test_cancellation_on_the_first_day_of_the_next_year_applies_to_that_year(
     confirmed, django_capture_on_commit_callbacks
 ):
