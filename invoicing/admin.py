@@ -3,6 +3,7 @@ and payments. Issued documents are read-only and nothing is ever deleted; every
 change goes through a service (issue, cancel and reissue, resend, record a payment,
 mark a refund paid out)."""
 
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -18,21 +19,26 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config import clock
 from config.admin_actions import action_form_page
 from config.downloads import private_download
-from invoicing import bank_admin  # noqa: F401  (registers the bank statement admin)
+from invoicing import (
+    bank_admin,  # noqa: F401  (registers the bank statement admin)
+    payout_admin,  # registers the SEPA transfer admin
+)
 from invoicing.cancellation import invoice_cancel_and_reissue
 from invoicing.documents import CONTENT_TYPES, document_read, download_name
 from invoicing.issuing import invoice_issue, invoice_resend
 from invoicing.models import (
     CancellationInvoice,
+    Credit,
     DocumentCounter,
     Invoice,
     InvoiceLine,
     Payment,
     Refund,
 )
-from invoicing.payments import payment_record, payment_resolve
+from invoicing.payments import credit_mark_paid_back, payment_record, payment_resolve
 from invoicing.refunds import refund_mark_paid_out
 
 
@@ -134,6 +140,22 @@ class SentFilter(admin.SimpleListFilter):
         return queryset
 
 
+class IssueDueFilter(admin.SimpleListFilter):
+    """Drafts the nightly run will issue within the next days (or should have)."""
+
+    title = gettext_lazy("zu stellen")
+    parameter_name = "zu_stellen"
+
+    def lookups(self, request, model_admin):
+        return [("7", _("Entwürfe, fällig in den nächsten 7 Tagen"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "7":
+            horizon = clock.today() + datetime.timedelta(days=7)
+            return queryset.filter(status=Invoice.Status.DRAFT, issue_due_on__lte=horizon)
+        return queryset
+
+
 def euro(amount) -> str:
     """An amount as German staff read it: 53.643,38 €."""
     return f"{number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)} €"
@@ -185,6 +207,12 @@ class ResolveForm(forms.Form):
 
 class PaidOutForm(forms.Form):
     paid_out_on = forms.DateField(label=gettext_lazy("ausgezahlt am"), initial=timezone.localdate)
+
+
+class PaidBackForm(forms.Form):
+    paid_back_on = forms.DateField(
+        label=gettext_lazy("zurückgezahlt am"), initial=timezone.localdate
+    )
 
 
 class ReadOnlyDocumentAdmin(admin.ModelAdmin):
@@ -257,6 +285,29 @@ class ReadOnlyDocumentAdmin(admin.ModelAdmin):
         )
 
 
+def cancel_message(original: Invoice, cancellation: Invoice, new: Invoice) -> str:
+    """What cancel-and-reissue did, for the staff member who did it."""
+    done = _("%(original)s storniert mit Stornorechnung %(cancellation)s; ") % {
+        "original": original.number,
+        "cancellation": cancellation.number,
+    }
+    if new.is_draft:
+        return done + _("neuer Entwurf wird am %(date)s gestellt.") % {
+            "date": new.issue_due_on.strftime("%d.%m.%Y")
+        }
+    if new.number:
+        done += _("neue Rechnung %(number)s gestellt (%(status)s). ") % {
+            "number": new.number,
+            "status": new.status_label,
+        }
+    credit = original.credits.first()
+    if credit:
+        done += _("%(amount)s sind als Guthaben an den Käufer zurückzuzahlen.") % {
+            "amount": euro(credit.amount)
+        }
+    return done.strip()
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyDocumentAdmin):
     list_display = [
@@ -273,6 +324,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     ]
     list_filter = [
         "status",
+        IssueDueFilter,
         OverdueFilter,
         ReminderFilter,
         SentFilter,
@@ -324,18 +376,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
                         request, f"{invoice}: {' '.join(error.messages)}", messages.ERROR
                     )
                     continue
-                self.message_user(
-                    request,
-                    _(
-                        "%(original)s storniert mit Stornorechnung %(cancellation)s; "
-                        "neuer Entwurf wird am %(date)s gestellt."
-                    )
-                    % {
-                        "original": invoice.number,
-                        "cancellation": cancellation.number,
-                        "date": new.issue_due_on.strftime("%d.%m.%Y"),
-                    },
-                )
+                self.message_user(request, cancel_message(invoice, cancellation, new))
             return HttpResponseRedirect(request.get_full_path())
         return action_form_page(
             self,
@@ -481,6 +522,64 @@ class PaymentAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(Credit)
+class CreditAdmin(admin.ModelAdmin):
+    """Money received beyond a corrected invoice: open until staff paid it back."""
+
+    list_display = ["cancelled_invoice", "authority", "amount", "status", "new_invoice"]
+    list_filter = ["status", "authority"]
+    search_fields = ["cancelled_invoice__number", "authority__name"]
+    list_select_related = ["cancelled_invoice", "authority", "new_invoice"]
+    readonly_fields = [
+        "authority",
+        "cancelled_invoice",
+        "new_invoice",
+        "amount",
+        "status",
+        "created_at",
+        "paid_back_on",
+        "paid_back_by",
+        "note",
+    ]
+    fields = readonly_fields
+    actions = ["mark_paid_back"]
+
+    @admin.action(description=gettext_lazy("Als zurückgezahlt markieren …"))
+    def mark_paid_back(self, request, queryset):
+        form = PaidBackForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for credit in queryset:
+                try:
+                    credit_mark_paid_back(
+                        credit=credit,
+                        paid_back_on=form.cleaned_data["paid_back_on"],
+                        by=request.user,
+                    )
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _("%(credit)s als zurückgezahlt erfasst.") % {"credit": credit},
+                    )
+            return HttpResponseRedirect(request.get_full_path())
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="mark_paid_back",
+            title=_("Guthaben als zurückgezahlt markieren"),
+            submit_label=_("Als zurückgezahlt markieren"),
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made by cancelling a paid invoice
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyDocumentAdmin):
     list_display = [
@@ -490,12 +589,42 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
         "gross_amount",
         "status",
         "issue_date",
+        "has_account",
         "paid_out_at",
     ]
     list_filter = ["status", IssueYearFilter, "school__authority"]
     search_fields = ["number", "school__name", "school__school_number", "original_invoice_number"]
-    list_select_related = ["school"]
-    actions = ["mark_paid_out"]
+    list_select_related = ["school", "payout"]
+    actions = ["mark_paid_out", payout_admin.enter_account]
+
+    def get_fields(self, request, obj=None):
+        return [*super().get_fields(request, obj), "payout_account"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "payout_account"]
+
+    @admin.display(description=gettext_lazy("Konto"), boolean=True)
+    def has_account(self, obj) -> bool:
+        payout = getattr(obj, "payout", None)
+        return payout is not None and payout.has_account
+
+    @admin.display(description=gettext_lazy("Konto für die Auszahlung"))
+    def payout_account(self, obj):
+        payout = getattr(obj, "payout", None)
+        if payout is None or not payout.has_account:
+            if payout is not None and payout.notice_sent_at:
+                return _("noch nicht angegeben (Schreiben mit Link am %(date)s an %(to)s)") % {
+                    "date": timezone.localtime(payout.notice_sent_at).strftime("%d.%m.%Y"),
+                    "to": payout.notice_sent_to,
+                }
+            return _("noch nicht angegeben")
+        return _("%(holder)s, IBAN %(iban)s, BIC %(bic)s (%(via)s, %(date)s)") % {
+            "holder": payout.account_holder,
+            "iban": payout.iban,
+            "bic": payout.bic or "–",
+            "via": payout.get_account_entered_via_display(),
+            "date": timezone.localtime(payout.account_entered_at).strftime("%d.%m.%Y"),
+        }
 
     @admin.action(description=gettext_lazy("Als ausgezahlt markieren …"))
     def mark_paid_out(self, request, queryset):

@@ -402,7 +402,8 @@ def test_a_failing_step_does_not_stop_the_others(
 def test_command_prints_the_summary_line(confirmed, capsys):
     call_command("run_nightly", "--date", "2027-08-01", "--allow-future")
     assert capsys.readouterr().out.strip() == (
-        "nightly 2027-08-01: notices=0 renewals=1 expiries=0 invoices_issued=1 overdue=0 failures=0"
+        "Nachtlauf 01.08.2027: 0 Verlängerungshinweise, 1 Verlängerungen, 0 Abläufe, "
+        "1 Rechnungen gestellt, 0 überfällig, 0 Fehler"
     )
 
 
@@ -434,7 +435,9 @@ def test_draft_invoices_are_due_from_the_day_acted_on_not_the_wall_clock(
     first = Invoice.objects.get(licence_year__order=confirmed, licence_year__number=1)
     assert first.issue_due_on == D(2026, 8, 8)
 
-    # A late nightly run on 20 Aug 2027 renews the year that began on 1 Aug 2027.
+    # A late nightly run on 20 Aug 2027 renews the year that began on 1 Aug 2027:
+    # its invoice was due a week after the renewal, so the same run issues it.
     nightly(D(2027, 8, 20), django_capture_on_commit_callbacks)
     second = Invoice.objects.get(licence_year__order=confirmed, licence_year__number=2)
-    assert second.issue_due_on == D(2027, 8, 27)
+    assert second.issue_due_on == D(2027, 8, 8)
+    assert second.issue_date == D(2027, 8, 20)

@@ -39,7 +39,7 @@ def test_command_exits_with_1_and_a_german_line_when_the_run_recorded_failures(
 
     assert exit_info.value.code == 1
     out, err = capsys.readouterr()
-    assert "failures=1" in out
+    assert out.strip().endswith("1 Fehler")
     assert (
         "Der Nachtlauf für den 10.03.2027 hat 1 Fehler aufgezeichnet. Einzelheiten stehen in "
         "der Verwaltung unter „Nächtliche Läufe“ (Protokoll des Laufs) und im Log."
@@ -49,7 +49,7 @@ def test_command_exits_with_1_and_a_german_line_when_the_run_recorded_failures(
 def test_command_exits_normally_without_failures(db, today, capsys):
     call_command("run_nightly")
 
-    assert capsys.readouterr().out.strip().endswith("failures=0")
+    assert capsys.readouterr().out.strip().endswith("0 Fehler")
     assert NightlyRun.objects.get().on == TODAY
 
 
