@@ -54,5 +54,16 @@ def test_an_existing_counter_continues():
 
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_no_number_is_drawn():
-    with pytest.raises(RuntimeError, match="must run inside the issuing transaction"):
+    with pytest.raises(
+        RuntimeError, match=r"^number_next must run inside the issuing transaction$"
+    ):
         number_next(series=NumberSeries.INVOICE, year=2027)
+
+
+def test_a_draw_from_an_existing_counter_takes_one_read_one_lock_and_one_write(
+    django_assert_num_queries,
+):
+    DocumentCounter.objects.create(series=NumberSeries.INVOICE, year=2027, last_number=7)
+
+    with transaction.atomic(), django_assert_num_queries(3):
+        assert number_next(series=NumberSeries.INVOICE, year=2027) == "RE-2027-00008"

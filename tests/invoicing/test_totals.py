@@ -32,7 +32,8 @@ def test_no_lines_give_zero_totals():
     totals = compute_totals([])
 
     assert totals.groups == []
-    assert totals.gross == D("0.00")
+    # Decimals with two places (written as "0.00" into the e-invoice), not the int 0.
+    assert [str(amount) for amount in (totals.net, totals.vat, totals.gross)] == ["0.00"] * 3
 
 
 # --- Sharing the VAT out over the lines (per-school breakdown) -----------------------
