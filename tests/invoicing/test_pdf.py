@@ -87,7 +87,7 @@ def test_invoice_pdf_shows_every_required_field(tmp_path):
         assert expected in text, expected
     # The product and the year once in the heading, one compact row per school.
     assert "Digitales Lehrwerk 1 – Nutzungsjahr 01.08.2026 – 31.07.2027" in text
-    assert "Schulnr. Schule Nutzungsjahr USt Netto" in text
+    assert "Schulnummer und Schule Nutzungsjahr USt Netto" in text
     for line in invoice.lines.all():
         net = f"{line.net_amount}".replace(".", ",")
         assert (
@@ -168,7 +168,7 @@ def test_long_invoice_repeats_the_table_header_and_numbers_its_pages(tmp_path):
 
     second = pdf_text(pdf, tmp_path, page=2)
     assert f"Seite 2 von {pages}" in second
-    assert "Schulnr. Schule Nutzungsjahr Netto" in second
+    assert "Schulnummer und Schule Nutzungsjahr Netto" in second
     assert "Steuernummer: 13/200/12345" in second
     last = pdf_text(pdf, tmp_path, page=pages)
     assert "Rechnungsbetrag brutto 6.955,00 €" in last
@@ -220,12 +220,26 @@ def test_xrechnung_is_embedded_under_the_xrechnung_profile():
     assert files[0]["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"
 
 
-def test_refund_credit_note_is_embedded_under_the_xrechnung_profile():
+def test_refund_credit_note_is_embedded_under_the_en16931_profile():
+    # The school it pays back to has no Leitweg-ID: an EN 16931 credit note (R10).
     refund = RefundFactory()
     values, attachments, _files = embedding(render_refund_pdf(refund))
 
-    assert values["ConformanceLevel"] == ["XRECHNUNG"]
-    assert attachments == {"xrechnung.xml": [refund_xml(refund)]}
+    assert values["ConformanceLevel"] == ["EN 16931"]
+    assert attachments == {"factur-x.xml": [refund_xml(refund)]}
+
+
+def test_invoice_to_a_buyer_without_leitweg_id_is_embedded_under_the_en16931_profile():
+    invoice = add_lines(
+        InvoiceFactory(
+            authority__leitweg_id="", authority__has_no_leitweg_id=True, buyer_leitweg_id=""
+        ),
+        MIXED,
+    )
+    values, attachments, _files = embedding(render_invoice_pdf(invoice))
+
+    assert values["ConformanceLevel"] == ["EN 16931"]
+    assert attachments == {"factur-x.xml": [invoice_xml(invoice)]}
 
 
 def test_en16931_xml_is_embedded_under_the_en16931_profile(monkeypatch):
