@@ -7,6 +7,7 @@ works at a time (``NightlyLock``); a second one raises ``NightlyRunBusy``."""
 import contextlib
 import datetime
 import logging
+import time
 import uuid
 from collections.abc import Callable
 
@@ -83,10 +84,15 @@ def _busy_message() -> str:
     ) % {"since": when}
 
 
-def run_nightly(*, on: datetime.date) -> NightlyRun:
+def run_nightly(*, on: datetime.date, wait_seconds: float = 0) -> NightlyRun:
     """Do everything due up to ``on``; safe to run twice, late, or after a crash.
-    Raises ``NightlyRunBusy`` (with a German message) while another run works."""
+    While another run works, waits up to ``wait_seconds`` for it to finish, then
+    raises ``NightlyRunBusy`` (with a German message)."""
+    deadline = time.monotonic() + wait_seconds
     token = _lock_acquire()
+    while token is None and time.monotonic() < deadline:
+        time.sleep(1)
+        token = _lock_acquire()
     if token is None:
         raise NightlyRunBusy(_busy_message())
     try:

@@ -129,10 +129,21 @@ def test_two_runs_at_the_same_time_the_second_exits_with_a_clear_message(
     assert exit_info.value.code == 1
     assert "Ein anderer Nachtlauf läuft bereits" in capsys.readouterr().err
 
+    # A run that may wait (the Celery task) starts once the first is done.
+    waiting = []
+    waiter = threading.Thread(
+        target=lambda: (
+            waiting.append(run_nightly(on=D(2027, 3, 12), wait_seconds=30)),
+            connection.close(),
+        )
+    )
+    waiter.start()
     release.set()
     thread.join(30)
+    waiter.join(30)
     assert isinstance(first[0], NightlyRun)
-    assert NightlyRun.objects.count() == 1
+    assert [run.on for run in waiting] == [D(2027, 3, 12)]
+    assert NightlyRun.objects.count() == 2
     # Once the first is done the next run works.
     assert run_nightly(on=D(2027, 3, 11)).failures == 0
 
