@@ -134,6 +134,8 @@ def test_order_page_shows_prices_gross_invoices_and_refunds(
     invoice = order.invoices.get()
     assert invoice.number in html
     assert "Erstattungen an Schulen" in html and school.name in html
+    assert html.count("Ihre Ansprechpartner im Verlag") == 1
+    assert "Ansprechpartner" not in html.split("<title>")[1].split("</title>")[0]
     assert "Franziska Dorbert" in html
     assert "verlängert sich automatisch" in html
 
