@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invoicing.totals import compute_totals
+from config.totals import compute_totals
 from licensing.terms import (
     is_majority,
     licence_year_end,
