@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from licensing.models import Licence, Order, OrderSchool, RegistrationUpload
+from licensing.models import Licence, Order, OrderSchool, Price, RegistrationUpload
 from tests.factories import (
     IndividualLicenceFactory,
     LicenceFactory,
@@ -386,3 +386,15 @@ def test_missing_schools_and_refunds_are_shown(
     assert "131,92 € (300 von 365 Tagen)" in html
     assert "keine (3 Monate oder weniger)" in html
     assert "beginnt; maßgeblich" in html and today.strftime("%d.%m.%Y") in html
+
+
+def test_type_without_price_names_its_rows(upload_list, directory, product, gymnasium):
+    Price.objects.filter(product=product, school_type=gymnasium).delete()
+
+    messages = errors_of(upload_list(make_xlsx(VALID)))
+
+    assert messages == [
+        "Zeilen 5, 6: Für die Schulform Gymnasium gibt es für dieses Produkt keinen Preis. "
+        "Bitte löschen Sie diese Zeilen oder wenden Sie sich an den Verlag."
+    ]
+    assert_nothing_written()
