@@ -308,7 +308,19 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(kind=self.kind)
 
-    @admin.action(description=gettext_lazy("Ausgewählte Entwürfe jetzt stellen"))
+    def has_issue_invoice_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.issue_invoice")
+
+    def has_cancel_invoice_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.cancel_invoice")
+
+    def has_record_payment_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.record_payment")
+
+    @admin.action(
+        description=gettext_lazy("Ausgewählte Entwürfe jetzt stellen"),
+        permissions=["issue_invoice"],
+    )
     def issue_now(self, request, queryset):
         issued = 0
         selected = list(queryset)
@@ -329,7 +341,9 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=gettext_lazy("Stornieren und neu erstellen …"))
+    @admin.action(
+        description=gettext_lazy("Stornieren und neu erstellen …"), permissions=["cancel_invoice"]
+    )
     def cancel_and_reissue(self, request, queryset):
         form = CancelForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -366,7 +380,9 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
             submit_label=_("Stornieren und neu erstellen"),
         )
 
-    @admin.action(description=gettext_lazy("Erneut an den Käufer senden"))
+    @admin.action(
+        description=gettext_lazy("Erneut an den Käufer senden"), permissions=["issue_invoice"]
+    )
     def resend(self, request, queryset):
         sent = 0
         selected = list(queryset)
@@ -387,7 +403,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=gettext_lazy("Zahlung erfassen …"))
+    @admin.action(description=gettext_lazy("Zahlung erfassen …"), permissions=["record_payment"])
     def record_payment(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(
@@ -464,7 +480,13 @@ class PaymentAdmin(admin.ModelAdmin):
     fields = readonly_fields
     actions = ["resolve"]
 
-    @admin.action(description=gettext_lazy("Zahlung als geklärt markieren …"))
+    def has_record_payment_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.record_payment")
+
+    @admin.action(
+        description=gettext_lazy("Zahlung als geklärt markieren …"),
+        permissions=["record_payment"],
+    )
     def resolve(self, request, queryset):
         form = ResolveForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -516,7 +538,12 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
     list_select_related = ["school"]
     actions = ["mark_paid_out"]
 
-    @admin.action(description=gettext_lazy("Als ausgezahlt markieren …"))
+    def has_pay_out_refund_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.pay_out_refund")
+
+    @admin.action(
+        description=gettext_lazy("Als ausgezahlt markieren …"), permissions=["pay_out_refund"]
+    )
     def mark_paid_out(self, request, queryset):
         form = PaidOutForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():

@@ -253,6 +253,11 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
         verbose_name = _("Rechnung")
         verbose_name_plural = _("Rechnungen")
         ordering = ["-issue_date", "-number", "-created_at"]
+        permissions = [
+            ("issue_invoice", _("Rechnungen stellen und erneut senden")),
+            ("cancel_invoice", _("Rechnungen stornieren und neu erstellen")),
+            ("record_payment", _("Zahlungen erfassen und klären")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="invoice_unique_number"),
             models.UniqueConstraint(
@@ -544,6 +549,7 @@ class Refund(ImmutableAfterIssueMixin, models.Model):
         verbose_name = _("Erstattung")
         verbose_name_plural = _("Erstattungen")
         ordering = ["-issue_date", "-number"]
+        permissions = [("pay_out_refund", _("Erstattungen als ausgezahlt markieren"))]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="refund_unique_number"),
             models.CheckConstraint(condition=Q(gross_amount__gt=0), name="refund_positive"),

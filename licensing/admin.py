@@ -210,7 +210,16 @@ class OrderAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, success(order, result), messages.SUCCESS)
 
-    @admin.action(description=_("Ausgewählte Bestellungen bestätigen und freischalten"))
+    def has_confirm_order_permission(self, request) -> bool:
+        return request.user.has_perm("licensing.confirm_order")
+
+    def has_cancel_order_permission(self, request) -> bool:
+        return request.user.has_perm("licensing.cancel_order")
+
+    @admin.action(
+        description=_("Ausgewählte Bestellungen bestätigen und freischalten"),
+        permissions=["confirm_order"],
+    )
     def confirm_orders(self, request, queryset):
         form = OrderConfirmForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -247,7 +256,10 @@ class OrderAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Ausgewählte Bestellungen ablehnen (mit Begründung)"))
+    @admin.action(
+        description=_("Ausgewählte Bestellungen ablehnen (mit Begründung)"),
+        permissions=["confirm_order"],
+    )
     def reject_orders(self, request, queryset):
         form = OrderRejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -278,7 +290,10 @@ class OrderAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Ausgewählte Bestellungen zum Ende des Nutzungsjahres kündigen"))
+    @admin.action(
+        description=_("Ausgewählte Bestellungen zum Ende des Nutzungsjahres kündigen"),
+        permissions=["cancel_order"],
+    )
     def cancel_orders(self, request, queryset):
         self._run(
             request,
@@ -290,7 +305,10 @@ class OrderAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Kündigung der ausgewählten Bestellungen zurücknehmen"))
+    @admin.action(
+        description=_("Kündigung der ausgewählten Bestellungen zurücknehmen"),
+        permissions=["cancel_order"],
+    )
     def withdraw_cancellations(self, request, queryset):
         self._run(
             request,
@@ -339,7 +357,13 @@ class OrderSchoolAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description=_("Ausgewählte Schulen freischalten (Freischaltungs-E-Mail)"))
+    def has_confirm_order_permission(self, request) -> bool:
+        return request.user.has_perm("licensing.confirm_order")
+
+    @admin.action(
+        description=_("Ausgewählte Schulen freischalten (Freischaltungs-E-Mail)"),
+        permissions=["confirm_order"],
+    )
     def activate_schools(self, request, queryset):
         for entry in queryset:
             try:
@@ -353,7 +377,10 @@ class OrderSchoolAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description=_("Datenauskunft der Ansprechpartner herunterladen (JSON)"))
+    @admin.action(
+        description=_("Datenauskunft der Ansprechpartner herunterladen (JSON)"),
+        permissions=["change"],
+    )
     def download_contact_person_export(self, request, queryset):
         """Everything stored about the selected contact persons (Art. 15 DSGVO)."""
         emails = sorted({e.lower() for e in queryset.values_list("contact_email", flat=True)})
@@ -434,7 +461,8 @@ class IndividualLicenceAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is None or obj.status == IndividualLicence.Status.ACTIVE
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.status == IndividualLicence.Status.ACTIVE)
 
     @admin.display(description=_("Erstattung"))
     def refund_link(self, obj: IndividualLicence):
