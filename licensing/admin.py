@@ -6,8 +6,9 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -32,6 +33,7 @@ from licensing.models import (
     RegistrationUpload,
 )
 from licensing.privacy import contact_person_export
+from licensing.selectors import order_prices
 
 
 class PriceInline(admin.TabularInline):
@@ -53,27 +55,6 @@ class PriceAdmin(admin.ModelAdmin):
     list_filter = ["product", "school_type"]
     date_hierarchy = "valid_from"
     list_select_related = ["product", "school_type"]
-
-
-class OrderSchoolInline(admin.TabularInline):
-    model = OrderSchool
-    fields = [
-        "school",
-        "contact_first_name",
-        "contact_last_name",
-        "contact_email",
-        "contact_phone",
-        "activated_at",
-    ]
-    readonly_fields = ["school", "activated_at"]
-    extra = 0
-    can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("school")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class LicenceYearInline(admin.TabularInline):
@@ -143,8 +124,68 @@ class OrderAdmin(admin.ModelAdmin):
         "documents",
         "mails",
     ]
-    inlines = [OrderSchoolInline, LicenceYearInline]
+    inlines = [LicenceYearInline]
     actions = ["confirm_orders", "reject_orders", "cancel_orders", "withdraw_cancellations"]
+    change_form_template = "admin/licensing/order/change_form.html"
+    schools_per_page = 25
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:order_id>/bestaetigen/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="licensing_order_confirm",
+            ),
+            path(
+                "<int:order_id>/ablehnen/",
+                self.admin_site.admin_view(self.reject_view),
+                name="licensing_order_reject",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        extra = {}
+        if order is not None:
+            extra = order_page_context(self, request, order)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def confirm_view(self, request, order_id: int):
+        """The confirm button of the order page: start date in, order confirmed."""
+        if request.method != "POST" or not self.has_confirm_order_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=order_id)
+        form = OrderConfirmForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, form_errors_text(form), messages.ERROR)
+        else:
+            start = form.cleaned_data["start_date"]
+            self._run(
+                request,
+                [order],
+                lambda o: order_confirm(order=o, start_date=start, by=request.user),
+                confirmed_message,
+            )
+        return redirect(reverse("admin:licensing_order_change", args=[order.pk]))
+
+    def reject_view(self, request, order_id: int):
+        """The reject button of the order page: reason in, order rejected."""
+        if request.method != "POST" or not self.has_confirm_order_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=order_id)
+        form = OrderRejectForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, form_errors_text(form), messages.ERROR)
+        else:
+            reason = form.cleaned_data["reason"]
+            self._run(
+                request,
+                [order],
+                lambda o: order_reject(order=o, reason=reason, by=request.user),
+                rejected_message,
+            )
+        return redirect(reverse("admin:licensing_order_change", args=[order.pk]))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_school_count=Count("schools"))
@@ -228,17 +269,7 @@ class OrderAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 lambda order: order_confirm(order=order, start_date=start, by=request.user),
-                lambda order, year: (
-                    gettext(
-                        "Bestellung %(id)s bestätigt: Nutzungsjahr %(start)s bis %(end)s; die "
-                        "Schulen erhalten die Freischaltungs-E-Mail."
-                    )
-                    % {
-                        "id": order.pk,
-                        "start": date_format(year.start_date, "d.m.Y"),
-                        "end": date_format(year.end_date, "d.m.Y"),
-                    }
-                ),
+                confirmed_message,
             )
             return None
         return action_form_page(
@@ -268,12 +299,7 @@ class OrderAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 lambda order: order_reject(order=order, reason=reason, by=request.user),
-                lambda order, _result: (
-                    gettext(
-                        "Bestellung %(id)s abgelehnt; der Käufer erhält die Begründung per E-Mail."
-                    )
-                    % {"id": order.pk}
-                ),
+                rejected_message,
             )
             return None
         return action_form_page(
@@ -320,6 +346,48 @@ class OrderAdmin(admin.ModelAdmin):
         )
 
 
+def confirmed_message(order: Order, year: LicenceYear) -> str:
+    return gettext(
+        "Bestellung %(id)s bestätigt: Nutzungsjahr %(start)s bis %(end)s; die "
+        "Schulen erhalten die Freischaltungs-E-Mail."
+    ) % {
+        "id": order.pk,
+        "start": date_format(year.start_date, "d.m.Y"),
+        "end": date_format(year.end_date, "d.m.Y"),
+    }
+
+
+def rejected_message(order: Order, _result) -> str:
+    return gettext("Bestellung %(id)s abgelehnt; der Käufer erhält die Begründung per E-Mail.") % {
+        "id": order.pk
+    }
+
+
+def form_errors_text(form: forms.Form) -> str:
+    return " ".join(
+        f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()
+    )
+
+
+def order_page_context(model_admin, request, order: Order) -> dict:
+    """What the order page shows besides its fields: the yearly price, the confirm
+    and reject forms (for those allowed to), one page of its schools."""
+    schools = Paginator(
+        OrderSchool.objects.filter(order=order)
+        .select_related("school__school_type")
+        .order_by("school__school_number"),
+        model_admin.schools_per_page,
+    ).get_page(request.GET.get("schulen_seite"))
+    can_decide = order.can_confirm and model_admin.has_confirm_order_permission(request)
+    return {
+        "prices": order_prices(order=order, on=clock.today()),
+        "schools_page": schools,
+        "can_correct_contacts": request.user.has_perm("licensing.change_orderschool"),
+        "confirm_form": OrderConfirmForm() if can_decide else None,
+        "reject_form": OrderRejectForm() if can_decide else None,
+    }
+
+
 class OrderConfirmForm(forms.Form):
     start_date = forms.DateField(
         label=_("Lizenzbeginn"),
@@ -346,7 +414,36 @@ class OrderSchoolAdmin(admin.ModelAdmin):
     list_display = ["school", "order", "contact_name", "contact_email", "activated_at"]
     search_fields = ["school__school_number", "school__name", "contact_last_name", "contact_email"]
     list_select_related = ["school", "order__product", "order__authority"]
-    readonly_fields = ["order", "school", "row_number", "activated_at", "activation_email_sent_at"]
+    readonly_fields = [
+        "order",
+        "school",
+        "row_number",
+        "activated_at",
+        "activation_email_sent_at",
+        "contact_anonymised_at",
+    ]
+    fields = [
+        "order",
+        "school",
+        "row_number",
+        "contact_first_name",
+        "contact_last_name",
+        "contact_email",
+        "contact_phone",
+        *readonly_fields[3:],
+    ]
+
+    def response_change(self, request, obj):
+        """Back to the order page after correcting a contact person from there."""
+        if "_continue" in request.POST or "_saveasnew" in request.POST:
+            return super().response_change(request, obj)
+        self.message_user(
+            request,
+            gettext("Ansprechpartner von %(school)s gespeichert.") % {"school": obj.school},
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:licensing_order_change", args=[obj.order_id]))
+
     list_filter = [("activated_at", admin.EmptyFieldListFilter), "order__status"]
     actions = ["activate_schools", "download_contact_person_export"]
 
