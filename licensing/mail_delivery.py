@@ -3,30 +3,65 @@ by the sending task (``licensing.tasks.send_mail_task``)."""
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config import clock
+from config.mail import build_templated_mail
 from licensing.models import OrderSchool, OutgoingMail
 
 
+def activation_mail_render(mail: OutgoingMail) -> None:
+    """Write subject and text of an activation mail stored without them (the
+    confirmation leaves that to the sending task); stored with the sending."""
+    order, order_school = mail.order, mail.order_school
+    message = build_templated_mail(
+        to=mail.to,
+        template="licensing/emails/activation",
+        context={
+            "order": order,
+            "order_school": order_school,
+            "start_date": order.start_date,
+            "starts_later": order.start_date > clock.today(),
+        },
+    )
+    mail.subject = message.subject
+    mail.body = message.body
+    mail.html = next((c for c, mime in message.alternatives if mime == "text/html"), "")
+
+
 @transaction.atomic
-def outgoing_mail_send(*, mail_id: int) -> bool:
+def outgoing_mail_send(*, mail_id: int, connection=None) -> bool:
     """Send one stored mail unless it was sent already. The row stays locked while
     sending, so two workers never send it twice; an SMTP error rolls back and the
     mail stays unsent for the retry. Returns whether it was sent now."""
-    mail = OutgoingMail.objects.select_for_update().filter(pk=mail_id).first()
+    mail = (
+        OutgoingMail.objects.select_for_update(of=("self",))
+        .select_related("order__authority", "order__product", "order_school__school")
+        .filter(pk=mail_id)
+        .first()
+    )
     if mail is None or mail.sent_at is not None:
         return False
-    message = EmailMultiAlternatives(subject=mail.subject, body=mail.body, to=mail.to)
+    written = {}
+    if not mail.body and mail.kind == OutgoingMail.Kind.ACTIVATION:
+        activation_mail_render(mail)
+        written = {"subject": mail.subject, "body": mail.body, "html": mail.html}
+    message = EmailMultiAlternatives(
+        subject=mail.subject, body=mail.body, to=mail.to, connection=connection
+    )
     if mail.html:
         message.attach_alternative(mail.html, "text/html")
     message.send()
     now = timezone.now()
-    OutgoingMail.objects.filter(pk=mail.pk).update(sent_at=now, attempts=F("attempts") + 1)
+    OutgoingMail.objects.filter(pk=mail.pk).update(
+        sent_at=now, attempts=F("attempts") + 1, **written
+    )
     if mail.kind == OutgoingMail.Kind.ACTIVATION and mail.order_school_id:
-        OrderSchool.objects.filter(pk=mail.order_school_id).update(activation_email_sent_at=now)
-        OrderSchool.objects.filter(pk=mail.order_school_id, activated_at=None).update(
-            activated_at=now
+        OrderSchool.objects.filter(pk=mail.order_school_id).update(
+            activation_email_sent_at=now,
+            activated_at=Coalesce("activated_at", Value(now, output_field=DateTimeField())),
         )
     return True
 

@@ -10,7 +10,9 @@ from django.utils import timezone
 from config.mail import build_templated_mail
 from config.steps import StepResult
 from licensing.models import Order, OrderSchool, OutgoingMail
-from licensing.tasks import send_mail_task
+from licensing.tasks import send_mail_task, send_mails_task
+
+MAILS_PER_TASK = 50  # a large order's activation mails go out in a few tasks
 
 
 def buyer_recipients(order: Order) -> list[str]:
@@ -59,8 +61,11 @@ def mails_queue(mails: Iterable[OutgoingMail]) -> int:
             "pk", flat=True
         )
     )
-    for mail_id in ids:
-        send_mail_task.delay(mail_id)
+    if len(ids) == 1:
+        send_mail_task.delay(ids[0])  # one mail: the task with its own retries
+    else:
+        for first in range(0, len(ids), MAILS_PER_TASK):
+            send_mails_task.delay(ids[first : first + MAILS_PER_TASK])
     return len(ids)
 
 

@@ -5,6 +5,7 @@ import smtplib
 import socket
 
 from celery import shared_task
+from django.core.mail import get_connection
 
 from config.tasks import TransactionAwareTask
 from licensing.mail_delivery import outgoing_mail_record_failure, outgoing_mail_send
@@ -29,3 +30,19 @@ def send_mail_task(self, mail_id: int) -> bool:
     except TRANSIENT_MAIL_ERRORS as exc:
         outgoing_mail_record_failure(mail_id=mail_id, error=f"{type(exc).__name__}: {exc}")
         raise self.retry(exc=exc, countdown=mail_retry_countdown(self.request.retries)) from exc
+
+
+@shared_task(base=TransactionAwareTask, name="licensing.send_mails")
+def send_mails_task(mail_ids: list[int]) -> int:
+    """Send a batch of stored mails over one mail-server connection (a large
+    order's activation mails); a mail that fails for a transient reason is handed
+    to ``send_mail_task`` with its retries. Returns how many were sent now."""
+    sent = 0
+    with get_connection() as connection:
+        for mail_id in mail_ids:
+            try:
+                sent += outgoing_mail_send(mail_id=mail_id, connection=connection)
+            except TRANSIENT_MAIL_ERRORS as exc:
+                outgoing_mail_record_failure(mail_id=mail_id, error=f"{type(exc).__name__}: {exc}")
+                send_mail_task.apply_async((mail_id,), countdown=mail_retry_countdown(0))
+    return sent
