@@ -16,6 +16,12 @@ keepalive = 5
 # Recycle workers now and then so that a slow leak cannot grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = 100
+# Request head limits (gunicorn answers 400 beyond them). gunicorn has no body limit:
+# the proxy in front enforces it (README, "Starten"), Django refuses oversize uploads
+# while they stream (config/uploads.py) and form bodies over DATA_UPLOAD_MAX_MEMORY_SIZE.
+limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", "4094"))
+limit_request_fields = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELDS", "100"))
+limit_request_field_size = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", "8190"))
 # The proxy in front sets X-Forwarded-Proto/-For; trust it only from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Access log to stdout with the request id the portal put on the response.

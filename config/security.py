@@ -5,6 +5,8 @@
 - ``LockoutHandler``: counts failures per (user name, address) and per address across
   user names, never per user name alone, so a stranger cannot lock anybody out.
 - ``lockout_response``: the German page shown while a login is locked.
+- ``NoStoreForUsersMiddleware``: no page of a logged-in user stays in a browser or
+  proxy cache (``Cache-Control: no-store``).
 - ``StaffOTPRequiredMiddleware``: the publisher's staff (``is_staff``) get no page but
   the TOTP check until this session is verified by django-otp.
 """
@@ -17,6 +19,7 @@ from django.db.models import Sum
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -104,3 +107,22 @@ class StaffOTPRequiredMiddleware:
             or path.startswith("/" + settings.STATIC_URL.lstrip("/"))
             or path == "/health/"
         )
+
+
+class NoStoreForUsersMiddleware:
+    """Every answer to a logged-in user is ``Cache-Control: no-store`` (and private),
+    so nothing of it is kept after logout on a shared computer or in a proxy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and "no-store" not in response.get("Cache-Control", "")
+        ):
+            add_never_cache_headers(response)
+        return response

@@ -3,10 +3,26 @@
 A text that begins with ``=``, ``+``, ``-`` or ``@`` would be read by Excel or
 LibreOffice as a formula (formula injection, e.g. ``=HYPERLINK(...)`` in a school
 or contact name). ``write_text`` stores such text as a string cell with a quote
-prefix, so it is shown and read back exactly as written, never evaluated.
+prefix, so it is shown and read back exactly as written, never evaluated. The same
+holds for text that starts with a tab or carriage return (formula starters of their
+own in CSV) or with whitespace or control characters before one of the four.
 """
 
-FORMULA_START = ("=", "+", "-", "@")
+import unicodedata
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value: str) -> bool:
+    """Whether a spreadsheet could take ``value`` as a formula."""
+    if value.startswith(FORMULA_START):
+        return True
+    index = 0
+    while index < len(value) and (
+        value[index].isspace() or unicodedata.category(value[index]) == "Cc"
+    ):
+        index += 1
+    return index > 0 and value[index:].startswith(FORMULA_START)
 
 
 def write_text(cell, value) -> None:
@@ -14,13 +30,13 @@ def write_text(cell, value) -> None:
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
-        if value.startswith(FORMULA_START):
+        if formula_like(value):
             cell.quotePrefix = True
 
 
 def csv_text(value: str) -> str:
     """User text for a CSV file that spreadsheets open: text that would start a
     formula gets a leading apostrophe, which Excel and LibreOffice show as text."""
-    if value.startswith(FORMULA_START):
+    if formula_like(value):
         return "'" + value
     return value

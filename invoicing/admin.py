@@ -28,13 +28,14 @@ from invoicing.documents import CONTENT_TYPES, document_read, download_name
 from invoicing.issuing import invoice_issue, invoice_resend
 from invoicing.models import (
     CancellationInvoice,
+    Credit,
     DocumentCounter,
     Invoice,
     InvoiceLine,
     Payment,
     Refund,
 )
-from invoicing.payments import payment_record, payment_resolve
+from invoicing.payments import credit_mark_paid_back, payment_record, payment_resolve
 from invoicing.refunds import refund_mark_paid_out
 
 
@@ -205,6 +206,12 @@ class PaidOutForm(forms.Form):
     paid_out_on = forms.DateField(label=gettext_lazy("ausgezahlt am"), initial=timezone.localdate)
 
 
+class PaidBackForm(forms.Form):
+    paid_back_on = forms.DateField(
+        label=gettext_lazy("zurückgezahlt am"), initial=timezone.localdate
+    )
+
+
 class ReadOnlyDocumentAdmin(admin.ModelAdmin):
     """Documents are shown, never edited here: every change goes through an action
     that calls a service. The change page is a view-only page (no save button, a
@@ -273,6 +280,29 @@ class ReadOnlyDocumentAdmin(admin.ModelAdmin):
             reverse(name, args=[obj.pk, "xml"]),
             _("E-Rechnung (XML) herunterladen"),
         )
+
+
+def cancel_message(original: Invoice, cancellation: Invoice, new: Invoice) -> str:
+    """What cancel-and-reissue did, for the staff member who did it."""
+    done = _("%(original)s storniert mit Stornorechnung %(cancellation)s; ") % {
+        "original": original.number,
+        "cancellation": cancellation.number,
+    }
+    if new.is_draft:
+        return done + _("neuer Entwurf wird am %(date)s gestellt.") % {
+            "date": new.issue_due_on.strftime("%d.%m.%Y")
+        }
+    if new.number:
+        done += _("neue Rechnung %(number)s gestellt (%(status)s). ") % {
+            "number": new.number,
+            "status": new.status_label,
+        }
+    credit = original.credits.first()
+    if credit:
+        done += _("%(amount)s sind als Guthaben an den Käufer zurückzuzahlen.") % {
+            "amount": euro(credit.amount)
+        }
+    return done.strip()
 
 
 @admin.register(Invoice)
@@ -357,18 +387,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
                         request, f"{invoice}: {' '.join(error.messages)}", messages.ERROR
                     )
                     continue
-                self.message_user(
-                    request,
-                    _(
-                        "%(original)s storniert mit Stornorechnung %(cancellation)s; "
-                        "neuer Entwurf wird am %(date)s gestellt."
-                    )
-                    % {
-                        "original": invoice.number,
-                        "cancellation": cancellation.number,
-                        "date": new.issue_due_on.strftime("%d.%m.%Y"),
-                    },
-                )
+                self.message_user(request, cancel_message(invoice, cancellation, new))
             return HttpResponseRedirect(request.get_full_path())
         return action_form_page(
             self,
@@ -517,6 +536,64 @@ class PaymentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         # Payments are recorded with the action on the invoice, which settles it.
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Credit)
+class CreditAdmin(admin.ModelAdmin):
+    """Money received beyond a corrected invoice: open until staff paid it back."""
+
+    list_display = ["cancelled_invoice", "authority", "amount", "status", "new_invoice"]
+    list_filter = ["status", "authority"]
+    search_fields = ["cancelled_invoice__number", "authority__name"]
+    list_select_related = ["cancelled_invoice", "authority", "new_invoice"]
+    readonly_fields = [
+        "authority",
+        "cancelled_invoice",
+        "new_invoice",
+        "amount",
+        "status",
+        "created_at",
+        "paid_back_on",
+        "paid_back_by",
+        "note",
+    ]
+    fields = readonly_fields
+    actions = ["mark_paid_back"]
+
+    @admin.action(description=gettext_lazy("Als zurückgezahlt markieren …"))
+    def mark_paid_back(self, request, queryset):
+        form = PaidBackForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            for credit in queryset:
+                try:
+                    credit_mark_paid_back(
+                        credit=credit,
+                        paid_back_on=form.cleaned_data["paid_back_on"],
+                        by=request.user,
+                    )
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        _("%(credit)s als zurückgezahlt erfasst.") % {"credit": credit},
+                    )
+            return HttpResponseRedirect(request.get_full_path())
+        return action_form_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="mark_paid_back",
+            title=_("Guthaben als zurückgezahlt markieren"),
+            submit_label=_("Als zurückgezahlt markieren"),
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made by cancelling a paid invoice
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

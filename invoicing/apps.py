@@ -9,6 +9,7 @@ AUDITED = [
     "InvoiceLine",
     "Payment",
     "Refund",
+    "Credit",
     "BankImport",
     "BankStatement",
     "BankEntry",

@@ -8,6 +8,7 @@ Importing and working the review list need the permission
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.admin_actions import action_form_page
+from config.uploads import upload_files
 from invoicing import bank_services
 from invoicing.bank_models import BankEntry, BankImport, BankStatement
 from invoicing.bank_statements import BankFileError, format_euro
@@ -37,6 +39,16 @@ class BankUploadForm(forms.Form):
             "mehrerer solcher Dateien, wie sie das Online-Banking liefert."
         ),
     )
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        limit = settings.BANK_UPLOAD_MAX_BYTES
+        if uploaded.size > limit:
+            raise forms.ValidationError(
+                _("Die Datei ist größer als erlaubt (höchstens %(limit)s MB).")
+                % {"limit": f"{limit / 1048576:.0f}"}
+            )
+        return uploaded
 
 
 class AllocationForm(forms.Form):
@@ -188,7 +200,7 @@ class BankStatementAdmin(ReadOnlyAdmin):
     def upload_view(self, request):
         if not self.has_import_bankstatement_permission(request):
             raise PermissionDenied
-        form = BankUploadForm(request.POST or None, request.FILES or None)
+        form = BankUploadForm(request.POST or None, upload_files(request) or None)
         if request.method == "POST" and form.is_valid():
             uploaded = form.cleaned_data["file"]
             try:

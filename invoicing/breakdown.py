@@ -1,16 +1,15 @@
 """Per-school cost breakdown of an invoice as .xlsx, so the buyer can split the cost
 among its schools (R9)."""
 
-from decimal import Decimal
 from io import BytesIO
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from config.money import money
 from config.spreadsheet import write_text
 from invoicing.models import Invoice
+from invoicing.totals import allocate_vat
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EURO = '#,##0.00 "€"'
@@ -46,9 +45,9 @@ def breakdown_xlsx(*, invoice: Invoice) -> bytes:
         write_text(sheet.cell(row=header_row, column=column), header)
         sheet.cell(row=header_row, column=column).font = bold
     row = header_row
-    for line in invoice.lines.all():
+    lines = list(invoice.lines.order_by("position"))
+    for line, vat in zip(lines, allocate_vat(lines), strict=True):
         row += 1
-        vat = money(line.net_amount * line.vat_rate / Decimal(100))
         sheet.cell(row=row, column=1, value=line.position)
         write_text(sheet.cell(row=row, column=2), line.school_number)
         write_text(sheet.cell(row=row, column=3), line.school_name)
@@ -73,8 +72,11 @@ def breakdown_xlsx(*, invoice: Invoice) -> bytes:
     write_text(
         sheet.cell(row=row, column=1),
         _(
-            "Die Umsatzsteuer je Schule ist auf den Cent gerundet und dient der Aufteilung; "
-            "maßgeblich ist die Umsatzsteuer der Rechnung."
+            "Die Umsatzsteuer der Rechnung ist je Steuersatz nach dem Verfahren des größten "
+            "Restes auf die Schulen verteilt: Jede Schule erhält ihren genauen Anteil auf "
+            "den Cent abgerundet, die verbleibenden Cents erhalten die Schulen mit dem "
+            "größten Rest (bei gleichem Rest die frühere Position). So ergeben die Beträge "
+            "je Schule zusammen genau die Rechnungsbeträge."
         ),
     )
     for column, width in zip("ABCDEFGHIJ", (6, 14, 48, 32, 16, 16, 14, 12, 12, 14), strict=True):

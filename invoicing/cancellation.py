@@ -1,9 +1,15 @@
 """Voiding an issued invoice (R9): a cancellation invoice (Stornorechnung) with
 its own number that references the original and negates its lines, and a new
-draft for the same licence year."""
+draft for the same licence year.
+
+A paid or partly paid invoice is corrected the same way; the money received for
+it moves to the new invoice, which is then issued at once (the order must be
+corrected before) and shown as paid or partly paid; what exceeds the new amount
+becomes a ``Credit`` to pay back. All of it in one transaction, audited."""
 
 import datetime
 import logging
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from invoicing.drafts import invoice_create_draft, issue_delay_days
-from invoicing.issuing import invoice_store_documents
-from invoicing.models import Invoice, InvoiceLine, NumberSeries
+from invoicing.issuing import invoice_issue, invoice_store_documents
+from invoicing.models import Credit, Invoice, InvoiceLine, NumberSeries, Payment
 from invoicing.numbering import number_next
 
 logger = logging.getLogger(__name__)
@@ -50,14 +56,6 @@ def _check_cancellable(original: Invoice) -> None:
     if original.status == Invoice.Status.CANCELLED:
         raise ValidationError(
             _("Die Rechnung %(number)s ist bereits storniert.") % {"number": original.number}
-        )
-    if original.status == Invoice.Status.PAID:
-        raise ValidationError(
-            _(
-                "Die Rechnung %(number)s ist bereits bezahlt. Bitte klären Sie die "
-                "Rückzahlung, bevor Sie sie stornieren."
-            )
-            % {"number": original.number}
         )
     if not original.can_cancel:  # the transitions table is the last word
         raise ValidationError(
@@ -124,6 +122,71 @@ def invoice_cancel_and_reissue(
     new_invoice = invoice_create_draft(licence_year=original.licence_year, on=on)
     new_invoice.issue_due_on = on + datetime.timedelta(days=issue_delay_days())
     new_invoice.save(update_fields=["issue_due_on"])
+    held = payments_held(original)
+    if held:
+        new_invoice = _carry_over(
+            original=original, new_invoice=new_invoice, held=held, by=by, on=on
+        )
     logger.info("invoice %s cancelled by %s: %s", original.number, by, reason)
     cancellation = invoice_store_documents(invoice=cancellation)
     return cancellation, new_invoice
+
+
+def payments_held(invoice: Invoice) -> list[Payment]:
+    """The payments whose money the publisher still holds for ``invoice``: the one
+    that settled it, money carried over onto it, and flagged payments (partial,
+    excess, duplicate) staff have not yet dealt with."""
+    return [
+        payment
+        for payment in invoice.payments.select_for_update().order_by("paid_on", "pk")
+        if payment.needs_attention
+        or payment.outcome in (Payment.Outcome.SETTLED, Payment.Outcome.TRANSFERRED)
+    ]
+
+
+def _carry_over(
+    *, original: Invoice, new_invoice: Invoice, held: list[Payment], by, on: datetime.date
+) -> Invoice:
+    """Move the money ``held`` for the cancelled ``original`` to ``new_invoice``:
+    issue it now with the money as paid (up to its amount) and keep what exceeds
+    it as a credit to pay back. Returns the new invoice as it is now."""
+    received = sum((payment.amount for payment in held), Decimal("0.00"))
+    paid_on = held[-1].paid_on
+    carried = Decimal("0.00")
+    if new_invoice.lines.exists():
+        carried = min(received, new_invoice.gross_total)
+        new_invoice.prepaid_amount = carried
+        new_invoice.save(update_fields=["prepaid_amount"])
+        new_invoice = invoice_issue(invoice=new_invoice, by=by, on=on)
+    if carried:
+        Payment.objects.create(
+            invoice=new_invoice,
+            amount=carried,
+            paid_on=paid_on,
+            reference=_("Übertrag von Rechnung %(number)s") % {"number": original.number},
+            outcome=Payment.Outcome.TRANSFERRED,
+            recorded_by=by,
+        )
+        if carried == new_invoice.gross_total:
+            new_invoice.status, new_invoice.paid_at = Invoice.Status.PAID, paid_on
+            new_invoice.save(update_fields=["status", "paid_at"])
+    if received > carried:
+        Credit.objects.create(
+            authority_id=original.authority_id,
+            cancelled_invoice=original,
+            new_invoice=new_invoice if new_invoice.number else None,
+            amount=received - carried,
+        )
+    _resolve_flagged(held, new_invoice=new_invoice)
+    return new_invoice
+
+
+def _resolve_flagged(held: list[Payment], *, new_invoice: Invoice) -> None:
+    """Flagged payments of the cancelled invoice are dealt with by the carry-over."""
+    note = _("Mit der Stornierung auf Rechnung %(number)s übertragen bzw. als Guthaben erfasst.")
+    for payment in held:
+        if payment.needs_attention:
+            payment.needs_attention = False
+            payment.resolved_at = timezone.now()
+            payment.resolution_note = note % {"number": new_invoice.number or "–"}
+            payment.save(update_fields=["needs_attention", "resolved_at", "resolution_note"])

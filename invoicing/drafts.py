@@ -22,9 +22,19 @@ def issue_delay_days() -> int:
     return min(max(settings.INVOICE_ISSUE_DELAY_DAYS, 7), 14)
 
 
-def _draft_due_on(licence_year: LicenceYear, on: datetime.date | None) -> datetime.date:
-    start = max(on or timezone.localdate(), licence_year.start_date)
-    return start + datetime.timedelta(days=issue_delay_days())
+def issue_due_day(*, licence_year: LicenceYear, on: datetime.date) -> datetime.date:
+    """R9: the day a year's invoice is issued: setup or renewal plus the delay.
+
+    The setup of an order is the later of its confirmation (``on``) and the first
+    year's start; a renewal is the renewed year's start, however late the nightly
+    run that renews it comes. After a gap that day may have passed already: the
+    same run then issues the draft (``issuing.invoices_issue_due``), so it is never
+    issued later than 14 days after setup or renewal unless no nightly run ran at
+    all in between, and then on the first run."""
+    setup_or_renewal = licence_year.start_date
+    if licence_year.number == 1:
+        setup_or_renewal = max(on, licence_year.start_date)
+    return setup_or_renewal + datetime.timedelta(days=issue_delay_days())
 
 
 # --- Drafts ------------------------------------------------------------------------
@@ -76,9 +86,8 @@ def invoice_create_draft(*, licence_year: LicenceYear, on: datetime.date | None 
 
     Idempotent: the year's valid invoice is returned if there is one (a draft is
     brought up to date with the year's licence terms first). The draft is issued
-    automatically ``INVOICE_ISSUE_DELAY_DAYS`` (7..14) after the later of ``on`` (the
-    day of the confirmation or of the nightly run that renewed; default today) and
-    the year's start."""
+    automatically on ``issue_due_day`` (``on``: the day of the confirmation or of
+    the nightly run that renewed; default today)."""
     existing = (
         Invoice.objects.select_for_update()
         .filter(licence_year=licence_year, kind=Invoice.Kind.INVOICE)
@@ -93,7 +102,7 @@ def invoice_create_draft(*, licence_year: LicenceYear, on: datetime.date | None 
             authority_id=order.authority_id,
             order=order,
             licence_year=licence_year,
-            issue_due_on=_draft_due_on(licence_year, on),
+            issue_due_on=issue_due_day(licence_year=licence_year, on=on or timezone.localdate()),
             service_period_start=licence_year.start_date,
             service_period_end=licence_year.end_date,
         )
@@ -133,7 +142,7 @@ def invoices_create_drafts(
             authority_id=year.order.authority_id,
             order_id=year.order_id,
             licence_year=year,
-            issue_due_on=_draft_due_on(year, on),
+            issue_due_on=issue_due_day(licence_year=year, on=on),
             service_period_start=year.start_date,
             service_period_end=year.end_date,
             net_total=totals.net,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -174,7 +175,7 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
     TRANSITIONS = {
         "issue": ((Status.DRAFT,), Status.ISSUED),
         "pay": ((Status.ISSUED,), Status.PAID),
-        "cancel": ((Status.ISSUED,), Status.CANCELLED),
+        "cancel": ((Status.ISSUED, Status.PAID), Status.CANCELLED),
     }
 
     kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices, default=Kind.INVOICE)
@@ -240,6 +241,12 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
         _("zweite Zahlungserinnerung am"), null=True, blank=True
     )
     paid_at = models.DateField(_("bezahlt am"), null=True, blank=True)
+    prepaid_amount = models.DecimalField(
+        _("bereits bezahlt"),
+        default=0,
+        help_text=_("Zahlungen für die stornierte Rechnung, die auf diese übertragen wurden."),
+        **MONEY,
+    )
     reason = models.TextField(
         _("Grund der Stornierung"),
         blank=True,
@@ -290,7 +297,8 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
 
     @property
     def can_cancel(self) -> bool:
-        """Only an issued, unpaid invoice is voided by a cancellation invoice."""
+        """An issued invoice, paid or not, is voided by a cancellation invoice; the
+        money received moves to its replacement (``cancellation.py``)."""
         return self.can("cancel")
 
     @property
@@ -325,7 +333,18 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
             return _("überfällig seit %(date)s") % {"date": self.overdue_since.strftime("%d.%m.%Y")}
         if self.status == self.Status.PAID and self.paid_at:
             return _("bezahlt am %(date)s") % {"date": self.paid_at.strftime("%d.%m.%Y")}
+        if self.status == self.Status.ISSUED and self.prepaid_amount:
+            return _("teilweise bezahlt (%(paid)s € von %(gross)s €)") % {
+                "paid": floatformat(self.prepaid_amount, "2g"),
+                "gross": floatformat(self.gross_total, "2g"),
+            }
         return self.get_status_display()
+
+    @property
+    def amount_open(self) -> Decimal:
+        """What one payment must bring to settle the invoice: the gross amount less
+        what was carried over from the invoice it replaces."""
+        return self.gross_total - self.prepaid_amount
 
     @property
     def balance(self) -> "InvoiceBalance":
@@ -435,6 +454,7 @@ class Payment(models.Model):
         PARTIAL = "partial", _("Teilzahlung – begleicht nichts")
         EXCESS = "excess", _("Überzahlung – begleicht nichts")
         DUPLICATE = "duplicate", _("Rechnung war schon bezahlt")
+        TRANSFERRED = "transferred", _("übertragen von der stornierten Rechnung")
 
     invoice = models.ForeignKey(
         Invoice, verbose_name=_("Rechnung"), on_delete=models.PROTECT, related_name="payments"
@@ -569,3 +589,62 @@ class Refund(ImmutableAfterIssueMixin, models.Model):
     @property
     def admin_url(self) -> str:
         return reverse("admin:invoicing_refund_change", args=[self.pk])
+
+
+class Credit(models.Model):
+    """Guthaben: money received for a cancelled invoice beyond the amount of its
+    replacement, to be paid back to the buyer (R9 corrections after payment).
+    Staff see the open ones and record when it was paid back."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("offen – zurückzuzahlen")
+        PAID_BACK = "paid_back", _("zurückgezahlt")
+
+    authority = models.ForeignKey(
+        SchoolAuthority, verbose_name=_("Käufer"), on_delete=models.PROTECT, related_name="credits"
+    )
+    cancelled_invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("aus stornierter Rechnung"),
+        on_delete=models.PROTECT,
+        related_name="credits",
+    )
+    new_invoice = models.ForeignKey(
+        Invoice,
+        verbose_name=_("neue Rechnung"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    amount = models.DecimalField(_("Betrag"), **MONEY)
+    status = models.CharField(_("Status"), max_length=20, choices=Status.choices, default="open")
+    created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
+    paid_back_on = models.DateField(_("zurückgezahlt am"), null=True, blank=True)
+    paid_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("zurückgezahlt von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("Vermerk"), blank=True)
+
+    class Meta:
+        verbose_name = _("Guthaben zur Rückzahlung")
+        verbose_name_plural = _("Guthaben zur Rückzahlung")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Guthaben %(amount)s € aus %(number)s") % {
+            "amount": self.amount,
+            "number": self.cancelled_invoice.number,
+        }
+
+    @property
+    def can_pay_back(self) -> bool:
+        return self.status == self.Status.OPEN

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from config.audit_bulk import audit_log_bulk
 from config.money import money
-from invoicing.models import Invoice, Payment
+from invoicing.models import Credit, Invoice, Payment
 
 
 def payment_refusal(*, invoice: Invoice, amount: Decimal) -> str | None:
@@ -33,12 +33,13 @@ def payment_refusal(*, invoice: Invoice, amount: Decimal) -> str | None:
 
 
 def payment_outcome(*, invoice: Invoice, amount: Decimal) -> str:
-    """R9: only a single payment of exactly the gross amount settles an invoice."""
+    """R9: only a single payment of exactly the gross amount settles an invoice
+    (less what was carried over from the cancelled invoice it replaces)."""
     if invoice.status == Invoice.Status.PAID:
         return Payment.Outcome.DUPLICATE
-    if amount == invoice.gross_total:
+    if amount == invoice.amount_open:
         return Payment.Outcome.SETTLED
-    if amount < invoice.gross_total:
+    if amount < invoice.amount_open:
         return Payment.Outcome.PARTIAL
     return Payment.Outcome.EXCESS
 
@@ -154,4 +155,21 @@ def payment_resolve(*, payment: Payment, note: str, by=None) -> Payment:
     locked.resolved_at = timezone.now()
     locked.resolution_note = note
     locked.save(update_fields=["needs_attention", "resolved_at", "resolution_note"])
+    return locked
+
+
+@transaction.atomic
+def credit_mark_paid_back(*, credit: Credit, paid_back_on: datetime.date, by=None) -> Credit:
+    """Staff paid a credit (money received beyond a corrected invoice) back to the
+    buyer."""
+    locked = Credit.objects.select_for_update().get(pk=credit.pk)
+    if not locked.can_pay_back:
+        raise ValidationError(
+            _("Das Guthaben aus Rechnung %(number)s ist bereits zurückgezahlt.")
+            % {"number": locked.cancelled_invoice.number}
+        )
+    locked.status = Credit.Status.PAID_BACK
+    locked.paid_back_on = paid_back_on
+    locked.paid_back_by = by
+    locked.save(update_fields=["status", "paid_back_on", "paid_back_by"])
     return locked

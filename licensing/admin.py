@@ -34,6 +34,7 @@ from licensing.models import (
 )
 from licensing.privacy import contact_person_export
 from licensing.selectors import order_prices
+from licensing.views import upload_file_response
 
 
 class PriceInline(admin.TabularInline):
@@ -624,11 +625,7 @@ class RegistrationUploadAdmin(admin.ModelAdmin):
         upload = get_object_or_404(RegistrationUpload, pk=upload_id)
         if not self.has_view_permission(request, upload):
             raise PermissionDenied
-        return private_download(
-            upload.file.open("rb"),
-            filename=upload.original_filename,
-            content_type="application/octet-stream",
-        )
+        return upload_file_response(request, upload)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -482,6 +482,40 @@ def _read_list(data: bytes, filename: str) -> ParsedList:
     )
 
 
+# What a stored original is, by its content (never by the uploader's file name).
+STORED_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xlsb": "application/vnd.ms-excel.sheet.binary.macroEnabled.12",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "xls": "application/vnd.ms-excel",
+    "csv": "text/csv",
+    "bin": "application/octet-stream",
+}
+
+
+def stored_list_kind(handle) -> str:
+    """The real format of a stored list (a key of STORED_TYPES), read from the open
+    binary file ``handle``, which is left at its start."""
+    head = handle.read(4096)
+    handle.seek(0)
+    if head.startswith(_OLE_MAGIC):
+        return "xls"
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                names = set(archive.namelist())
+                mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError):
+            names, mimetype = set(), b""
+        handle.seek(0)
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "xl/workbook.bin" in names:
+            return "xlsb"
+        return "ods" if b"spreadsheet" in mimetype else "bin"
+    return "csv" if head.strip() and _looks_like_text(head) else "bin"
+
+
 def _looks_like_text(data: bytes) -> bool:
     head = data[:4096]
     if b"\x00" in head:

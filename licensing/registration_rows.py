@@ -18,6 +18,7 @@ from schools.models import School, SchoolAuthority
 
 NAME_MAX = 100
 PHONE_MAX = 50
+EMAIL_MAX = 254  # OrderSchool.contact_email (EmailField); validate_email allows 320
 _PHONE = re.compile(r"^[0-9 +()/.\-]+$")
 
 
@@ -215,6 +216,13 @@ class RowChecker:
         email = values.get("email", "")
         if not email:
             self._error(row, "email", _("Die E-Mail-Adresse der Ansprechperson fehlt."))
+        elif len(email) > EMAIL_MAX:
+            self._error(
+                row,
+                "email",
+                _("Die E-Mail-Adresse ist zu lang (höchstens %(max)s Zeichen).")
+                % {"max": EMAIL_MAX},
+            )
         else:
             try:
                 validate_email(email)

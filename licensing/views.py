@@ -3,13 +3,16 @@
 Every view is scoped to the authority in its URL (``authority_required``); drafts
 and orders of another authority are 404."""
 
+from pathlib import PurePath
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from config.downloads import private_download
-from licensing.anmeldeliste import ListFileError
+from config.uploads import upload_files
+from licensing.anmeldeliste import STORED_TYPES, ListFileError, stored_list_kind
 from licensing.forms import RegistrationUploadForm
 from licensing.registration import registration_template, template_filename
 from licensing.registration_result import RegistrationResult
@@ -56,7 +59,7 @@ def product_choice(request, authority):
 def order_upload(request, authority, product_code):
     product = _product(product_code)
     if request.method == "POST":
-        form = RegistrationUploadForm(request.POST, request.FILES)
+        form = RegistrationUploadForm(request.POST, upload_files(request))
         if form.is_valid():
             uploaded = form.cleaned_data["file"]
             data = uploaded.read()
@@ -169,14 +172,22 @@ def order_submitted(request, authority, order_id):
     )
 
 
+def upload_file_response(request, upload):
+    """The stored original list, named and typed by its real format (an uploaded
+    ``liste.html`` that is a workbook comes back as ``liste.xlsx``), or a German page
+    (410) when a newer upload replaced it and its file is gone."""
+    if not upload.file:
+        return render(request, "licensing/upload_replaced.html", {"upload": upload}, status=410)
+    handle = upload.file.open("rb")
+    kind = stored_list_kind(handle)
+    stem = PurePath(upload.original_filename.replace("\\", "/")).stem or "anmeldeliste"
+    return private_download(handle, filename=f"{stem}.{kind}", content_type=STORED_TYPES[kind])
+
+
 @require_GET
 @authority_required
 def order_upload_file(request, authority, upload_id):
     """The uploaded list as it was sent, for the authority that sent it. It is
     stored under a random name; the original file name is only metadata."""
     upload = upload_of_authority(authority=authority, upload_id=upload_id)
-    return private_download(
-        upload.file.open("rb"),
-        filename=upload.original_filename,
-        content_type="application/octet-stream",
-    )
+    return upload_file_response(request, upload)

@@ -103,3 +103,35 @@ def test_archive_index_csv_keeps_formula_like_names_as_text(tmp_path):
     text = (tmp_path / "index.csv").read_text(encoding="utf-8-sig")
     row = list(csv.reader(text.splitlines(), delimiter=";"))[1]
     assert row[3] == '\'=HYPERLINK("http://x","y")'
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\t=1+1", "\r=1+1", " =HYPERLINK(1)", "\n+1", "\xa0@SUM(A1)", "  \t-2", "\tKöln"],
+)
+def test_leading_whitespace_or_control_characters_do_not_hide_a_formula(text):
+    from config.spreadsheet import csv_text
+
+    workbook = Workbook()
+    write_text(workbook.active.cell(row=1, column=1), text)
+    out = BytesIO()
+    workbook.save(out)
+    cell = load_workbook(BytesIO(out.getvalue())).active.cell(row=1, column=1)
+
+    assert cell.quotePrefix
+    assert (cell.data_type, cell.value) == ("s", text)
+    assert csv_text(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["Köln", " Köln", "1 = 1", "a-b", "\x01Köln", ""])
+def test_ordinary_text_is_left_alone(text):
+    from config.spreadsheet import csv_text, formula_like
+
+    assert not formula_like(text)
+    assert csv_text(text) == text
+
+
+def test_control_character_before_a_formula_in_csv():
+    from config.spreadsheet import csv_text
+
+    assert csv_text("\x01=1+1") == "'\x01=1+1"

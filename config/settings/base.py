@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.security.NoStoreForUsersMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "config.security.StaffOTPRequiredMiddleware",
     # Records the logged-in user as the actor of every audited change.
@@ -259,7 +260,16 @@ UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("UPLOAD_MAX_UNCOMPRESSED_BYTES", default
 # Bank statements (camt.053 / MT940 / ZIP): a day of 5,000 entries is about 6 MB of XML.
 BANK_UPLOAD_MAX_BYTES = env.int("BANK_UPLOAD_MAX_BYTES", default=30 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A file past its page's limit is refused while it streams (config/uploads.py); the
+# rest of the request body is never read.
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.SizeLimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Form fields (everything but files): a form of the portal is a few kB; a larger body
+# is refused (400) before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
 # --- Data protection (DSGVO) ---------------------------------------------------------
 # Contact persons of orders that ended or were rejected are anonymised this many days

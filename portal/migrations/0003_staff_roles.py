@@ -27,9 +27,9 @@ class Migration(migrations.Migration):
         ("portal", "0002_nightly_start_permission"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("schools", "0001_initial"),
+        ("schools", "0002_password_reset_request"),
         ("licensing", "0004_staff_permissions"),
-        ("invoicing", "0006_staff_permissions"),
+        ("invoicing", "0007_staff_permissions"),
         ("auditlog", "0017_add_actor_email"),
     ]
 

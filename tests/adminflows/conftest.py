@@ -87,13 +87,13 @@ def world(
         cancellation, second = invoice_cancellation.invoice_cancel_and_reissue(
             invoice=first, by=by, reason="Falsche Anschrift", on=D(2026, 10, 12)
         )
-        issuing.invoice_issue(invoice=second, by=by, on=D(2026, 10, 13))
+        # The 10.00 received moved to the new invoice, issued at once: partly paid.
         second.refresh_from_db()
         payments.payment_record(
-            invoice=second, amount=second.gross_total, paid_on=D(2026, 10, 20), by=by
+            invoice=second, amount=second.amount_open, paid_on=D(2026, 10, 20), by=by
         )
         payments.payment_record(
-            invoice=second, amount=second.gross_total, paid_on=D(2026, 10, 21), by=by
+            invoice=second, amount=second.amount_open, paid_on=D(2026, 10, 21), by=by
         )
         w.update(first=first, cancellation=cancellation, second=second)
         paid_out = Refund.objects.get(individual_licence=w["il_paid_out"])

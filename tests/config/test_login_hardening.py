@@ -366,3 +366,26 @@ def test_password_reset_limit_ends_after_an_hour(user):
     )
 
     assert request_reset("kaemmerei@stadt.example").status_code == 302
+
+
+# --- No page of a logged-in user is cached ----------------------------------------------
+
+
+def test_every_authenticated_page_is_no_store(staff_client, publisher_client, authority):
+    for client, url in [
+        (staff_client, reverse("portal:dashboard", args=[authority.pk])),
+        (staff_client, reverse("schools:school_list", args=[authority.pk])),
+        (staff_client, reverse("home")),
+        (publisher_client, reverse("admin:index")),
+        (publisher_client, reverse("admin:licensing_order_changelist")),
+    ]:
+        response = client.get(url)
+        assert response.status_code in (200, 302), url
+        assert "no-store" in response["Cache-Control"], url
+        assert "private" in response["Cache-Control"], url
+
+
+def test_anonymous_pages_are_not_marked_no_store(client, db):
+    response = client.get(reverse("impressum"))
+
+    assert "no-store" not in response.get("Cache-Control", "")

@@ -55,8 +55,14 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     seller = factory.LazyFunction(lambda: dict(settings.SELLER))
 
 
-def add_lines(invoice: Invoice, prices: list[tuple[str, str]], product: str = "") -> Invoice:
-    """Give ``invoice`` one line per (net price, VAT rate) and set its totals."""
+def add_lines(
+    invoice: Invoice,
+    prices: list[tuple[str, str]],
+    product: str = "",
+    names: list[str] | None = None,
+) -> Invoice:
+    """Give ``invoice`` one line per (net price, VAT rate) and set its totals;
+    ``names`` are the school names (default: one numbered name per line)."""
     product = product or invoice.order.product.name
     sign = Decimal("-1") if invoice.kind == Invoice.Kind.CANCELLATION else Decimal("1")
     lines = [
@@ -64,7 +70,9 @@ def add_lines(invoice: Invoice, prices: list[tuple[str, str]], product: str = ""
             invoice=invoice,
             position=position,
             school_number=f"{190000 + position}",
-            school_name=f"Städt. Gemeinschaftsgrundschule Am Park {position}",
+            school_name=names[position - 1]
+            if names
+            else f"Städt. Gemeinschaftsgrundschule Am Park {position}",
             product_name=product,
             period_start=invoice.service_period_start,
             period_end=invoice.service_period_end,

@@ -2,14 +2,18 @@
 embedded e-invoice, and page headers on long invoices."""
 
 import gc
+import io
 import re
 import subprocess
 
 import facturx
 import pytest
+from lxml import etree
+from pypdf import PdfReader
 
-from invoicing.einvoice import invoice_xml, refund_xml
-from invoicing.pdf import render_invoice_pdf, render_refund_pdf
+from invoicing import pdf as pdf_module
+from invoicing.einvoice import XRECHNUNG_GUIDELINE, invoice_xml, refund_xml
+from invoicing.pdf import einvoice_profile, render_invoice_pdf, render_refund_pdf
 from tests.invoicing.factories import InvoiceFactory, RefundFactory, add_lines, cancellation_of
 
 pytestmark = pytest.mark.django_db
@@ -81,11 +85,16 @@ def test_invoice_pdf_shows_every_required_field(tmp_path):
         "Seite 1 von 1",
     ]:
         assert expected in text, expected
+    # The product and the year once in the heading, one compact row per school.
+    assert "Digitales Lehrwerk 1 – Nutzungsjahr 01.08.2026 – 31.07.2027" in text
+    assert "Schulnr. Schule Nutzungsjahr USt Netto" in text
     for line in invoice.lines.all():
+        net = f"{line.net_amount}".replace(".", ",")
         assert (
-            f"{line.position} {line.school_number} {line.school_name} {line.product_name} "
-            "01.08.26–31.07.27"
+            f"{line.school_number} {line.school_name} 01.08.26–31.07.27 "
+            f"{line.vat_rate.normalize():f} % {net} €"
         ) in text
+    assert text.count("Digitales Lehrwerk 1") == 2  # the greeting and the heading
 
 
 def test_invoice_without_leitweg_id_leaves_it_out(tmp_path):
@@ -102,7 +111,7 @@ def test_invoice_pdf_embeds_the_same_xrechnung(tmp_path):
     pdf = render_invoice_pdf(invoice)
 
     filename, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
-    assert filename == "factur-x.xml"
+    assert filename == "xrechnung.xml"
     assert xml == invoice_xml(invoice)
     assert pdf.startswith(b"%PDF-")
 
@@ -134,7 +143,7 @@ def test_refund_pdf_is_a_correction_addressed_to_the_school(tmp_path):
         f"Schulnummer {refund.school.school_number}",
         "160,50 € (bezahlt, brutto) × 153 verbleibende Tage / 365 Tage der Laufzeit = 67,28 €",
         "Erstattung netto 62,88 €",
-        "zzgl. USt 7 % (Satz der Originalrechnung) 4,40 €",
+        "USt 7 % (Satz der Originalrechnung) 4,40 €",
         "Erstattungsbetrag brutto 67,28 €",
         "Steuernummer: 13/200/12345",
         "USt-IdNr.: DE811181311",
@@ -142,6 +151,10 @@ def test_refund_pdf_is_a_correction_addressed_to_the_school(tmp_path):
     ]:
         assert expected in text, expected
     assert "Gutschrift" not in text
+    assert "zzgl." not in text  # the refund is a gross amount: its VAT is included
+    assert (
+        "Den Betrag von 67,28 € überweisen wir, sobald uns das Konto der Schule vorliegt." in text
+    )
     assert facturx.get_xml_from_pdf(pdf)[1] == refund_xml(refund)
 
 
@@ -153,7 +166,7 @@ def test_long_invoice_repeats_the_table_header_and_numbers_its_pages(tmp_path):
 
     second = pdf_text(pdf, tmp_path, page=2)
     assert f"Seite 2 von {pages}" in second
-    assert "Pos. Schulnr. Schule Produkt Nutzungsjahr Netto" in second
+    assert "Schulnr. Schule Nutzungsjahr Netto" in second
     assert "Steuernummer: 13/200/12345" in second
     last = pdf_text(pdf, tmp_path, page=pages)
     assert "Rechnungsbetrag brutto 6.955,00 €" in last
@@ -163,3 +176,85 @@ def test_rendering_leaves_the_garbage_collector_settings_as_they_were():
     before = gc.get_threshold()
     render_invoice_pdf(add_lines(InvoiceFactory(), [("100.00", "7.00")]))
     assert gc.get_threshold() == before
+
+
+XMP = {
+    "fx": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "pdfaid": "http://www.aiim.org/pdfa/ns/id/",
+    "pdfaSchema": "http://www.aiim.org/pdfa/ns/schema#",
+}
+
+
+def embedding(pdf: bytes) -> tuple[dict, dict, list]:
+    """The ``fx`` XMP values, the attachments and the catalog's associated files."""
+    reader = PdfReader(io.BytesIO(pdf))
+    catalog = reader.trailer["/Root"]
+    xmp = etree.fromstring(catalog["/Metadata"].get_object().get_data())
+    assert len(xmp.xpath("//rdf:RDF", namespaces=XMP)) == 1
+    assert xmp.xpath("//rdf:Description/@pdfaid:part", namespaces=XMP) == ["3"]
+    assert xmp.xpath("//pdfaSchema:prefix/text()", namespaces=XMP) == ["fx"]
+    values = {
+        name: xmp.xpath(f"//fx:{name}/text()", namespaces=XMP)
+        for name in ("DocumentType", "DocumentFileName", "Version", "ConformanceLevel")
+    }
+    files = [entry.get_object() for entry in catalog["/AF"]]
+    return values, dict(reader.attachments), files
+
+
+def test_xrechnung_is_embedded_under_the_xrechnung_profile():
+    invoice = add_lines(InvoiceFactory(), MIXED)
+    values, attachments, files = embedding(render_invoice_pdf(invoice))
+
+    assert values == {
+        "DocumentType": ["INVOICE"],
+        "DocumentFileName": ["xrechnung.xml"],
+        "Version": ["3.0"],
+        "ConformanceLevel": ["XRECHNUNG"],
+    }
+    assert attachments == {"xrechnung.xml": [invoice_xml(invoice)]}
+    assert len(files) == 1
+    assert files[0]["/AFRelationship"] == "/Alternative"
+    assert files[0]["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"
+
+
+def test_refund_credit_note_is_embedded_under_the_xrechnung_profile():
+    refund = RefundFactory()
+    values, attachments, _files = embedding(render_refund_pdf(refund))
+
+    assert values["ConformanceLevel"] == ["XRECHNUNG"]
+    assert attachments == {"xrechnung.xml": [refund_xml(refund)]}
+
+
+def test_en16931_xml_is_embedded_under_the_en16931_profile(monkeypatch):
+    # A buyer without Leitweg-ID gets a plain EN 16931 (Factur-X) invoice: the
+    # profile follows the guideline id of the XML, whatever wrote it.
+    invoice = add_lines(InvoiceFactory(), MIXED)
+    xml = invoice_xml(invoice).replace(XRECHNUNG_GUIDELINE.encode(), b"urn:cen.eu:en16931:2017")
+    monkeypatch.setattr(pdf_module, "document_xml", lambda document: xml)
+    values, attachments, files = embedding(render_invoice_pdf(invoice))
+
+    assert values["ConformanceLevel"] == ["EN 16931"]
+    assert values["DocumentFileName"] == ["factur-x.xml"]
+    assert values["Version"] == ["1.0"]
+    assert attachments == {"factur-x.xml": [xml]}
+    assert files[0]["/AFRelationship"] == "/Data"
+
+
+def test_a_guideline_id_without_a_known_profile_is_refused():
+    invoice = add_lines(InvoiceFactory(), MIXED)
+    xml = invoice_xml(invoice).replace(XRECHNUNG_GUIDELINE.encode(), b"urn:example:own-profile")
+    with pytest.raises(ValueError):
+        einvoice_profile(xml)
+
+
+def test_refund_letter_names_the_payout_account_when_known(monkeypatch, tmp_path):
+    monkeypatch.setattr(
+        pdf_module, "refund_payout_account", lambda refund: "Förderverein, DE02 **** 2051"
+    )
+    text = pdf_text(render_refund_pdf(RefundFactory()), tmp_path)
+
+    assert (
+        "Den Betrag von 67,28 € überweisen wir auf das Konto Förderverein, DE02 **** 2051." in text
+    )
+    assert "sobald uns das Konto" not in text

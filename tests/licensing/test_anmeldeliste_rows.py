@@ -21,6 +21,21 @@ VALID = [
 ]
 
 
+def email_of_length(length: int) -> str:
+    """A valid address (labels of at most 63 characters) of exactly ``length``."""
+    local = "a" * 64
+    rest = length - len(local) - 1 - len(".de")
+    labels = []
+    while rest > 0:
+        label = min(63, rest)
+        labels.append("b" * label)
+        rest -= label + 1
+    domain = ".".join(labels) + ".de"
+    email = f"{local}@{domain}"
+    assert len(email) == length, len(email)
+    return email
+
+
 def assert_nothing_written():
     assert Order.objects.count() == 0
     assert OrderSchool.objects.count() == 0
@@ -92,6 +107,10 @@ def errors_of(response):
             "Zeile 3, Spalte E-Mail: „max.muster(at)schule.de“ ist keine gültige E-Mail-Adresse.",
         ),
         (
+            contact("100004", email=email_of_length(255)),
+            "Zeile 3, Spalte E-Mail: Die E-Mail-Adresse ist zu lang (höchstens 254 Zeichen).",
+        ),
+        (
             contact("100004", phone="bitte anrufen"),
             "Zeile 3, Spalte Telefon: „bitte anrufen“ ist keine Telefonnummer (erlaubt sind "
             "Ziffern, Leerzeichen und + ( ) / -, höchstens 50 Zeichen).",
@@ -109,6 +128,7 @@ def errors_of(response):
         "too-long",
         "email-missing",
         "email-invalid",
+        "email-too-long",
         "phone-invalid",
     ],
 )
@@ -120,6 +140,21 @@ def test_row_error_names_row_and_column(upload_list, directory, row, expected):
 
     assert messages == [expected]
     assert_nothing_written()
+
+
+def test_email_of_the_column_limit_is_accepted_and_ordered(upload_list, directory):
+    from licensing.services import order_submit
+
+    email = email_of_length(254)
+    assert OrderSchool._meta.get_field("contact_email").max_length == 254
+    content = make_xlsx([contact("100001", email=email), *VALID[1:]])
+
+    assert upload_list(content).status_code == 302
+    upload = RegistrationUpload.objects.get()
+    assert upload.is_valid
+    order_submit(upload=upload)
+
+    assert OrderSchool.objects.filter(contact_email=email).count() == 1
 
 
 def test_duplicate_school_names_both_rows(upload_list, directory):

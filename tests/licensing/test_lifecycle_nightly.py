@@ -402,7 +402,9 @@ def test_draft_invoices_are_due_from_the_day_acted_on_not_the_wall_clock(
     first = Invoice.objects.get(licence_year__order=confirmed, licence_year__number=1)
     assert first.issue_due_on == D(2026, 8, 8)
 
-    # A late nightly run on 20 Aug 2027 renews the year that began on 1 Aug 2027.
+    # A late nightly run on 20 Aug 2027 renews the year that began on 1 Aug 2027:
+    # its invoice was due a week after the renewal, so the same run issues it.
     nightly(D(2027, 8, 20), django_capture_on_commit_callbacks)
     second = Invoice.objects.get(licence_year__order=confirmed, licence_year__number=2)
-    assert second.issue_due_on == D(2027, 8, 27)
+    assert second.issue_due_on == D(2027, 8, 8)
+    assert second.issue_date == D(2027, 8, 20)

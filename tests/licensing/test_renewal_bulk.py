@@ -157,7 +157,9 @@ def test_set_based_renewal_gives_what_the_per_order_path_gives(world):
     mixed_lines = [line[-2] for line in bulk["lines"] if line[0] == world["mixed"].pk]
     assert sorted(mixed_lines) == [Decimal("105.00")] * 2 + [Decimal("333.33")] * 2
     assert [d[7] for d in bulk["drafts"] if d[0] == world["mixed"].pk] == [Decimal("876.66")]
-    assert {d[4] for d in bulk["drafts"]} == {NIGHT + datetime.timedelta(days=7)}
+    # R9: due a week after each renewal (the year's start), however late the night
+    assert {d[4] - d[5] for d in bulk["drafts"]} == {datetime.timedelta(days=7)}
+    assert {d[4] for d in bulk["drafts"]} == {D(2026, 8, 8), D(2027, 8, 8)}
     assert [f["item"] for f in bulk["failed"]] == [f"Bestellung {world['no_price'].pk}"]
     assert "Kein Preis am 01.08.2027" in bulk["failed"][0]["error"]
 
