@@ -563,7 +563,12 @@ class CreditAdmin(admin.ModelAdmin):
     fields = readonly_fields
     actions = ["mark_paid_back"]
 
-    @admin.action(description=gettext_lazy("Als zurückgezahlt markieren …"))
+    def has_pay_out_refund_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.pay_out_refund")
+
+    @admin.action(
+        description=gettext_lazy("Als zurückgezahlt markieren …"), permissions=["pay_out_refund"]
+    )
     def mark_paid_back(self, request, queryset):
         form = PaidBackForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():

@@ -16,6 +16,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterModelOptions(
             name='refund',
-            options={'ordering': ['-issue_date', '-number'], 'permissions': [('pay_out_refund', 'Erstattungen als ausgezahlt markieren')], 'verbose_name': 'Erstattung', 'verbose_name_plural': 'Erstattungen'},
+            options={'ordering': ['-issue_date', '-number'], 'permissions': [('pay_out_refund', 'Erstattungen und Guthaben als ausgezahlt markieren')], 'verbose_name': 'Erstattung', 'verbose_name_plural': 'Erstattungen'},
         ),
     ]

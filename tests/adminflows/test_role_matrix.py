@@ -22,7 +22,7 @@ from django.urls import reverse
 
 from invoicing import bank_services
 from invoicing.bank_models import BankEntry
-from invoicing.models import Invoice, Payment, Refund
+from invoicing.models import Credit, Invoice, Payment, Refund
 from licensing import confirmation
 from licensing.models import Price
 from portal.roles import BUCHHALTUNG, LESEN, VERTRIEB
@@ -58,6 +58,7 @@ EXPECTED = {
     "invoicing.CancellationInvoice.resend": {BUCHHALTUNG},
     "invoicing.Payment.resolve": {BUCHHALTUNG},
     "invoicing.Refund.mark_paid_out": {BUCHHALTUNG},
+    "invoicing.Credit.mark_paid_back": {BUCHHALTUNG},
     "invoicing.BankEntry.assign": {BUCHHALTUNG},
     "invoicing.BankEntry.leave": {BUCHHALTUNG},
 }
@@ -85,6 +86,7 @@ SUPERUSER_ONLY = {
     "invoicing.CancellationInvoice.delete_selected",
     "invoicing.Payment.delete_selected",
     "invoicing.Refund.delete_selected",
+    "invoicing.Credit.delete_selected",
     "invoicing.DocumentCounter.delete_selected",
     "portal.NightlyRun.delete_selected",
     "otp_totp.TOTPDevice.delete_selected",
@@ -161,6 +163,10 @@ CASES = {  # action key -> (objects to select, form input)
         lambda w: first_pk(Refund.objects.filter(status=Refund.Status.ISSUED)),
         {"apply": "1", "paid_out_on": DAY},
     ),
+    "invoicing.Credit.mark_paid_back": (
+        lambda w: [w["credit"].pk],
+        {"apply": "1", "paid_back_on": DAY},
+    ),
     "invoicing.BankEntry.assign": (
         lambda w: [w["bank_entry"].pk],
         {
@@ -210,6 +216,11 @@ def matrix_world(world, publisher_user):
     )
     confirmation.order_confirm(order=fresh, start_date=datetime.date(2026, 8, 1), by=publisher_user)
     w["draft"] = Invoice.objects.get(order=fresh, status=Invoice.Status.DRAFT)
+    w["credit"] = Credit.objects.create(
+        authority=world["first"].authority,
+        cancelled_invoice=world["first"],
+        amount=Decimal("5.00"),
+    )
     bank_import = bank_services.bank_import_store(
         data=camt053([Tx("12.00", "Spende", ref="M")]), filename="auszug.xml", by=publisher_user
     )
