@@ -13,6 +13,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from config.money import euro_text
 from config.storage import private_storage
 from invoicing.bank_models import BankEntry, BankImport, BankStatement  # noqa: F401
 from licensing.models import MONEY, IndividualLicence, Licence, LicenceYear, Order
@@ -500,7 +501,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} € ({self.paid_on:%d.%m.%Y})"
+        return f"{euro_text(self.amount)} ({self.paid_on:%d.%m.%Y})"
 
 
 class Refund(ImmutableAfterIssueMixin, models.Model):
@@ -640,8 +641,8 @@ class Credit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("Guthaben %(amount)s € aus %(number)s") % {
-            "amount": self.amount,
+        return _("Guthaben %(amount)s aus %(number)s") % {
+            "amount": euro_text(self.amount),
             "number": self.cancelled_invoice.number,
         }
 

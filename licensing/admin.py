@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -86,15 +87,15 @@ class CancellationFilter(admin.SimpleListFilter):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    # Fits 1280 px: dates as dd.mm.yyyy, the cancellation inside the status column.
     list_display = [
         "id",
         "authority",
         "product",
-        "status",
+        "status_text",
         "school_count",
-        "submitted_at",
-        "start_date",
-        "cancellation_effective_on",
+        "submitted_on",
+        "start_date_text",
     ]
     list_filter = [
         "status",
@@ -197,6 +198,23 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_text(self, obj: Order) -> str:
+        if obj.cancellation_effective_on:
+            return gettext("%(status)s, gekündigt zum %(date)s") % {
+                "status": obj.get_status_display(),
+                "date": date_format(obj.cancellation_effective_on, "d.m.Y"),
+            }
+        return obj.get_status_display()
+
+    @admin.display(description=_("bestellt am"), ordering="submitted_at")
+    def submitted_on(self, obj: Order) -> str:
+        return date_format(timezone.localtime(obj.submitted_at), "d.m.Y")
+
+    @admin.display(description=_("Lizenzbeginn"), ordering="start_date")
+    def start_date_text(self, obj: Order) -> str:
+        return date_format(obj.start_date, "d.m.Y") if obj.start_date else "–"
 
     @admin.display(description=_("Schulen"), ordering="_school_count")
     def school_count(self, obj: Order) -> int:
