@@ -29,6 +29,8 @@ PUBLIC = {
     "password_reset_confirm",
     "password_reset_complete",
     "portal:start",  # lists only the user's own authorities
+    # No login: the signed, single-refund link is the key (tests/invoicing/test_refund_payout.py).
+    "invoicing:refund_account",
 }
 # Views that refuse POST with 405 before looking at the authority.
 GET_ONLY = {
