@@ -639,11 +639,11 @@ class CreditAdmin(admin.ModelAdmin):
     fields = readonly_fields
     actions = ["mark_paid_back"]
 
-    def has_pay_out_refund_permission(self, request) -> bool:
-        return request.user.has_perm("invoicing.pay_out_refund")
+    def has_pay_out_refunds_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.pay_out_refunds")
 
     @admin.action(
-        description=gettext_lazy("Als zurückgezahlt markieren …"), permissions=["pay_out_refund"]
+        description=gettext_lazy("Als zurückgezahlt markieren …"), permissions=["pay_out_refunds"]
     )
     def mark_paid_back(self, request, queryset):
         form = PaidBackForm(request.POST if "apply" in request.POST else None)
@@ -730,11 +730,11 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
     def gross_text(self, refund: Refund) -> str:
         return euro(refund.gross_amount)
 
-    def has_pay_out_refund_permission(self, request) -> bool:
-        return request.user.has_perm("invoicing.pay_out_refund")
+    def has_pay_out_refunds_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.pay_out_refunds")
 
     @admin.action(
-        description=gettext_lazy("Als ausgezahlt markieren …"), permissions=["pay_out_refund"]
+        description=gettext_lazy("Als ausgezahlt markieren …"), permissions=["pay_out_refunds"]
     )
     def mark_paid_out(self, request, queryset):
         form = PaidOutForm(request.POST if "apply" in request.POST else None)

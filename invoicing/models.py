@@ -572,7 +572,6 @@ class Refund(ImmutableAfterIssueMixin, models.Model):
         verbose_name = _("Erstattung")
         verbose_name_plural = _("Erstattungen")
         ordering = ["-issue_date", "-number"]
-        permissions = [("pay_out_refund", _("Erstattungen und Guthaben als ausgezahlt markieren"))]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="refund_unique_number"),
             models.CheckConstraint(condition=Q(gross_amount__gt=0), name="refund_positive"),

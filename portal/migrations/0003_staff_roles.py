@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("schools", "0002_password_reset_request"),
         ("licensing", "0004_staff_permissions"),
-        ("invoicing", "0007_staff_permissions"),
+        ("invoicing", "0008_staff_permissions"),
         ("auditlog", "0017_add_actor_email"),
     ]
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from invoicing import bank_services
+from invoicing import bank_services, payouts
 from invoicing.bank_models import BankEntry
 from invoicing.models import Credit, Invoice, Payment, Refund
 from licensing import confirmation
@@ -33,6 +33,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.invoicing.bank_files import Tx, camt053
+from tests.invoicing.factories import RefundFactory
 from tests.licensing.factories import submitted_order
 
 VIEW_ONLY = "nur Lesen (Einzelrechte)"
@@ -59,6 +60,8 @@ EXPECTED = {
     "invoicing.Payment.resolve": {BUCHHALTUNG},
     "invoicing.Refund.mark_paid_out": {BUCHHALTUNG},
     "invoicing.Credit.mark_paid_back": {BUCHHALTUNG},
+    "invoicing.Refund.enter_account": {BUCHHALTUNG},
+    "invoicing.RefundTransfer.mark_paid": {BUCHHALTUNG},
     "invoicing.BankEntry.assign": {BUCHHALTUNG},
     "invoicing.BankEntry.leave": {BUCHHALTUNG},
 }
@@ -87,6 +90,7 @@ SUPERUSER_ONLY = {
     "invoicing.Payment.delete_selected",
     "invoicing.Refund.delete_selected",
     "invoicing.Credit.delete_selected",
+    "invoicing.RefundTransfer.delete_selected",
     "invoicing.DocumentCounter.delete_selected",
     "portal.NightlyRun.delete_selected",
     "otp_totp.TOTPDevice.delete_selected",
@@ -163,6 +167,14 @@ CASES = {  # action key -> (objects to select, form input)
         lambda w: first_pk(Refund.objects.filter(status=Refund.Status.ISSUED)),
         {"apply": "1", "paid_out_on": DAY},
     ),
+    "invoicing.Refund.enter_account": (
+        lambda w: [w["refund_without_account"].pk],
+        {"apply": "1", "account_holder": "Stadt Musterstadt", "iban": "DE89370400440532013000"},
+    ),
+    "invoicing.RefundTransfer.mark_paid": (
+        lambda w: [w["transfer"].pk],
+        {"apply": "1", "paid_out_on": DAY},
+    ),
     "invoicing.Credit.mark_paid_back": (
         lambda w: [w["credit"].pk],
         {"apply": "1", "paid_back_on": DAY},
@@ -216,6 +228,12 @@ def matrix_world(world, publisher_user):
     )
     confirmation.order_confirm(order=fresh, start_date=datetime.date(2026, 8, 1), by=publisher_user)
     w["draft"] = Invoice.objects.get(order=fresh, status=Invoice.Status.DRAFT)
+    w["refund_without_account"] = RefundFactory(number="ER-2099-00002")
+    in_transfer = RefundFactory(number="ER-2099-00001")
+    payouts.refund_account_save(
+        refund=in_transfer, holder="Schule", iban="DE89370400440532013000", staff=True
+    )
+    w["transfer"] = payouts.refund_transfer_create(execution_date=datetime.date(2026, 8, 3))
     w["credit"] = Credit.objects.create(
         authority=world["first"].authority,
         cancelled_invoice=world["first"],
