@@ -9,7 +9,9 @@ without one (demo mode: the e-mails are sent in the request).
 Server time is measured around the Django test client's request (no network).
 Targets: order page < 0.5 s; confirm < 1 s with a broker, < 3 s without. Without
 REDIS_URL the broker figure is not measured (reported as such). The tasks queued
-during the measurement are purged from the broker afterwards.
+during the measurement are purged from the broker afterwards. A warm-up order is
+confirmed first (a running server has its imports and templates loaded). Run by
+``benchmarks/run_all.py`` with the others.
 """
 
 import datetime
@@ -53,6 +55,7 @@ def main() -> int:
         results = measure(redis_url)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+    print(f"load average of the machine: {os.getloadavg()[0]:.1f}")
     met = True
     for label, seconds, target in results:
         if seconds is None:
@@ -142,19 +145,28 @@ def world():
     return authority, school_type, product, user
 
 
-def timed(call) -> tuple[float, object]:
+CPU: dict[str, float] = {}
+
+
+def timed(call, label: str = "") -> tuple[float, object]:
+    """Wall time of ``call``; its CPU time in this process is kept under ``label``
+    (the machine may be shared: the CPU figure shows the request's own work)."""
+    cpu = time.process_time()
     started = time.perf_counter()
     result = call()
-    return time.perf_counter() - started, result
+    elapsed = time.perf_counter() - started
+    if label:
+        CPU[label] = time.process_time() - cpu
+    return elapsed, result
 
 
-def confirm(client, order, on: datetime.date) -> float:
+def confirm(client, order, on: datetime.date, label: str = "") -> float:
     from django.urls import reverse
 
     from licensing.models import Order
 
     url = reverse("admin:licensing_order_confirm", args=[order.pk])
-    seconds, response = timed(lambda: client.post(url, {"start_date": on.isoformat()}))
+    seconds, response = timed(lambda: client.post(url, {"start_date": on.isoformat()}), label)
     assert response.status_code == 302, response.status_code
     status = Order.objects.get(pk=order.pk).status
     assert status == Order.Status.CONFIRMED, status
@@ -179,13 +191,19 @@ def measure(redis_url: str) -> list[tuple[str, float | None, float]]:
     eager_order = build(product, school_type, authority, 1)
     page = reverse("admin:licensing_order_change", args=[eager_order.pk])
     client.get(page)  # templates compiled, caches warm
-    page_times = [timed(lambda: client.get(page))[0] for _ in range(5)]
+    page_times = [timed(lambda: client.get(page), "page")[0] for _ in range(5)]
     page_s = statistics.median(page_times)
-    print(f"order page with {SCHOOLS} schools: median of 5 {page_s:.3f} s")
+    print(
+        f"order page with {SCHOOLS} schools: median of 5 {page_s:.3f} s "
+        f"(last: {CPU['page']:.3f} s CPU in Django)"
+    )
 
-    eager_s = confirm(client, eager_order, today)
+    eager_s = confirm(client, eager_order, today, "eager")
     sent = len(mail.outbox) - SCHOOLS
-    print(f"confirm without broker: {eager_s:.3f} s, {sent} e-mails sent in the request")
+    print(
+        f"confirm without broker: {eager_s:.3f} s ({CPU['eager']:.3f} s CPU in Django), "
+        f"{sent} e-mails sent in the request"
+    )
 
     broker_s = None
     if redis_url:
@@ -193,13 +211,14 @@ def measure(redis_url: str) -> list[tuple[str, float | None, float]]:
         celery_app.conf.broker_url = redis_url
         broker_order = build(product, school_type, authority, 2)
         try:
-            broker_s = confirm(client, broker_order, today)
+            broker_s = confirm(client, broker_order, today, "broker")
         finally:
             celery_app.conf.task_always_eager = True
             purged = celery_app.control.purge()
         queued = OutgoingMail.objects.filter(order=broker_order, sent_at=None).count()
         print(
-            f"confirm with broker: {broker_s:.3f} s, {queued} e-mails queued for the worker "
+            f"confirm with broker: {broker_s:.3f} s ({CPU['broker']:.3f} s CPU in Django), "
+            f"{queued} e-mails queued for the worker "
             f"({purged} tasks purged afterwards)"
         )
     return [

@@ -674,7 +674,7 @@ class DeliveryFilter(admin.SimpleListFilter):
 
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "subject", "recipients", "sent_at", "attempts"]
+    list_display = ["created_at", "kind", "subject_text", "recipients", "sent_at", "attempts"]
     list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter), DeliveryFilter]
     search_fields = ["subject", "key"]
     fields = [
@@ -691,6 +691,11 @@ class OutgoingMailAdmin(ReadOnlyAdmin):
         "last_error",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("Betreff"), ordering="subject")
+    def subject_text(self, obj: OutgoingMail) -> str:
+        # Activation mails are written by the sending task (large orders).
+        return obj.subject or gettext("(wird beim Versand geschrieben)")
 
     @admin.display(description=_("Empfänger"))
     def recipients(self, obj: OutgoingMail) -> str:
