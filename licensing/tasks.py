@@ -8,7 +8,11 @@ from celery import shared_task
 from django.core.mail import get_connection
 
 from config.tasks import TransactionAwareTask
-from licensing.mail_delivery import outgoing_mail_record_failure, outgoing_mail_send
+from licensing.mail_delivery import (
+    outgoing_mail_record_failure,
+    outgoing_mail_send,
+    outgoing_mails_send,
+)
 
 # Only transient errors of the mail server or the network are retried.
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, socket.gaierror)
@@ -35,14 +39,20 @@ def send_mail_task(self, mail_id: int) -> bool:
 @shared_task(base=TransactionAwareTask, name="licensing.send_mails")
 def send_mails_task(mail_ids: list[int]) -> int:
     """Send a batch of stored mails over one mail-server connection (a large
-    order's activation mails); a mail that fails for a transient reason is handed
-    to ``send_mail_task`` with its retries. Returns how many were sent now."""
-    sent = 0
+    order's activation mails). After a transient failure the failed mail and the
+    rest go to ``send_mail_task`` one by one, with its retries; any other error is
+    raised once the mails sent before it are marked sent. Returns how many were
+    sent now."""
     with get_connection() as connection:
-        for mail_id in mail_ids:
-            try:
-                sent += outgoing_mail_send(mail_id=mail_id, connection=connection)
-            except TRANSIENT_MAIL_ERRORS as exc:
-                outgoing_mail_record_failure(mail_id=mail_id, error=f"{type(exc).__name__}: {exc}")
-                send_mail_task.apply_async((mail_id,), countdown=mail_retry_countdown(0))
-    return sent
+        result = outgoing_mails_send(mail_ids=mail_ids, connection=connection)
+    if result.error is None:
+        return result.sent
+    if not isinstance(result.error, TRANSIENT_MAIL_ERRORS):
+        raise result.error
+    failed = result.error
+    outgoing_mail_record_failure(
+        mail_id=result.unsent[0], error=f"{type(failed).__name__}: {failed}"
+    )
+    for mail_id in result.unsent:
+        send_mail_task.apply_async((mail_id,), countdown=mail_retry_countdown(0))
+    return result.sent
