@@ -179,6 +179,22 @@ def short_date(value) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+class IssueProblemsFilter(admin.SimpleListFilter):
+    """Drafts that could not be issued: billing data incomplete or the e-invoice
+    broke a rule (``issue_problems`` names the rule ids); no number drawn."""
+
+    title = gettext_lazy("Regelprüfung")
+    parameter_name = "regelpruefung"
+
+    def lookups(self, request, model_admin):
+        return [("nicht_bestanden", _("nicht bestanden (Entwurf nicht gestellt)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "nicht_bestanden":
+            return queryset.filter(status=Invoice.Status.DRAFT).exclude(issue_problems="")
+        return queryset
+
+
 def euro(amount) -> str:
     """An amount as German staff read it: 53.643,38 €."""
     return f"{number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)} €"
@@ -366,6 +382,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     list_filter = [
         "status",
         IssueDueFilter,
+        IssueProblemsFilter,
         OverdueFilter,
         ReminderFilter,
         SentFilter,

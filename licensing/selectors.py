@@ -19,6 +19,7 @@ from licensing.models import (
     RegistrationUpload,
 )
 from licensing.terms import licence_year_end, majority_needed, next_year_start
+from schools.billing import billing_incomplete_q
 from schools.models import School, SchoolAuthority
 
 
@@ -258,4 +259,16 @@ def order_prices(*, order: Order, on: datetime.date) -> OrderPrices:
         vat=vat,
         gross=net + vat,
         missing_prices=any(line.price is None for line in lines),
+    )
+
+
+def orders_blocked_by_billing_data() -> QuerySet[Order]:
+    """Work queue: submitted orders that cannot be confirmed because their
+    buyer's billing data is incomplete (``schools.billing.billing_missing``
+    names what is missing)."""
+    return (
+        Order.objects.filter(status=Order.Status.SUBMITTED)
+        .filter(billing_incomplete_q("authority__"))
+        .select_related("authority", "product")
+        .order_by("submitted_at", "pk")
     )

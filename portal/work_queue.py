@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from invoicing.models import Invoice, Payment, Refund
+from invoicing.selectors import drafts_failing_issue
 from licensing.models import Order, OutgoingMail
+from licensing.selectors import orders_blocked_by_billing_data
 from portal.models import NightlyRun
 
 DRAFT_HORIZON_DAYS = 7
@@ -64,6 +66,39 @@ def waiting_orders(today: datetime.date) -> WorkItem:
         url=changelist("licensing_order", f"status__exact={Order.Status.SUBMITTED}"),
         permission="licensing.view_order",
         age=age_text(local_day(oldest), today),
+    )
+
+
+def orders_blocked_by_billing(today: datetime.date) -> WorkItem:
+    blocked = orders_blocked_by_billing_data()
+    oldest = blocked.aggregate(oldest=Min("submitted_at"))["oldest"]
+    return WorkItem(
+        key="orders_blocked_by_billing",
+        label=_(
+            "Bestellungen, die wegen unvollständiger Rechnungsdaten nicht bestätigt werden können"
+        ),
+        count=blocked.count(),
+        url=changelist(
+            "licensing_order",
+            f"status__exact={Order.Status.SUBMITTED}&rechnungsdaten=unvollstaendig",
+        ),
+        permission="licensing.view_order",
+        age=age_text(local_day(oldest), today),
+    )
+
+
+def drafts_failing_rules(today: datetime.date) -> WorkItem:
+    failing = drafts_failing_issue()
+    oldest = failing.aggregate(oldest=Min("issue_due_on"))["oldest"]
+    return WorkItem(
+        key="drafts_failing_rules",
+        label=_(
+            "Rechnungsentwürfe, die nicht gestellt werden konnten (Regelprüfung, Rechnungsdaten)"
+        ),
+        count=failing.count(),
+        url=changelist("invoicing_invoice", "regelpruefung=nicht_bestanden"),
+        permission="invoicing.view_invoice",
+        age=age_text(oldest, today),
     )
 
 
@@ -157,7 +192,9 @@ def last_nightly_run(today: datetime.date) -> WorkItem:
 
 ITEMS: list[Callable[[datetime.date], WorkItem]] = [
     waiting_orders,
+    orders_blocked_by_billing,
     drafts_due,
+    drafts_failing_rules,
     overdue_invoices,
     payments_to_clarify,
     refunds_to_pay_out,

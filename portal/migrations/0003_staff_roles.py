@@ -27,9 +27,9 @@ class Migration(migrations.Migration):
         ("portal", "0002_nightly_start_permission"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("schools", "0002_password_reset_request"),
-        ("licensing", "0004_staff_permissions"),
-        ("invoicing", "0008_staff_permissions"),
+        ("schools", "0003_authority_has_no_leitweg_id"),
+        ("licensing", "0005_staff_permissions"),
+        ("invoicing", "0009_staff_permissions"),
         ("auditlog", "0017_add_actor_email"),
     ]
 

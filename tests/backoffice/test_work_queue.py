@@ -37,8 +37,20 @@ def one_of_each(db, today):
     Order.objects.filter(pk=waiting.pk).update(submitted_at=at(D(2026, 9, 26)))
     OrderFactory(status=Order.Status.CONFIRMED)
 
+    blocked = OrderFactory(
+        status=Order.Status.SUBMITTED, authority__email="", authority__leitweg_id=""
+    )
+    Order.objects.filter(pk=blocked.pk).update(submitted_at=at(D(2026, 9, 29)))
+
     InvoiceFactory(status=Invoice.Status.DRAFT, number=None, issue_due_on=D(2026, 10, 8))
     InvoiceFactory(status=Invoice.Status.DRAFT, number=None, issue_due_on=D(2026, 10, 9))
+    # A draft the nightly run could not issue (rule check): due since 27.09.
+    InvoiceFactory(
+        status=Invoice.Status.DRAFT,
+        number=None,
+        issue_due_on=D(2026, 9, 27),
+        issue_problems="Der Rechnungsentwurf verletzt Regeln der E-Rechnung (BR-DE-9) …",
+    )
 
     overdue = InvoiceFactory(overdue_since=D(2026, 9, 20))
     settled = InvoiceFactory()
@@ -82,8 +94,10 @@ def by_key(items):
 def test_counts_one_case_of_each_kind(one_of_each, today):
     items = by_key(work_queue(user=UserFactory(is_superuser=True, is_staff=True), today=today))
     assert {key: item.count for key, item in items.items()} == {
-        "waiting_orders": 1,
-        "drafts_due": 1,
+        "waiting_orders": 2,
+        "orders_blocked_by_billing": 1,
+        "drafts_due": 2,
+        "drafts_failing_rules": 1,
         "overdue_invoices": 1,
         "payments_to_clarify": 1,
         "refunds_to_pay_out": 1,
@@ -91,6 +105,8 @@ def test_counts_one_case_of_each_kind(one_of_each, today):
         "last_nightly_run": 1,
     }
     assert items["waiting_orders"].age == "ältester seit 5 Tagen"
+    assert items["orders_blocked_by_billing"].age == "ältester seit 2 Tagen"
+    assert items["drafts_failing_rules"].age == "ältester seit 4 Tagen"
     assert items["overdue_invoices"].age == "ältester seit 11 Tagen"
     assert items["refunds_to_pay_out"].age == "ältester seit 30 Tagen"
     assert items["payments_to_clarify"].age == "ältester seit 3 Tagen"
@@ -123,7 +139,7 @@ def test_only_items_the_user_may_view(one_of_each, today):
     clerk = UserFactory(is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_order"))
     items = work_queue(user=clerk, today=today)
-    assert [item.key for item in items] == ["waiting_orders"]
+    assert [item.key for item in items] == ["waiting_orders", "orders_blocked_by_billing"]
 
 
 def test_no_run_yet(db, today):
