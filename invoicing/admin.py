@@ -41,6 +41,7 @@ from invoicing.models import (
 )
 from invoicing.payments import credit_mark_paid_back, payment_record, payment_resolve
 from invoicing.refunds import refund_mark_paid_out
+from invoicing.selectors import REFUND_ACCOUNT_WAIT_DAYS, refunds_without_account
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -123,6 +124,32 @@ class ReminderFilter(admin.SimpleListFilter):
             return queryset.filter(unpaid, second_reminder_sent_at__isnull=True)
         if self.value() == "last":
             return queryset.filter(unpaid, second_reminder_sent_at__isnull=False)
+        return queryset
+
+
+class AccountFilter(admin.SimpleListFilter):
+    """Refunds by the account to pay them to; "fehlt30" is the work queue's list
+    (issued, no account 30 days after the document's date)."""
+
+    title = gettext_lazy("Konto")
+    parameter_name = "konto"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("fehlt30", _("fehlt seit 30 Tagen")),
+            ("fehlt", _("fehlt")),
+            ("ja", _("angegeben")),
+        ]
+
+    def queryset(self, request, queryset):
+        known = Q(payout__iban__gt="")
+        if self.value() == "fehlt30":
+            late = refunds_without_account(on=clock.today(), days=REFUND_ACCOUNT_WAIT_DAYS)
+            return queryset.filter(pk__in=late.values("pk"))
+        if self.value() == "fehlt":
+            return queryset.exclude(known)
+        if self.value() == "ja":
+            return queryset.filter(known)
         return queryset
 
 
@@ -709,7 +736,7 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
         "has_account",
         "paid_out_at",
     ]
-    list_filter = ["status", IssueYearFilter, "school__authority"]
+    list_filter = ["status", AccountFilter, IssueYearFilter, "school__authority"]
     search_fields = ["number", "school__name", "school__school_number", "original_invoice_number"]
     list_select_related = ["school", "payout"]
     actions = ["mark_paid_out", payout_admin.enter_account]

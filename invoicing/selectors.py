@@ -62,7 +62,11 @@ def refunds_due_for_transfer():
     )
 
 
-def refunds_without_account(*, on: datetime.date, days: int = 30):
+# Days after the refund document's date until a missing account is the staff's task.
+REFUND_ACCOUNT_WAIT_DAYS = 30
+
+
+def refunds_without_account(*, on: datetime.date, days: int = REFUND_ACCOUNT_WAIT_DAYS):
     """Issued refunds whose school has not given an account ``days`` days (or
     more) after the refund document's date: for the staff's work queue."""
     return (

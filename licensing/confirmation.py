@@ -36,7 +36,7 @@ def order_lock(order: Order) -> Order:
 
 def activation_mail(order: Order, order_school: OrderSchool) -> OutgoingMail:
     """The activation mail of one school, not yet written: the sending task writes
-    its text (``mail_delivery.activation_mail_render``), so confirming an order of
+    its text (``mail_delivery.activation_mail_write``), so confirming an order of
     hundreds of schools does not render hundreds of mails in the request."""
     return OutgoingMail(
         key=f"activation:{order_school.pk}:{order_school.contact_email.lower()}",

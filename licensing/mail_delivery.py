@@ -1,22 +1,27 @@
-"""Delivering stored lifecycle mails (``OutgoingMail``) exactly once, one at a
-time or in batches; called by the sending tasks (``licensing.tasks``)."""
+"""Delivering stored lifecycle mails (``OutgoingMail``) exactly once: one mail
+(task ``licensing.tasks.send_mail_task``, with retries) or a chunk of them over
+one connection (``send_mails_task``, the nightly notices)."""
 
-from dataclasses import dataclass, field
+import logging
 
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import DateTimeField, F, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 
 from config import clock
 from config.mail import build_templated_mail
 from licensing.models import OrderSchool, OutgoingMail
 
+logger = logging.getLogger(__name__)
+WITH_CONTEXT = ("order__authority", "order__product", "order_school__school")
 
-def activation_mail_render(mail: OutgoingMail) -> None:
-    """Write subject and text of an activation mail stored without them (the
-    confirmation leaves that to the sending task); stored with the sending."""
+
+def activation_mail_write(mail: OutgoingMail) -> None:
+    """Write and keep subject and text of an activation mail stored without them:
+    confirming an order of hundreds of schools leaves that to the sending task."""
+    if mail.body or mail.kind != OutgoingMail.Kind.ACTIVATION:
+        return
     order, order_school = mail.order, mail.order_school
     message = build_templated_mail(
         to=mail.to,
@@ -28,107 +33,87 @@ def activation_mail_render(mail: OutgoingMail) -> None:
             "starts_later": order.start_date > clock.today(),
         },
     )
-    mail.subject = message.subject
-    mail.body = message.body
+    mail.subject, mail.body = message.subject, message.body
     mail.html = next((c for c, mime in message.alternatives if mime == "text/html"), "")
+    OutgoingMail.objects.filter(pk=mail.pk).update(
+        subject=mail.subject, body=mail.body, html=mail.html
+    )
 
 
 @transaction.atomic
-def outgoing_mail_send(*, mail_id: int, connection=None) -> bool:
+def outgoing_mail_send(*, mail_id: int) -> bool:
     """Send one stored mail unless it was sent already. The row stays locked while
     sending, so two workers never send it twice; an SMTP error rolls back and the
     mail stays unsent for the retry. Returns whether it was sent now."""
     mail = (
         OutgoingMail.objects.select_for_update(of=("self",))
-        .select_related("order__authority", "order__product", "order_school__school")
+        .select_related(*WITH_CONTEXT)
         .filter(pk=mail_id)
         .first()
     )
     if mail is None or mail.sent_at is not None:
         return False
-    written = {}
-    if not mail.body and mail.kind == OutgoingMail.Kind.ACTIVATION:
-        activation_mail_render(mail)
-        written = {"subject": mail.subject, "body": mail.body, "html": mail.html}
+    activation_mail_write(mail)
+    _message(mail).send()
+    _mark_sent([mail])
+    return True
+
+
+def _message(mail: OutgoingMail, connection=None) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=mail.subject, body=mail.body, to=mail.to, connection=connection
     )
     if mail.html:
         message.attach_alternative(mail.html, "text/html")
-    message.send()
+    return message
+
+
+def _mark_sent(mails: list[OutgoingMail]) -> None:
     now = timezone.now()
-    OutgoingMail.objects.filter(pk=mail.pk).update(
-        sent_at=now, attempts=F("attempts") + 1, **written
+    OutgoingMail.objects.filter(pk__in=[m.pk for m in mails]).update(
+        sent_at=now, attempts=F("attempts") + 1
     )
-    if mail.kind == OutgoingMail.Kind.ACTIVATION and mail.order_school_id:
-        OrderSchool.objects.filter(pk=mail.order_school_id).update(
-            activation_email_sent_at=now,
-            activated_at=Coalesce("activated_at", Value(now, output_field=DateTimeField())),
-        )
-    return True
+    schools = [
+        m.order_school_id
+        for m in mails
+        if m.kind == OutgoingMail.Kind.ACTIVATION and m.order_school_id
+    ]
+    if schools:
+        OrderSchool.objects.filter(pk__in=schools).update(activation_email_sent_at=now)
+        OrderSchool.objects.filter(pk__in=schools, activated_at=None).update(activated_at=now)
+
+
+@transaction.atomic
+def outgoing_mails_send(*, mail_ids: list[int]) -> list[int]:
+    """Send a chunk of stored mails over one connection, each unless it was sent
+    already or another worker holds it. At the first error the mails sent so far
+    are marked sent and the rest are returned, for the one-mail task and its
+    retries; otherwise returns []."""
+    mails = list(
+        OutgoingMail.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related(*WITH_CONTEXT)
+        .filter(pk__in=mail_ids, sent_at=None)
+        .order_by("pk")
+    )
+    sent: list[OutgoingMail] = []
+    rest: list[int] = []
+    try:
+        with get_connection() as connection:
+            for mail in mails:
+                activation_mail_write(mail)
+                _message(mail, connection).send()
+                sent.append(mail)
+    except Exception as exc:
+        failed = mails[len(sent)].pk
+        logger.exception("mail %s not sent; sent again one by one", failed)
+        outgoing_mail_record_failure(mail_id=failed, error=f"{type(exc).__name__}: {exc}")
+        rest = [m.pk for m in mails[len(sent) :]]
+    _mark_sent(sent)
+    return rest
 
 
 def outgoing_mail_record_failure(*, mail_id: int, error: str) -> None:
     """Count a failed attempt and keep its error for the admin's outbox list."""
     OutgoingMail.objects.filter(pk=mail_id, sent_at=None).update(
         attempts=F("attempts") + 1, last_error=error[:2000]
-    )
-
-
-@dataclass
-class BatchSent:
-    sent: int
-    unsent: list[int] = field(default_factory=list)  # not tried because of ``error``
-    error: Exception | None = None
-
-
-@transaction.atomic
-def outgoing_mails_send(*, mail_ids: list[int], connection) -> BatchSent:
-    """Send a batch of stored mails (a large order's activation mails) over one
-    connection: locked together, written and sent one after the other, marked
-    sent together. A failing mail stops the batch; the mails sent before it are
-    still marked sent, it and the rest are returned unsent with the error."""
-    mails = list(
-        OutgoingMail.objects.select_for_update(of=("self",))
-        .select_related("order__authority", "order__product", "order_school__school")
-        .filter(pk__in=mail_ids, sent_at=None)
-        .order_by("pk")
-    )
-    done, rendered, error = [], [], None
-    for index, mail in enumerate(mails):
-        try:
-            if not mail.body and mail.kind == OutgoingMail.Kind.ACTIVATION:
-                activation_mail_render(mail)
-                rendered.append(mail)
-            message = EmailMultiAlternatives(
-                subject=mail.subject, body=mail.body, to=mail.to, connection=connection
-            )
-            if mail.html:
-                message.attach_alternative(mail.html, "text/html")
-            message.send()
-        except Exception as exc:  # noqa: BLE001  (handed to the task, which decides)
-            error = exc
-            unsent = [m.pk for m in mails[index:]]
-            break
-        done.append(mail)
-    else:
-        unsent = []
-    _mark_sent(done, [m for m in rendered if m in done])
-    return BatchSent(sent=len(done), unsent=unsent, error=error)
-
-
-def _mark_sent(mails: list[OutgoingMail], rendered: list[OutgoingMail]) -> None:
-    now = timezone.now()
-    OutgoingMail.objects.bulk_update(rendered, ["subject", "body", "html"])
-    OutgoingMail.objects.filter(pk__in=[m.pk for m in mails]).update(
-        sent_at=now, attempts=F("attempts") + 1
-    )
-    activated = [
-        m.order_school_id
-        for m in mails
-        if m.kind == OutgoingMail.Kind.ACTIVATION and m.order_school_id
-    ]
-    OrderSchool.objects.filter(pk__in=activated).update(
-        activation_email_sent_at=now,
-        activated_at=Coalesce("activated_at", Value(now, output_field=DateTimeField())),
     )

@@ -5,7 +5,6 @@ import smtplib
 import socket
 
 from celery import shared_task
-from django.core.mail import get_connection
 
 from config.tasks import TransactionAwareTask
 from licensing.mail_delivery import (
@@ -36,23 +35,10 @@ def send_mail_task(self, mail_id: int) -> bool:
         raise self.retry(exc=exc, countdown=mail_retry_countdown(self.request.retries)) from exc
 
 
-@shared_task(base=TransactionAwareTask, name="licensing.send_mails")
+@shared_task(base=TransactionAwareTask, name="licensing.send_mails", acks_late=True)
 def send_mails_task(mail_ids: list[int]) -> int:
-    """Send a batch of stored mails over one mail-server connection (a large
-    order's activation mails). After a transient failure the failed mail and the
-    rest go to ``send_mail_task`` one by one, with its retries; any other error is
-    raised once the mails sent before it are marked sent. Returns how many were
-    sent now."""
-    with get_connection() as connection:
-        result = outgoing_mails_send(mail_ids=mail_ids, connection=connection)
-    if result.error is None:
-        return result.sent
-    if not isinstance(result.error, TRANSIENT_MAIL_ERRORS):
-        raise result.error
-    failed = result.error
-    outgoing_mail_record_failure(
-        mail_id=result.unsent[0], error=f"{type(failed).__name__}: {failed}"
-    )
-    for mail_id in result.unsent:
-        send_mail_task.apply_async((mail_id,), countdown=mail_retry_countdown(0))
-    return result.sent
+    """A chunk of mails over one connection; what fails goes to ``send_mail_task``."""
+    rest = outgoing_mails_send(mail_ids=mail_ids)
+    for mail_id in rest:
+        send_mail_task.delay(mail_id)
+    return len(mail_ids) - len(rest)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from invoicing import selectors
 from invoicing.models import Invoice, Payment, Refund
 from invoicing.selectors import drafts_failing_issue
 from licensing.models import Order, OutgoingMail
@@ -155,6 +156,32 @@ def refunds_to_pay_out(today: datetime.date) -> WorkItem:
     )
 
 
+def refunds_without_account(today: datetime.date) -> WorkItem:
+    late = selectors.refunds_without_account(on=today)
+    oldest = late.aggregate(oldest=Min("issue_date"))["oldest"]
+    return WorkItem(
+        key="refunds_without_account",
+        label=_("Erstattungen seit 30 Tagen ohne Konto der Schule"),
+        count=late.count(),
+        url=changelist("invoicing_refund", "konto=fehlt30"),
+        permission="invoicing.view_refund",
+        age=age_text(oldest, today),
+    )
+
+
+def invoices_after_last_reminder(today: datetime.date) -> WorkItem:
+    unpaid = selectors.invoices_after_last_reminder()
+    oldest = unpaid.aggregate(oldest=Min("second_reminder_sent_at"))["oldest"]
+    return WorkItem(
+        key="invoices_after_last_reminder",
+        label=_("Rechnungen nach der letzten Zahlungserinnerung noch offen"),
+        count=unpaid.count(),
+        url=changelist("invoicing_invoice", "reminder=last"),
+        permission="invoicing.view_invoice",
+        age=age_text(local_day(oldest), today),
+    )
+
+
 def failed_mails(today: datetime.date) -> WorkItem:
     failed = OutgoingMail.objects.filter(sent_at__isnull=True, attempts__gt=0)
     oldest = failed.aggregate(oldest=Min("created_at"))["oldest"]
@@ -198,6 +225,8 @@ ITEMS: list[Callable[[datetime.date], WorkItem]] = [
     overdue_invoices,
     payments_to_clarify,
     refunds_to_pay_out,
+    refunds_without_account,
+    invoices_after_last_reminder,
     failed_mails,
     last_nightly_run,
 ]

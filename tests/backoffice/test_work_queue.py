@@ -101,6 +101,8 @@ def test_counts_one_case_of_each_kind(one_of_each, today):
         "overdue_invoices": 1,
         "payments_to_clarify": 1,
         "refunds_to_pay_out": 1,
+        "refunds_without_account": 1,
+        "invoices_after_last_reminder": 0,
         "failed_mails": 1,
         "last_nightly_run": 1,
     }
@@ -174,3 +176,39 @@ def test_authority_staff_and_anonymous_are_sent_to_the_admin_login(name, client,
     client.force_login(staff_user)
     assert client.post(reverse(name)).url.startswith(reverse("admin:login"))
     assert not NightlyRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_refunds_without_account_from_day_30_and_invoices_after_the_last_reminder(
+    today, admin_client
+):
+    from invoicing.models import RefundPayout
+
+    RefundFactory(issue_date=D(2026, 9, 1))  # day 30 without account: listed
+    RefundFactory(issue_date=D(2026, 9, 2))  # day 29: not yet
+    answered = RefundFactory(issue_date=D(2026, 8, 1))
+    RefundPayout.objects.create(
+        refund=answered, account_holder="Stadt", iban="DE89370400440532013000"
+    )
+    InvoiceFactory(
+        overdue_since=D(2026, 8, 1),
+        reminder_sent_at=at(D(2026, 8, 1)),
+        second_reminder_sent_at=at(D(2026, 8, 15)),
+    )
+    InvoiceFactory(overdue_since=D(2026, 9, 1), reminder_sent_at=at(D(2026, 9, 1)))
+    InvoiceFactory(
+        status=Invoice.Status.PAID,
+        paid_at=D(2026, 9, 1),
+        reminder_sent_at=at(D(2026, 8, 1)),
+        second_reminder_sent_at=at(D(2026, 8, 15)),
+    )
+
+    items = by_key(work_queue(user=UserFactory(is_superuser=True, is_staff=True), today=today))
+
+    assert items["refunds_without_account"].count == 1
+    assert items["refunds_without_account"].age == "ältester seit 30 Tagen"
+    assert items["invoices_after_last_reminder"].count == 1
+    assert items["invoices_after_last_reminder"].age == "ältester seit 47 Tagen"
+    for key in ("refunds_without_account", "invoices_after_last_reminder"):
+        response = admin_client.get(items[key].url)
+        assert response.context["cl"].result_count == 1, key
