@@ -24,7 +24,7 @@ def remove_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("portal", "0002_nightly_start_permission"),
+        ("portal", "0003_nightly_lock"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("schools", "0003_authority_has_no_leitweg_id"),
