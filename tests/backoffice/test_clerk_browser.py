@@ -66,7 +66,8 @@ def test_clerks_round(browser_page, live_server, settings):
     assert "Bestellungen warten auf Bestätigung" in waiting.inner_text()
     assert waiting.locator(".count").inner_text() == "1"
     waiting.get_by_role("link").click()
-    page.get_by_role("link", name=str(order.pk), exact=True).click()
+    assert page.locator("#result_list tbody tr").count() == 1  # the waiting order
+    page.locator("#result_list tbody tr th a").first.click()
     assert "Jahresbetrag brutto" in page.locator(".order-summary").inner_text()
     start = datetime.date.today() + datetime.timedelta(days=1)
     page.get_by_label("Lizenzbeginn").fill(start.isoformat())
