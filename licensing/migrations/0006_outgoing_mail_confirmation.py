@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0004_order_reference'),
+        ('licensing', '0005_staff_permissions'),
     ]
 
     operations = [
