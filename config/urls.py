@@ -18,6 +18,17 @@ urlpatterns = [
     path("impressum/", legal_views.impressum, name="impressum"),
     path("datenschutz/", legal_views.datenschutz, name="datenschutz"),
     *auth_urlpatterns,
+    # The work queue lives under the admin URL, before the admin's own catch-all.
+    path(
+        f"{settings.ADMIN_URL}heute/",
+        admin.site.admin_view(portal_views.work_queue_view),
+        name="admin_work_queue",
+    ),
+    path(
+        f"{settings.ADMIN_URL}heute/nachtlauf/",
+        admin.site.admin_view(portal_views.nightly_start_view),
+        name="admin_nightly_start",
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("portal.urls")),
     path("", include("schools.urls")),

@@ -3,6 +3,7 @@ and payments. Issued documents are read-only and nothing is ever deleted; every
 change goes through a service (issue, cancel and reissue, resend, record a payment,
 mark a refund paid out)."""
 
+import datetime
 from decimal import Decimal
 
 from django import forms
@@ -18,9 +19,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from config import clock
 from config.admin_actions import action_form_page
 from config.downloads import private_download
-from invoicing import bank_admin  # noqa: F401  (registers the bank statement admin)
+from invoicing import (
+    bank_admin,  # noqa: F401  (registers the bank statement admin)
+    payout_admin,  # registers the SEPA transfer admin
+)
 from invoicing.cancellation import invoice_cancel_and_reissue
 from invoicing.documents import CONTENT_TYPES, document_read, download_name
 from invoicing.issuing import invoice_issue, invoice_resend
@@ -132,6 +137,22 @@ class SentFilter(admin.SimpleListFilter):
             return issued.filter(sent_at__isnull=False)
         if self.value() == "no":
             return issued.filter(sent_at__isnull=True)
+        return queryset
+
+
+class IssueDueFilter(admin.SimpleListFilter):
+    """Drafts the nightly run will issue within the next days (or should have)."""
+
+    title = gettext_lazy("zu stellen")
+    parameter_name = "zu_stellen"
+
+    def lookups(self, request, model_admin):
+        return [("7", _("Entwürfe, fällig in den nächsten 7 Tagen"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "7":
+            horizon = clock.today() + datetime.timedelta(days=7)
+            return queryset.filter(status=Invoice.Status.DRAFT, issue_due_on__lte=horizon)
         return queryset
 
 
@@ -303,6 +324,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     ]
     list_filter = [
         "status",
+        IssueDueFilter,
         OverdueFilter,
         ReminderFilter,
         SentFilter,
@@ -567,12 +589,42 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
         "gross_amount",
         "status",
         "issue_date",
+        "has_account",
         "paid_out_at",
     ]
     list_filter = ["status", IssueYearFilter, "school__authority"]
     search_fields = ["number", "school__name", "school__school_number", "original_invoice_number"]
-    list_select_related = ["school"]
-    actions = ["mark_paid_out"]
+    list_select_related = ["school", "payout"]
+    actions = ["mark_paid_out", payout_admin.enter_account]
+
+    def get_fields(self, request, obj=None):
+        return [*super().get_fields(request, obj), "payout_account"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "payout_account"]
+
+    @admin.display(description=gettext_lazy("Konto"), boolean=True)
+    def has_account(self, obj) -> bool:
+        payout = getattr(obj, "payout", None)
+        return payout is not None and payout.has_account
+
+    @admin.display(description=gettext_lazy("Konto für die Auszahlung"))
+    def payout_account(self, obj):
+        payout = getattr(obj, "payout", None)
+        if payout is None or not payout.has_account:
+            if payout is not None and payout.notice_sent_at:
+                return _("noch nicht angegeben (Schreiben mit Link am %(date)s an %(to)s)") % {
+                    "date": timezone.localtime(payout.notice_sent_at).strftime("%d.%m.%Y"),
+                    "to": payout.notice_sent_to,
+                }
+            return _("noch nicht angegeben")
+        return _("%(holder)s, IBAN %(iban)s, BIC %(bic)s (%(via)s, %(date)s)") % {
+            "holder": payout.account_holder,
+            "iban": payout.iban,
+            "bic": payout.bic or "–",
+            "via": payout.get_account_entered_via_display(),
+            "date": timezone.localtime(payout.account_entered_at).strftime("%d.%m.%Y"),
+        }
 
     @admin.action(description=gettext_lazy("Als ausgezahlt markieren …"))
     def mark_paid_out(self, request, queryset):

@@ -13,6 +13,8 @@ AUDITED = [
     "BankImport",
     "BankStatement",
     "BankEntry",
+    "RefundPayout",
+    "RefundTransfer",
 ]
 # Rendered documents are recorded by their SHA-256, not their (binary) file names.
 AUDIT_EXCLUDED = {"Invoice": ["pdf", "xml"], "Refund": ["pdf", "xml"]}

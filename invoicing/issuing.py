@@ -19,7 +19,7 @@ from invoicing.drafts import draft_rebuild_lines
 from invoicing.models import DOCUMENT_FIELDS, Invoice, NumberSeries, Refund
 from invoicing.numbering import number_next
 from invoicing.refunds import refund_documents_make
-from invoicing.tasks import send_invoice_email
+from invoicing.tasks import send_invoice_email, send_refund_notice
 
 logger = logging.getLogger(__name__)
 
@@ -200,6 +200,15 @@ def invoices_repair_documents(*, failed: list[dict] | None = None) -> int:
     )
     for invoice_id in unsent.exclude(pdf_sha256="").values_list("pk", flat=True):
         send_invoice_email.delay(invoice_id)
+    unsent_refunds = (
+        Refund.objects.filter(
+            status=Refund.Status.ISSUED, issued_at__lt=timezone.now() - datetime.timedelta(hours=1)
+        )
+        .exclude(pdf_sha256="")
+        .exclude(payout__notice_sent_at__isnull=False)
+    )
+    for refund_id in unsent_refunds.values_list("pk", flat=True):
+        send_refund_notice.delay(refund_id)
     return repaired
 
 

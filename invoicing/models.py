@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from config.storage import private_storage
 from invoicing import triggers as db_triggers
 from invoicing.bank_models import BankEntry, BankImport, BankStatement  # noqa: F401
+from invoicing.payout_models import RefundPayout, RefundTransfer  # noqa: F401
 from licensing.models import MONEY, IndividualLicence, Licence, LicenceYear, Order
 from schools.models import School, SchoolAuthority
 
@@ -405,8 +406,9 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
 
     @property
     def balance(self) -> "InvoiceBalance":
-        """What was received for this invoice and what remains (reads
-        ``payments``; prefetch them for lists)."""
+        """What was received for this invoice (its payments, including money
+        carried over from a cancelled invoice as a "transferred" payment) and what
+        remains (reads ``payments``; prefetch them for lists)."""
         payments = sorted(self.payments.all(), key=lambda payment: payment.paid_on)
         received = sum((payment.amount for payment in payments), Decimal("0.00"))
         return InvoiceBalance(

@@ -219,10 +219,18 @@ def invoice_context(invoice: Invoice) -> dict:
 
 
 def refund_payout_account(refund: Refund) -> str:
-    """The account the refund is paid to as the letter names it (e.g. holder and
-    partly masked IBAN), or "" while none is known. Hook for the refund payout
-    (issue 12): no account is stored on a refund yet."""
-    return ""
+    """The account the refund is paid to as the letter names it (holder and partly
+    masked IBAN), or "" while none is known at rendering (the letter then asks
+    for it through the link of its e-mail)."""
+    from invoicing.models import RefundPayout
+
+    payout = RefundPayout.objects.filter(refund_id=refund.pk).first()
+    if payout is None or not payout.has_account:
+        return ""
+    return _("%(holder)s, IBAN %(iban)s") % {
+        "holder": payout.account_holder,
+        "iban": payout.iban_masked,
+    }
 
 
 def refund_context(refund: Refund) -> dict:

@@ -24,6 +24,7 @@ from config.money import money
 from invoicing.documents import documents_store
 from invoicing.models import DOCUMENT_FIELDS, NumberSeries, Refund
 from invoicing.numbering import number_next
+from invoicing.tasks import send_refund_notice
 from licensing.models import IndividualLicence
 from licensing.terms import refund_amount
 
@@ -111,7 +112,8 @@ def refund_issue(*, refund: Refund, on: datetime.date) -> Refund:
 
 
 def refund_documents_make(*, refund_id: int) -> Refund:
-    """Render and store the PDF and XML of an issued refund once (idempotent)."""
+    """Render and store the PDF and XML of an issued refund once (idempotent), then
+    have them e-mailed to the school with the link for its account."""
     from invoicing import einvoice, pdf
 
     with transaction.atomic():
@@ -122,6 +124,7 @@ def refund_documents_make(*, refund_id: int) -> Refund:
         pdf_bytes = pdf.render_refund_pdf(locked)
         documents_store(document=locked, pdf=pdf_bytes, xml=xml_bytes)
         locked.save(update_fields=list(DOCUMENT_FIELDS))
+        send_refund_notice.delay(locked.pk)  # after commit, to the school
     return locked
 
 

@@ -1,9 +1,12 @@
 """Reads of invoices, refunds and payments."""
 
+import datetime
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Refund
+from licensing.models import OrderSchool
 from schools.models import SchoolAuthority
 
 
@@ -33,3 +36,46 @@ def invoices_after_last_reminder() -> QuerySet[Invoice]:
         status=Invoice.Status.ISSUED,
         second_reminder_sent_at__isnull=False,
     ).order_by("second_reminder_sent_at")
+
+
+def refunds_due_for_transfer():
+    """Issued refunds with an account that are in no transfer file yet."""
+    return (
+        Refund.objects.filter(
+            status=Refund.Status.ISSUED, payout__isnull=False, payout__transfer__isnull=True
+        )
+        .exclude(payout__iban="")
+        .select_related("payout", "school")
+        .order_by("number")
+    )
+
+
+def refunds_without_account(*, on: datetime.date, days: int = 30):
+    """Issued refunds whose school has not given an account ``days`` days (or
+    more) after the refund document's date: for the staff's work queue."""
+    return (
+        Refund.objects.filter(
+            status=Refund.Status.ISSUED,
+            issue_date__lte=on - datetime.timedelta(days=days),
+        )
+        .exclude(payout__iban__gt="")
+        .select_related("school")
+        .order_by("issue_date", "number")
+    )
+
+
+def refund_notice_recipient(*, refund: Refund) -> str:
+    """Where the refund's notice goes: the contact person of the school on the
+    latest order of the refund's product (the order that superseded the
+    individual licence), else the school's own address; "" when neither exists."""
+    entry = (
+        OrderSchool.objects.filter(
+            school_id=refund.school_id,
+            order__product_id=refund.individual_licence.product_id,
+            contact_anonymised_at__isnull=True,
+        )
+        .exclude(contact_email="")
+        .order_by("-order__submitted_at", "-pk")
+        .first()
+    )
+    return entry.contact_email if entry else refund.school.email

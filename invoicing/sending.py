@@ -1,15 +1,19 @@
-"""E-mailing issued documents to the buyer: the invoice or cancellation invoice
-with its PDF and XML, and the two payment reminders. Each is claimed by a
+"""E-mailing issued documents: the invoice or cancellation invoice with its PDF
+and XML and the two payment reminders to the buyer, the refund document with the
+link for the account to the school. Each is claimed by a
 timestamp on the invoice so that it never goes out twice; called by the tasks in
 ``tasks.py``."""
 
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 
 from config.mail import build_templated_mail
 from invoicing.documents import CONTENT_TYPES, document_read, download_name
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Refund, RefundPayout
+from invoicing.payout_links import refund_account_url
+from invoicing.selectors import refund_notice_recipient
 
 logger = logging.getLogger(__name__)
 
@@ -83,5 +87,47 @@ def invoice_send_reminder(*, invoice_id: int, level: int = 1) -> bool:
         message.send()
     except Exception:
         Invoice.objects.filter(pk=invoice_id, **{field: now}).update(**{field: None})
+        raise
+    return True
+
+
+def refund_notice_send(*, refund_id: int) -> bool:
+    """E-mail the refund document (PDF and XML) to the school's contact person with
+    the signed link to the page where the school gives the account to pay to.
+    Claimed by ``RefundPayout.notice_sent_at``: sent once. Returns whether it sent."""
+    refund = Refund.objects.select_related("school", "individual_licence").get(pk=refund_id)
+    if refund.status != Refund.Status.ISSUED or not refund.pdf_sha256:
+        return False
+    recipient = refund_notice_recipient(refund=refund)
+    if not recipient:
+        logger.warning("refund %s: no e-mail address of the school", refund.number)
+        return False
+    payout, _created = RefundPayout.objects.get_or_create(refund=refund)
+    now = timezone.now()
+    claimed = RefundPayout.objects.filter(pk=payout.pk, notice_sent_at__isnull=True).update(
+        notice_sent_at=now, notice_sent_to=recipient
+    )
+    if not claimed:
+        return False
+    message = build_templated_mail(
+        to=[recipient],
+        template="invoicing/emails/refund_issued",
+        context={
+            "refund": refund,
+            "seller": refund.seller,
+            "account_url": refund_account_url(refund=refund),
+            "link_days": settings.REFUND_ACCOUNT_LINK_DAYS,
+        },
+        attachments=[
+            (download_name(refund, "pdf"), document_read(refund.pdf), CONTENT_TYPES["pdf"]),
+            (download_name(refund, "xml"), document_read(refund.xml), CONTENT_TYPES["xml"]),
+        ],
+    )
+    try:
+        message.send()
+    except Exception:
+        RefundPayout.objects.filter(pk=payout.pk, notice_sent_at=now).update(
+            notice_sent_at=None, notice_sent_to=""
+        )
         raise
     return True

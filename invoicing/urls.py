@@ -25,4 +25,9 @@ urlpatterns = [
         views.invoice_breakdown,
         name="invoice_breakdown",
     ),
+    path(
+        "erstattungen/<int:refund_id>/konto/<str:token>/",
+        views.refund_account,
+        name="refund_account",
+    ),
 ]

@@ -514,10 +514,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class DeliveryFilter(admin.SimpleListFilter):
+    """Mails not sent although the worker tried (the last error says why)."""
+
+    title = _("Zustellung")
+    parameter_name = "zustellung"
+
+    def lookups(self, request, model_admin):
+        return [("fehlgeschlagen", _("fehlgeschlagen"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "fehlgeschlagen":
+            return queryset.filter(sent_at__isnull=True, attempts__gt=0)
+        return queryset
+
+
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "subject", "recipients", "sent_at", "attempts"]
-    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter), DeliveryFilter]
     search_fields = ["subject", "key"]
     fields = [
         "key",

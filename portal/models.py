@@ -25,13 +25,22 @@ class NightlyRun(models.Model):
         verbose_name = _("nächtlicher Lauf")
         verbose_name_plural = _("nächtliche Läufe")
         ordering = ["-started_at"]
+        permissions = [("start_nightlyrun", _("Nachtlauf jetzt starten"))]
 
     def __str__(self) -> str:
         return _("Lauf für %(on)s") % {"on": f"{self.on:%d.%m.%Y}"}
 
     def summary(self) -> str:
-        return (
-            f"nightly {self.on.isoformat()}: notices={self.notices} renewals={self.renewals} "
-            f"expiries={self.expiries} invoices_issued={self.invoices_issued} "
-            f"overdue={self.overdue} failures={self.failures}"
-        )
+        return _(
+            "Nachtlauf %(on)s: %(notices)d Verlängerungshinweise, %(renewals)d Verlängerungen, "
+            "%(expiries)d Abläufe, %(invoices)d Rechnungen gestellt, %(overdue)d überfällig, "
+            "%(failures)d Fehler"
+        ) % {
+            "on": f"{self.on:%d.%m.%Y}",
+            "notices": self.notices,
+            "renewals": self.renewals,
+            "expiries": self.expiries,
+            "invoices": self.invoices_issued,
+            "overdue": self.overdue,
+            "failures": self.failures,
+        }

@@ -254,6 +254,8 @@ INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=30)
 # Days after the first payment reminder until the second (last) one; after that
 # the invoice is listed for staff (no automatic debt collection).
 INVOICE_SECOND_REMINDER_DAYS = env.int("INVOICE_SECOND_REMINDER_DAYS", default=14)
+# Days the link in a refund's e-mail (the school enters its account) stays valid.
+REFUND_ACCOUNT_LINK_DAYS = env.int("REFUND_ACCOUNT_LINK_DAYS", default=60)
 # Upload limits for registration lists.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=20_000)

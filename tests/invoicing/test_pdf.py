@@ -153,7 +153,9 @@ def test_refund_pdf_is_a_correction_addressed_to_the_school(tmp_path):
     assert "Gutschrift" not in text
     assert "zzgl." not in text  # the refund is a gross amount: its VAT is included
     assert (
-        "Den Betrag von 67,28 € überweisen wir, sobald uns das Konto der Schule vorliegt." in text
+        "Den Betrag von 67,28 € überweisen wir, sobald uns das Konto der Schule vorliegt: "
+        "bitte geben Sie Kontoinhaber und IBAN über den Link in der E-Mail zu diesem "
+        "Schreiben an." in text
     )
     assert facturx.get_xml_from_pdf(pdf)[1] == refund_xml(refund)
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from invoicing.drafts import invoice_create_draft
 from invoicing.issuing import invoice_issue
-from invoicing.models import Invoice
+from invoicing.models import Invoice, Payment
 from invoicing.payments import payment_record
 from invoicing.reminders import invoices_mark_overdue, invoices_send_second_reminder
 from invoicing.selectors import invoices_after_last_reminder
@@ -157,3 +157,21 @@ def test_invoice_page_shows_payments_received_remaining_and_paid_on(
     content = staff_client.get(url).content.decode()
     assert "bezahlt am 12.09.2026" in content
     assert "offen:" not in content
+
+
+@pytest.mark.django_db
+def test_reminder_names_money_carried_over_from_a_cancelled_invoice(
+    invoice, django_capture_on_commit_callbacks
+):
+    Payment.objects.create(
+        invoice=invoice,
+        amount=D("100.00"),
+        paid_on=datetime.date(2026, 9, 1),
+        reference="Übertrag von Rechnung RE-2026-00000",
+        outcome=Payment.Outcome.TRANSFERRED,
+    )
+
+    [reminder] = remind(datetime.date(2026, 9, 10), django_capture_on_commit_callbacks)
+
+    assert "Übertrag von Rechnung RE-2026-00000 (Zahlung vom 01.09.2026): 100,00 €" in reminder.body
+    assert "Noch offen: 149,68 €" in reminder.body

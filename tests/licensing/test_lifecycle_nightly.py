@@ -369,7 +369,8 @@ def test_a_failing_step_does_not_stop_the_others(
 def test_command_prints_the_summary_line(confirmed, capsys):
     call_command("run_nightly", "--date", "2027-08-01")
     assert capsys.readouterr().out.strip() == (
-        "nightly 2027-08-01: notices=0 renewals=1 expiries=0 invoices_issued=1 overdue=0 failures=0"
+        "Nachtlauf 01.08.2027: 0 Verlängerungshinweise, 1 Verlängerungen, 0 Abläufe, "
+        "1 Rechnungen gestellt, 0 überfällig, 0 Fehler"
     )
 
 

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0006_correction_after_payment'),
+        ('invoicing', '0007_refund_payouts'),
     ]
 
     operations = [
