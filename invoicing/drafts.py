@@ -56,9 +56,28 @@ def _line(*, invoice: Invoice | None, position: int, term: LicenceTerm, year: Li
     )
 
 
-def draft_rebuild_lines(invoice: Invoice) -> None:
+LINE_FIELDS = (
+    "position",
+    "licence_id",
+    "school_number",
+    "school_name",
+    "product_name",
+    "period_start",
+    "period_end",
+    "net_amount",
+    "vat_rate",
+)
+
+
+def _line_values(line: InvoiceLine) -> tuple:
+    return tuple(getattr(line, name) for name in LINE_FIELDS)
+
+
+def draft_rebuild_lines(invoice: Invoice) -> bool:
     """Lines of a draft from the year's licence terms (one per school), and totals.
-    Drafts follow corrections of the order until they are issued."""
+    Drafts follow corrections of the order until they are issued. A draft whose
+    lines already are what the terms give is left as it is (nothing written);
+    returns whether it was rebuilt."""
     terms = (
         LicenceTerm.objects.filter(year_id=invoice.licence_year_id)
         .exclude(licence__status=Licence.Status.REJECTED)
@@ -69,6 +88,9 @@ def draft_rebuild_lines(invoice: Invoice) -> None:
         _line(invoice=invoice, position=position, term=term, year=term.year)
         for position, term in enumerate(terms, start=1)
     ]
+    current = InvoiceLine.objects.filter(invoice=invoice).order_by("position")
+    if [_line_values(line) for line in lines] == list(current.values_list(*LINE_FIELDS)):
+        return False
     InvoiceLine.objects.filter(invoice=invoice).delete()
     InvoiceLine.objects.bulk_create(lines)
     totals = compute_totals(lines)
@@ -78,6 +100,7 @@ def draft_rebuild_lines(invoice: Invoice) -> None:
         totals.gross,
     )
     invoice.save(update_fields=["net_total", "vat_total", "gross_total"])
+    return True
 
 
 @transaction.atomic

@@ -14,14 +14,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.steps import StepResult
-from invoicing.documents import documents_store
 from invoicing.drafts import draft_rebuild_lines
-from invoicing.models import DOCUMENT_FIELDS, Invoice, NumberSeries, Refund
+from invoicing.issue_documents import invoice_documents_store
+from invoicing.models import Invoice, NumberSeries, Refund
 from invoicing.numbering import number_next
 from invoicing.refunds import refund_documents_make
-from invoicing.tasks import send_invoice_email, send_refund_notice
+from invoicing.tasks import make_invoice_documents, send_invoice_email, send_refund_notice
 
 logger = logging.getLogger(__name__)
+
+# Invoices per worker task on the issue day: small enough that two workers share
+# the night's invoices evenly, large enough that queueing costs nothing.
+DOCUMENT_CHUNK = 10
 
 
 def _snapshot_buyer(invoice: Invoice) -> None:
@@ -72,9 +76,9 @@ def invoice_issue(*, invoice: Invoice, by=None, on: datetime.date | None = None)
     return invoice_store_documents(invoice=locked)
 
 
-def invoice_issue_if_due(*, invoice_id: int, on: datetime.date) -> bool:
-    """Issue one due draft unless another worker holds it or it was issued already.
-    The nightly work and the Celery task both come through here."""
+def invoice_number_if_due(*, invoice_id: int, on: datetime.date) -> bool:
+    """Number one due draft unless another worker holds it or it was issued
+    already; its documents are made afterwards (``invoice_store_documents``)."""
     with transaction.atomic():
         locked = (
             Invoice.objects.select_for_update(skip_locked=True)
@@ -89,7 +93,14 @@ def invoice_issue_if_due(*, invoice_id: int, on: datetime.date) -> bool:
         if locked is None:
             return False
         _issue_locked(locked, on=on)
-    invoice_store_documents(invoice=locked)
+    return True
+
+
+def invoice_issue_if_due(*, invoice_id: int, on: datetime.date) -> bool:
+    """Issue one due draft with its documents, in this process."""
+    if not invoice_number_if_due(invoice_id=invoice_id, on=on):
+        return False
+    invoice_store_documents(invoice=Invoice(pk=invoice_id))
     return True
 
 
@@ -97,29 +108,33 @@ def invoice_store_documents(*, invoice: Invoice, send: bool = True) -> Invoice:
     """Render and store the PDF (Factur-X, XML embedded) and the XRechnung XML of an
     issued invoice or cancellation invoice, once; then send them after commit.
     Safe to call again: documents already stored are kept as they are."""
-    from invoicing import einvoice, pdf  # heavy imports only where documents are made
-
-    with transaction.atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if locked.is_draft:
-            raise ValidationError(_("Ein Entwurf hat noch keine Belege."))
-        if not locked.pdf_sha256:
-            xml_bytes = einvoice.invoice_xml(locked)
-            pdf_bytes = pdf.render_invoice_pdf(locked)
-            documents_store(document=locked, pdf=pdf_bytes, xml=xml_bytes)
-            locked.save(update_fields=list(DOCUMENT_FIELDS))
-            if send:
-                send_invoice_email.delay(locked.pk)
+    locked, made = invoice_documents_store(invoice_id=invoice.pk)
+    if made and send:
+        send_invoice_email.delay(locked.pk)
     return locked
 
 
 def invoices_issue_due(*, on: datetime.date) -> StepResult:
-    """Nightly: issue every draft whose issue date has come. The result names the
-    invoices issued and the drafts that could not be issued.
+    """Nightly: number every draft whose issue date has come, then hand the
+    rendering, storing and sending of the documents of every issued invoice that
+    has none yet (tonight's and any a dead worker left) to the workers, in chunks
+    of ``DOCUMENT_CHUNK`` that all workers share (without a broker they run here,
+    one after another). The result names the invoices numbered and the drafts that
+    could not be issued; ``invoices_documents_progress`` tells what the workers
+    have finished.
 
     Safe to run twice, late or after a crash: each draft is taken under
     ``select_for_update(skip_locked=True)`` and only while it is still a draft;
-    documents missing or unsent after a crash are made and sent now."""
+    documents are made once (``invoice_store_documents``), mails sent once."""
+    result = invoices_number_due(on=on)
+    invoices_hand_out_documents()
+    invoices_repair_documents(failed=result.failed, invoices=False)
+    return result
+
+
+def invoices_number_due(*, on: datetime.date) -> StepResult:
+    """Number every due draft, each in its own short transaction (the counter's
+    lock is held only that long). Documents are not made here."""
     due_ids = list(
         Invoice.objects.filter(
             kind=Invoice.Kind.INVOICE, status=Invoice.Status.DRAFT, issue_due_on__lte=on
@@ -127,26 +142,52 @@ def invoices_issue_due(*, on: datetime.date) -> StepResult:
         .order_by("issue_due_on", "pk")
         .values_list("pk", flat=True)
     )
-    issued: list[str] = []
-    failed: list[dict] = []
+    result = StepResult()
+    numbered: list[int] = []
     for invoice_id in due_ids:
         try:
-            if invoice_issue_if_due(invoice_id=invoice_id, on=on):
-                issued.append(Invoice.objects.values_list("number", flat=True).get(pk=invoice_id))
+            if invoice_number_if_due(invoice_id=invoice_id, on=on):
+                numbered.append(invoice_id)
         except Exception as error:  # one broken draft must not stop the others
             if isinstance(error, ValidationError):
                 logger.warning("draft invoice %s not issued: %s", invoice_id, error.messages)
             else:
                 logger.exception("draft invoice %s not issued", invoice_id)
-            failed.append(
+            result.failed.append(
                 _failure(
                     step="invoices_issued",
                     item=_("Rechnungsentwurf %(id)s") % {"id": invoice_id},
                     error=error,
                 )
             )
-    invoices_repair_documents(failed=failed)
-    return StepResult(done=issued, failed=failed)
+    numbers = dict(Invoice.objects.filter(pk__in=numbered).values_list("pk", "number"))
+    result.done.extend(numbers[pk] for pk in numbered)
+    return result
+
+
+def invoices_hand_out_documents() -> int:
+    """Enqueue the making of the documents of every issued invoice that has none,
+    ``DOCUMENT_CHUNK`` invoices per task. Returns the number of invoices."""
+    ids = list(
+        Invoice.objects.exclude(status=Invoice.Status.DRAFT)
+        .filter(pdf_sha256="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), DOCUMENT_CHUNK):
+        make_invoice_documents.delay(ids[start : start + DOCUMENT_CHUNK])
+    return len(ids)
+
+
+def invoices_documents_progress(*, numbers: list[str]) -> dict[str, int]:
+    """Of the invoices ``numbers``: how many there are, how many have their
+    documents and how many were sent (what the workers have finished)."""
+    invoices = Invoice.objects.filter(number__in=numbers)
+    return {
+        "issued": invoices.count(),
+        "documents": invoices.exclude(pdf_sha256="").count(),
+        "sent": invoices.exclude(sent_at=None).count(),
+    }
 
 
 def _failure(*, step: str, item: str, error: Exception) -> dict:
@@ -154,12 +195,14 @@ def _failure(*, step: str, item: str, error: Exception) -> dict:
     return {"step": step, "item": item, "error": f"{type(error).__name__}: {message}"}
 
 
-def invoices_repair_documents(*, failed: list[dict] | None = None) -> int:
-    """Documents of issued invoices that a crash left without PDF/XML or unsent.
-    A document that cannot be made is reported in ``failed`` and tried again the
-    next night."""
+def invoices_repair_documents(*, failed: list[dict] | None = None, invoices: bool = True) -> int:
+    """Documents of issued invoices (unless ``invoices`` is false: the nightly run
+    hands those to the workers) and refunds that a crash left without PDF/XML, made
+    here; unsent invoices are sent again. A document that cannot be made is
+    reported in ``failed`` and tried again the next night."""
     repaired = 0
-    for invoice in Invoice.objects.exclude(status=Invoice.Status.DRAFT).filter(pdf_sha256=""):
+    missing = Invoice.objects.exclude(status=Invoice.Status.DRAFT).filter(pdf_sha256="")
+    for invoice in missing if invoices else []:
         try:
             invoice_store_documents(invoice=invoice)
         except Exception as error:

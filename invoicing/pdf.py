@@ -19,13 +19,14 @@ Fonts: the templates ask for Liberation Sans (Debian ``fonts-liberation``) and
 fall back to DejaVu Sans (``fonts-dejavu-core``); no remote resources.
 
 Speed (``benchmarks/bench_pdf.py``: 500 schools within 1.5 s, one school within
-0.1 s): WeasyPrint's time grows with the number of boxes, so a row has four
-cells without borders (zebra rows instead), the stylesheet (``_letter.css``) is
-parsed once per process and language, the user-agent stylesheet drops its
-list-marker and footnote pseudo-element rules (they match every element, so
-WeasyPrint computed six unused pseudo-element styles per table cell), the
-garbage collector runs less often during the render, and the XML is embedded by
-WeasyPrint itself instead of a second pass that re-reads and re-writes the PDF.
+0.1 s): WeasyPrint's time grows with the number of boxes, so a row has three
+cells (school number and name share one) without borders (zebra rows instead),
+the stylesheet (``_letter.css``) is parsed once per process and language, the
+user-agent stylesheet drops its list-marker and footnote pseudo-element rules
+(they match every element, so WeasyPrint computed six unused pseudo-element
+styles per table cell), the garbage collector runs less often during the
+render, and the XML is embedded by WeasyPrint itself instead of a second pass
+that re-reads and re-writes the PDF.
 """
 
 from __future__ import annotations
@@ -136,9 +137,14 @@ def _totals_context(lines) -> dict:
     }
 
 
-def _line_groups(lines) -> list[dict]:
+def _line_groups(lines, number_width: int) -> list[dict]:
     """The lines under one heading per product (an invoice normally has one):
-    each school on one compact row, the product and year in the heading."""
+    each school on one compact row, the product and year in the heading.
+
+    School number and name share one cell (WeasyPrint's time grows with every
+    cell): the number padded to ``number_width`` digits with pairs of no-break
+    spaces (each half a digit wide in the letter font) so that the names align,
+    and a wrapping name indented under its first line (``school_indent``)."""
     groups: dict[str, list] = {}
     for line in lines:
         groups.setdefault(line.product_name, []).append(line)
@@ -150,8 +156,7 @@ def _line_groups(lines) -> list[dict]:
             ),
             "lines": [
                 {
-                    "school_number": line.school_number,
-                    "school_name": line.school_name,
+                    "school": _padded(line.school_number, number_width) + " " + line.school_name,
                     "period": f"{line.period_start:%d.%m.%y}–{line.period_end:%d.%m.%y}",
                     "rate": percent(line.vat_rate),
                     "net": euro(line.net_amount),
@@ -162,6 +167,10 @@ def _line_groups(lines) -> list[dict]:
         }
         for product, group in groups.items()
     ]
+
+
+def _padded(number: str, width: int) -> str:
+    return "\u00a0\u00a0" * (width - len(number)) + number
 
 
 def _period(start: datetime.date, end: datetime.date) -> str:
@@ -192,6 +201,7 @@ def invoice_context(invoice: Invoice) -> dict:
     if invoice.due_date and not is_cancellation:
         info.append((_("Fällig am"), date_de(invoice.due_date)))
     products = sorted({line.product_name for line in lines})
+    number_width = max((len(line.school_number) for line in lines), default=0)
     return {
         "doc_title": _("Stornorechnung") if is_cancellation else _("Rechnung"),
         "number": invoice.number,
@@ -209,7 +219,10 @@ def invoice_context(invoice: Invoice) -> dict:
         "products": ", ".join(products),
         "period": f"{date_de(invoice.service_period_start)} – "
         f"{date_de(invoice.service_period_end)}",
-        "line_groups": _line_groups(lines),
+        "line_groups": _line_groups(lines, number_width),
+        # In "ch" (the width of a digit): the number and the space after it.
+        "school_indent": f"{number_width + 0.5:g}",
+        "school_indent_pad": f"{number_width + 1.2:g}",
         "school_count": len(lines),
         # One product has one rate; a rate column only where lines differ.
         "mixed_rates": len({line.vat_rate for line in lines}) > 1,

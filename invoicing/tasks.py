@@ -1,13 +1,15 @@
-"""Celery tasks of invoicing: sending an issued document, the payment reminders
-and the refund notice to the school. Each takes an id, fetches the row again and
-calls a service in ``sending.py``; every one is safe to run twice and is enqueued after commit."""
+"""Celery tasks of invoicing: making the documents of a chunk of issued invoices
+(the issue day's work, shared by all workers), sending an issued document, the
+payment reminders and the refund notice to the school. Each takes ids, fetches
+the rows again and calls a service in ``issue_documents.py`` or ``sending.py``;
+every one is safe to run twice and is enqueued after commit."""
 
 import smtplib
 
 from celery import shared_task
 
 from config.tasks import TransactionAwareTask
-from invoicing import sending
+from invoicing import issue_documents, sending
 
 TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError)
 
@@ -34,6 +36,11 @@ def send_invoice_email(invoice_id: int, resend: bool = False) -> bool:
 )
 def send_payment_reminder(invoice_id: int, level: int = 1) -> bool:
     return sending.invoice_send_reminder(invoice_id=invoice_id, level=level)
+
+
+@shared_task(base=TransactionAwareTask, name="invoicing.make_invoice_documents", acks_late=True)
+def make_invoice_documents(invoice_ids: list[int]) -> int:
+    return issue_documents.invoices_make_documents(invoice_ids=invoice_ids)
 
 
 @shared_task(

@@ -47,12 +47,18 @@ class NightlyRunAdmin(ReadOnlyAdmin):
         "renewals",
         "expiries",
         "invoices_issued",
+        "invoice_documents",
         "overdue",
         "failures",
         "failure_list",
         "done_list",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("Belege und Versand der gestellten Rechnungen"))
+    def invoice_documents(self, obj: NightlyRun) -> str:
+        progress = obj.invoice_documents()
+        return _("%(issued)s gestellt, %(documents)s mit PDF/XML, %(sent)s versendet") % progress
 
     @admin.display(description=_("Fehler im Einzelnen"))
     def failure_list(self, obj: NightlyRun):

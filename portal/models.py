@@ -30,6 +30,14 @@ class NightlyRun(models.Model):
     def __str__(self) -> str:
         return _("Lauf für %(on)s") % {"on": f"{self.on:%d.%m.%Y}"}
 
+    def invoice_documents(self) -> dict[str, int]:
+        """Of the invoices this run issued: how many have their documents and how
+        many were sent, by now (the workers make them after the run)."""
+        from invoicing.issuing import invoices_documents_progress
+
+        numbers = self.log.get("steps", {}).get("invoices_issued", {}).get("done", [])
+        return invoices_documents_progress(numbers=numbers)
+
     def summary(self) -> str:
         return _(
             "Nachtlauf %(on)s: %(notices)d Verlängerungshinweise, %(renewals)d Verlängerungen, "

@@ -237,3 +237,28 @@ def test_overdue_marked_and_reminded_once(licence_year, django_capture_on_commit
     [reminder] = mail.outbox
     assert reminder.subject == "Freundliche Zahlungserinnerung zu Rechnung RE-2026-00001"
     assert "war am 09.09.2026 fällig" in reminder.body
+
+
+@pytest.mark.django_db
+def test_issue_keeps_an_unchanged_draft_as_it_is_and_rebuilds_a_corrected_one(
+    authority, django_capture_on_commit_callbacks
+):
+    unchanged = invoice_create_draft(licence_year=make_licence_year(authority=authority))
+    corrected_year = make_licence_year(authority=authority, prices=(D("100.00"), D("50.00")))
+    corrected = invoice_create_draft(licence_year=corrected_year)
+    line_ids = {
+        inv.pk: list(inv.lines.values_list("pk", flat=True)) for inv in (unchanged, corrected)
+    }
+    term = corrected_year.terms.get(net_price=D("50.00"))
+    term.net_price = D("60.00")
+    term.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice_issue(invoice=unchanged, on=ISSUE_DAY)
+        invoice_issue(invoice=corrected, on=ISSUE_DAY)
+
+    assert list(unchanged.lines.values_list("pk", flat=True)) == line_ids[unchanged.pk]
+    assert list(corrected.lines.values_list("pk", flat=True)) != line_ids[corrected.pk]
+    corrected.refresh_from_db()
+    assert sorted(corrected.lines.values_list("net_amount", flat=True)) == [D("60.00"), D("100.00")]
+    assert corrected.net_total == D("160.00")

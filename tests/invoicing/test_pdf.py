@@ -87,7 +87,7 @@ def test_invoice_pdf_shows_every_required_field(tmp_path):
         assert expected in text, expected
     # The product and the year once in the heading, one compact row per school.
     assert "Digitales Lehrwerk 1 – Nutzungsjahr 01.08.2026 – 31.07.2027" in text
-    assert "Schulnr. Schule Nutzungsjahr USt Netto" in text
+    assert "Schulnummer und Schule Nutzungsjahr USt Netto" in text
     for line in invoice.lines.all():
         net = f"{line.net_amount}".replace(".", ",")
         assert (
@@ -168,7 +168,7 @@ def test_long_invoice_repeats_the_table_header_and_numbers_its_pages(tmp_path):
 
     second = pdf_text(pdf, tmp_path, page=2)
     assert f"Seite 2 von {pages}" in second
-    assert "Schulnr. Schule Nutzungsjahr Netto" in second
+    assert "Schulnummer und Schule Nutzungsjahr Netto" in second
     assert "Steuernummer: 13/200/12345" in second
     last = pdf_text(pdf, tmp_path, page=pages)
     assert "Rechnungsbetrag brutto 6.955,00 €" in last

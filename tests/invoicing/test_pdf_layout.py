@@ -9,6 +9,7 @@ from html import unescape
 
 import pytest
 
+from invoicing.models import Invoice, InvoiceLine
 from invoicing.pdf import render_invoice_pdf
 from tests.invoicing.factories import InvoiceFactory, add_lines
 
@@ -166,3 +167,18 @@ def test_fold_and_punch_marks_on_the_first_page_only(tmp_path):
         assert any(abs(row - expected) < 0.6 for row in marks), expected
     assert all(min(abs(row - mark) for mark in (105, 148.5, 210)) < 0.6 for row in marks)
     assert dark_rows_at_left_edge(pdf, tmp_path, page=2) == []
+
+
+def test_school_names_align_whatever_the_length_of_the_school_number(tmp_path):
+    invoice = InvoiceFactory()
+    add_lines(invoice, [("100.00", "7.00")] * 3, names=["Alpha", "Beta", "Gamma"])
+    # Directory numbers of other states are shorter; the lines are a snapshot,
+    # so change them the way the factory writes them: while a draft.
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.DRAFT)
+    InvoiceLine.objects.filter(invoice=invoice, position=2).update(school_number="4711")
+    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.ISSUED)
+    boxes = words(render_invoice_pdf(Invoice.objects.get(pk=invoice.pk)), tmp_path)
+
+    starts = [find(boxes, name)[1] for name in ("Alpha", "Beta", "Gamma")]
+    assert max(starts) - min(starts) < 0.3
+    assert find(boxes, "4711")[1] > find(boxes, "190001")[1] + 2

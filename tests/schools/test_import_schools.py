@@ -127,3 +127,30 @@ def test_the_shipped_extract_imports(tmp_path):
 
     assert "Schulen neu: 372" in out.getvalue()
     assert School.objects.filter(authority__customer_number="10182").count() == 260
+
+
+def _planner_rows(model) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [model._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def test_the_tables_are_analysed_after_the_import_commits(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    """PostgreSQL has no statistics for the new rows until ANALYZE (a query on
+    them then scans whole tables); the import runs it once it has committed."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics of PostgreSQL")
+    rows = [row(str(100001 + n), traeger=str(10182 + n % 3)) for n in range(30)]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        run_import(tmp_path, *rows)
+    assert _planner_rows(School) != 30  # no statistics before the commit
+    for callback in callbacks:
+        callback()
+    assert (_planner_rows(School), _planner_rows(SchoolAuthority)) == (30, 3)
+    assert _planner_rows(SchoolType) == SchoolType.objects.count()
