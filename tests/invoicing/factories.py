@@ -1,6 +1,7 @@
 """Factories for issued invoicing documents with every snapshot field filled, as
 the invoicing services leave them at issue."""
 
+import contextlib
 import datetime
 from decimal import Decimal
 
@@ -63,6 +64,20 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     seller = factory.LazyFunction(lambda: dict(settings.SELLER))
 
 
+@contextlib.contextmanager
+def as_draft(invoice: Invoice):
+    """Test set-up only: take a factory invoice back to draft while its lines and
+    totals are written, then give it its status again. Goes past the model's
+    checks and the database triggers, which refuse exactly that everywhere else
+    (tests/invoicing/test_immutability.py)."""
+    row = models.QuerySet(Invoice).filter(pk=invoice.pk)
+    status = row.values_list("status", flat=True).get()
+    with pgtrigger.ignore(*(f"invoicing.Invoice:{name}" for name in SET_UP_IGNORES)):
+        row.update(status=Invoice.Status.DRAFT)
+        yield row
+        row.update(status=status)
+
+
 def add_lines(
     invoice: Invoice,
     prices: list[tuple[str, str]],
@@ -90,18 +105,11 @@ def add_lines(
         for position, (net, rate) in enumerate(prices, start=1)
     ]
     # Lines and totals are written while the document is a draft, as invoice_issue
-    # does. A factory invoice is born issued, so for this set-up only it is taken
-    # back to draft past the model's checks and the database triggers, which refuse
-    # exactly that everywhere else (tests/invoicing/test_immutability.py).
-    status = invoice.status
-    row = models.QuerySet(Invoice).filter(pk=invoice.pk)
-    with pgtrigger.ignore(*(f"invoicing.Invoice:{name}" for name in SET_UP_IGNORES)):
-        row.update(status=Invoice.Status.DRAFT)
+    # does (a factory invoice is born issued).
+    with as_draft(invoice) as row:
         InvoiceLine.objects.bulk_create(lines)
         totals = compute_totals(lines)
-        row.update(
-            net_total=totals.net, vat_total=totals.vat, gross_total=totals.gross, status=status
-        )
+        row.update(net_total=totals.net, vat_total=totals.vat, gross_total=totals.gross)
     return Invoice.objects.get(pk=invoice.pk)
 
 
