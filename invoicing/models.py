@@ -399,6 +399,23 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
         return self.get_status_display()
 
     @property
+    def replaced_invoice(self) -> "Invoice | None":
+        """The cancelled invoice of the same licence year this one replaces (the
+        latest one cancelled before it was issued), if any."""
+        if self.kind != self.Kind.INVOICE or not self.issued_at:
+            return None
+        return (
+            Invoice.objects.filter(
+                licence_year_id=self.licence_year_id,
+                kind=self.Kind.INVOICE,
+                status=self.Status.CANCELLED,
+                issued_at__lt=self.issued_at,
+            )
+            .order_by("-issued_at")
+            .first()
+        )
+
+    @property
     def amount_open(self) -> Decimal:
         """What one payment must bring to settle the invoice: the gross amount less
         what was carried over from the invoice it replaces."""
