@@ -40,6 +40,7 @@ from invoicing.models import (
 )
 from invoicing.payments import credit_mark_paid_back, payment_record, payment_resolve
 from invoicing.refunds import refund_mark_paid_out
+from invoicing.selectors import REFUND_ACCOUNT_WAIT_DAYS, refunds_without_account
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -121,6 +122,32 @@ class ReminderFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AccountFilter(admin.SimpleListFilter):
+    """Refunds by the account to pay them to; "fehlt30" is the work queue's list
+    (issued, no account 30 days after the document's date)."""
+
+    title = gettext_lazy("Konto")
+    parameter_name = "konto"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("fehlt30", _("fehlt seit 30 Tagen")),
+            ("fehlt", _("fehlt")),
+            ("ja", _("angegeben")),
+        ]
+
+    def queryset(self, request, queryset):
+        known = Q(payout__iban__gt="")
+        if self.value() == "fehlt30":
+            late = refunds_without_account(on=clock.today(), days=REFUND_ACCOUNT_WAIT_DAYS)
+            return queryset.filter(pk__in=late.values("pk"))
+        if self.value() == "fehlt":
+            return queryset.exclude(known)
+        if self.value() == "ja":
+            return queryset.filter(known)
+        return queryset
+
+
 class SentFilter(admin.SimpleListFilter):
     """Issued documents whose e-mail to the buyer has not gone out (yet): the
     sending failed or the worker has not run."""
@@ -153,6 +180,22 @@ class IssueDueFilter(admin.SimpleListFilter):
         if self.value() == "7":
             horizon = clock.today() + datetime.timedelta(days=7)
             return queryset.filter(status=Invoice.Status.DRAFT, issue_due_on__lte=horizon)
+        return queryset
+
+
+class IssueProblemsFilter(admin.SimpleListFilter):
+    """Drafts that could not be issued: billing data incomplete or the e-invoice
+    broke a rule (``issue_problems`` names the rule ids); no number drawn."""
+
+    title = gettext_lazy("Regelprüfung")
+    parameter_name = "regelpruefung"
+
+    def lookups(self, request, model_admin):
+        return [("nicht_bestanden", _("nicht bestanden (Entwurf nicht gestellt)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "nicht_bestanden":
+            return queryset.filter(status=Invoice.Status.DRAFT).exclude(issue_problems="")
         return queryset
 
 
@@ -325,6 +368,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     list_filter = [
         "status",
         IssueDueFilter,
+        IssueProblemsFilter,
         OverdueFilter,
         ReminderFilter,
         SentFilter,
@@ -592,7 +636,7 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
         "has_account",
         "paid_out_at",
     ]
-    list_filter = ["status", IssueYearFilter, "school__authority"]
+    list_filter = ["status", AccountFilter, IssueYearFilter, "school__authority"]
     search_fields = ["number", "school__name", "school__school_number", "original_invoice_number"]
     list_select_related = ["school", "payout"]
     actions = ["mark_paid_out", payout_admin.enter_account]

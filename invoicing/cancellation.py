@@ -41,6 +41,7 @@ SNAPSHOT_FIELDS = (
     "buyer_leitweg_id",
     "buyer_vat_id",
     "buyer_customer_number",
+    "buyer_order_reference",
     "seller",
 )
 

@@ -69,28 +69,37 @@ LINE_FIELDS = (
 )
 
 
-def _line_values(line: InvoiceLine) -> tuple:
-    return tuple(getattr(line, name) for name in LINE_FIELDS)
+# The same values read from a licence term, in the order of LINE_FIELDS after "position".
+TERM_FIELDS = (
+    "licence_id",
+    "licence__school__school_number",
+    "licence__school__name",
+    "licence__product__name",
+    "year__start_date",
+    "year__end_date",
+    "net_price",
+    "licence__product__vat_rate",
+)
 
 
 def draft_rebuild_lines(invoice: Invoice) -> bool:
     """Lines of a draft from the year's licence terms (one per school), and totals.
     Drafts follow corrections of the order until they are issued. A draft whose
-    lines already are what the terms give is left as it is (nothing written);
-    returns whether it was rebuilt."""
+    lines already are what the terms give is left as it is (read as plain values,
+    nothing written); returns whether it was rebuilt."""
     terms = (
         LicenceTerm.objects.filter(year_id=invoice.licence_year_id)
         .exclude(licence__status=Licence.Status.REJECTED)
-        .select_related("licence__school", "licence__product", "year")
         .order_by("licence__school__school_number", "pk")
+        .values_list(*TERM_FIELDS)
     )
-    lines = [
-        _line(invoice=invoice, position=position, term=term, year=term.year)
-        for position, term in enumerate(terms, start=1)
-    ]
+    wanted = [(position, *term) for position, term in enumerate(terms, start=1)]
     current = InvoiceLine.objects.filter(invoice=invoice).order_by("position")
-    if [_line_values(line) for line in lines] == list(current.values_list(*LINE_FIELDS)):
+    if wanted == list(current.values_list(*LINE_FIELDS)):
         return False
+    lines = [
+        InvoiceLine(invoice=invoice, **dict(zip(LINE_FIELDS, row, strict=True))) for row in wanted
+    ]
     InvoiceLine.objects.filter(invoice=invoice).delete()
     InvoiceLine.objects.bulk_create(lines)
     totals = compute_totals(lines)

@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from invoicing.models import Invoice, Refund
 
 XRECHNUNG_GUIDELINE = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+# A buyer that has stated it has no Leitweg-ID gets a plain EN 16931 invoice
+# (Factur-X profile EN 16931), without the XRechnung-only rules (BR-DE-*).
+EN16931_GUIDELINE = "urn:cen.eu:en16931:2017"
+PROFILE_XRECHNUNG = "xrechnung"
+PROFILE_EN16931 = "en16931"
+GUIDELINES = {PROFILE_XRECHNUNG: XRECHNUNG_GUIDELINE, PROFILE_EN16931: EN16931_GUIDELINE}
 BUSINESS_PROCESS = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 
 TYPE_INVOICE = "380"
@@ -100,6 +106,8 @@ class EDocument:
     notes: list[str] = field(default_factory=list)
     # Money carried over from the cancelled invoice this one replaces (BT-113).
     prepaid: Decimal = Decimal("0.00")
+    order_reference: str = ""
+    profile: str = PROFILE_XRECHNUNG
     # A refund's amounts are fixed by R8 (gross paid back, split into net and
     # VAT when it was created); its document shows exactly those.
     fixed_totals: Totals | None = None
@@ -107,6 +115,10 @@ class EDocument:
     @property
     def totals(self) -> Totals:
         return self.fixed_totals or compute_totals(self.lines)
+
+    @property
+    def guideline(self) -> str:
+        return GUIDELINES[self.profile]
 
 
 # --- Building the neutral document ---------------------------------------------------
@@ -117,7 +129,8 @@ def _date_de(day: datetime.date | None) -> str:
 
 
 def invoice_document(invoice: Invoice) -> EDocument:
-    """The e-invoice content of an issued invoice or cancellation invoice."""
+    """The e-invoice content of an issued invoice or cancellation invoice: an
+    XRechnung for a buyer with a Leitweg-ID, an EN 16931 invoice otherwise (R10)."""
     if not invoice.number or not invoice.issue_date:
         raise ValueError("An e-invoice needs an issued invoice with number and date.")
     seller = seller_data(invoice.seller)
@@ -162,6 +175,8 @@ def invoice_document(invoice: Invoice) -> EDocument:
         period_end=invoice.service_period_end,
         due_date=None if is_cancellation else invoice.due_date,
         payment_reference=invoice.number,
+        order_reference=invoice.buyer_order_reference,
+        profile=PROFILE_XRECHNUNG if invoice.buyer_leitweg_id else PROFILE_EN16931,
     )
     if is_cancellation:
         original = invoice.cancels
@@ -244,6 +259,7 @@ def refund_document(refund: Refund) -> EDocument:
         payment_means_text="Überweisung auf das Konto der Schule",
         payment_terms="Den Erstattungsbetrag überweisen wir auf das Konto der Schule.",
         payment_reference=refund.number,
+        profile=PROFILE_EN16931,
         preceding_number=refund.original_invoice_number,
         preceding_date=refund.original_invoice_date,
         notes=[
@@ -276,6 +292,13 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib) ->
     return element
 
 
+def _opt(parent: etree._Element, tag: str, text: str, **attrib) -> None:
+    """An element only when it has a value: documents carry no empty elements
+    (PEPPOL-EN16931-R008)."""
+    if text and text.strip():
+        _sub(parent, tag, text, **attrib)
+
+
 def _amount(value: Decimal) -> str:
     return str(Decimal(value).quantize(CENT))
 
@@ -289,9 +312,9 @@ def _date(parent: etree._Element, tag: str, day: datetime.date, qualified: bool 
 def _address(parent: etree._Element, party: EParty | dict) -> None:
     get = party.get if isinstance(party, dict) else lambda key, default="": getattr(party, key)
     address = _sub(parent, "ram:PostalTradeAddress")
-    _sub(address, "ram:PostcodeCode", get("postal_code", ""))
-    _sub(address, "ram:LineOne", get("street", ""))
-    _sub(address, "ram:CityName", get("city", ""))
+    _opt(address, "ram:PostcodeCode", get("postal_code", ""))
+    _opt(address, "ram:LineOne", get("street", ""))
+    _opt(address, "ram:CityName", get("city", ""))
     _sub(address, "ram:CountryID", get("country", "") or "DE")
 
 
@@ -316,13 +339,16 @@ def _seller(parent: etree._Element, seller: dict) -> None:
         )
     contact = _sub(party, "ram:DefinedTradeContact")
     _sub(contact, "ram:PersonName", seller.get("contact_name") or "Rechnungsstelle")
-    phone = _sub(contact, "ram:TelephoneUniversalCommunication")
-    _sub(phone, "ram:CompleteNumber", seller.get("phone", ""))
-    email = _sub(contact, "ram:EmailURIUniversalCommunication")
-    _sub(email, "ram:URIID", seller.get("email", ""))
+    if seller.get("phone"):
+        phone = _sub(contact, "ram:TelephoneUniversalCommunication")
+        _sub(phone, "ram:CompleteNumber", seller["phone"])
+    if seller.get("email"):
+        email = _sub(contact, "ram:EmailURIUniversalCommunication")
+        _sub(email, "ram:URIID", seller["email"])
     _address(party, seller)
-    uri = _sub(party, "ram:URIUniversalCommunication")
-    _sub(uri, "ram:URIID", seller.get("email", ""), schemeID="EM")
+    if seller.get("email"):
+        uri = _sub(party, "ram:URIUniversalCommunication")
+        _sub(uri, "ram:URIID", seller["email"], schemeID="EM")
     if seller.get("vat_id"):
         tax = _sub(party, "ram:SpecifiedTaxRegistration")
         _sub(tax, "ram:ID", seller["vat_id"], schemeID="VA")
@@ -335,7 +361,7 @@ def _buyer(parent: etree._Element, buyer: EParty) -> None:
     party = _sub(parent, "ram:BuyerTradeParty")
     if buyer.identifier:
         _sub(party, "ram:ID", buyer.identifier)
-    _sub(party, "ram:Name", buyer.name)
+    _opt(party, "ram:Name", buyer.name)
     if buyer.department:
         contact = _sub(party, "ram:DefinedTradeContact")
         _sub(contact, "ram:DepartmentName", buyer.department)
@@ -364,7 +390,7 @@ def _context_and_header(root: etree._Element, doc: EDocument) -> None:
     process = _sub(context, "ram:BusinessProcessSpecifiedDocumentContextParameter")
     _sub(process, "ram:ID", BUSINESS_PROCESS)
     guideline = _sub(context, "ram:GuidelineSpecifiedDocumentContextParameter")
-    _sub(guideline, "ram:ID", XRECHNUNG_GUIDELINE)
+    _sub(guideline, "ram:ID", doc.guideline)
 
     header = _sub(root, "rsm:ExchangedDocument")
     _sub(header, "ram:ID", doc.number)
@@ -440,10 +466,11 @@ def _header_settlement(transaction: etree._Element, doc: EDocument) -> None:
         _sub(tax, "ram:RateApplicablePercent", _amount(group.rate))
     if doc.period_start and doc.period_end:
         _period(settlement, doc.period_start, doc.period_end)
-    terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
-    _sub(terms, "ram:Description", doc.payment_terms)
-    if doc.due_date:
-        _date(terms, "ram:DueDateDateTime", doc.due_date)
+    if doc.payment_terms or doc.due_date:
+        terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
+        _opt(terms, "ram:Description", doc.payment_terms)
+        if doc.due_date:
+            _date(terms, "ram:DueDateDateTime", doc.due_date)
     summation = _sub(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     _sub(summation, "ram:LineTotalAmount", _amount(totals.net))
     _sub(summation, "ram:TaxBasisTotalAmount", _amount(totals.net))
@@ -459,18 +486,30 @@ def _header_settlement(transaction: etree._Element, doc: EDocument) -> None:
             _date(reference, "ram:FormattedIssueDateTime", doc.preceding_date, qualified=True)
 
 
+def _delivery(transaction: etree._Element, buyer: EParty) -> None:
+    """BG-13: the licences are delivered to the buyer. CII requires the element;
+    filled with the buyer's name and address it is not empty (R008)."""
+    delivery = _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
+    ship_to = _sub(delivery, "ram:ShipToTradeParty")
+    _opt(ship_to, "ram:Name", buyer.name)
+    _address(ship_to, buyer)
+
+
 def document_xml(doc: EDocument) -> bytes:
-    """Serialise a document as XRechnung 3.0 CII."""
+    """Serialise a document as CII: XRechnung 3.0 or EN 16931 (``doc.profile``)."""
     root = etree.Element(RSM + "CrossIndustryInvoice", nsmap=NS)
     _context_and_header(root, doc)
     transaction = _sub(root, "rsm:SupplyChainTradeTransaction")
     for line in doc.lines:
         _line_item(transaction, line)
     agreement = _sub(transaction, "ram:ApplicableHeaderTradeAgreement")
-    _sub(agreement, "ram:BuyerReference", doc.buyer_reference)
+    _opt(agreement, "ram:BuyerReference", doc.buyer_reference)
     _seller(agreement, doc.seller)
     _buyer(agreement, doc.buyer)
-    _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
+    if doc.order_reference:
+        order = _sub(agreement, "ram:BuyerOrderReferencedDocument")
+        _sub(order, "ram:IssuerAssignedID", doc.order_reference)
+    _delivery(transaction, doc.buyer)
     _header_settlement(transaction, doc)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 

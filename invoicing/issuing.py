@@ -19,7 +19,9 @@ from invoicing.issue_documents import invoice_documents_store
 from invoicing.models import Invoice, NumberSeries, Refund
 from invoicing.numbering import number_next
 from invoicing.refunds import refund_documents_make
+from invoicing.rule_check import document_rules_check
 from invoicing.tasks import make_invoice_documents, send_invoice_email, send_refund_notice
+from schools.billing import billing_missing_text
 
 logger = logging.getLogger(__name__)
 
@@ -40,24 +42,40 @@ def _snapshot_buyer(invoice: Invoice) -> None:
     invoice.buyer_leitweg_id = authority.leitweg_id
     invoice.buyer_vat_id = authority.vat_id
     invoice.buyer_customer_number = authority.customer_number
+    invoice.buyer_order_reference = invoice.order.order_reference
 
 
 def _issue_locked(invoice: Invoice, *, on: datetime.date) -> None:
-    """Number and snapshot a locked draft. Runs in the caller's transaction, which
-    also holds the number counter's lock until it commits."""
+    """Snapshot, check and number a locked draft. Runs in the caller's transaction,
+    which also holds the number counter's lock until it commits. The buyer's
+    billing data and the e-invoice rules are checked BEFORE the number is drawn:
+    a failing draft raises and draws no number."""
     draft_rebuild_lines(invoice)
     if not invoice.lines.exists():
         raise ValidationError(
             _("Die Rechnung hat keine Positionen: Das Nutzungsjahr enthält keine Lizenz.")
         )
+    missing = billing_missing_text(invoice.authority)
+    if missing:
+        raise ValidationError(missing)
     _snapshot_buyer(invoice)
     invoice.seller = dict(settings.SELLER)
     invoice.issue_date = on
     invoice.issued_at = timezone.now()
     invoice.due_date = on + datetime.timedelta(days=settings.INVOICE_PAYMENT_DAYS)
+    document_rules_check(invoice, series=NumberSeries.INVOICE)
     invoice.number = number_next(series=NumberSeries.INVOICE, year=on.year)
     invoice.status = Invoice.Status.ISSUED
+    invoice.issue_problems = ""
     invoice.save()
+
+
+def _issue_problems_record(invoice_id: int, error: ValidationError) -> None:
+    """Keep on the draft why it could not be issued (the work queue lists it);
+    written after the issuing transaction rolled back."""
+    Invoice.objects.filter(pk=invoice_id, status=Invoice.Status.DRAFT).update(
+        issue_problems=" ".join(error.messages)[:4000]
+    )
 
 
 def invoice_issue(*, invoice: Invoice, by=None, on: datetime.date | None = None) -> Invoice:
@@ -65,34 +83,43 @@ def invoice_issue(*, invoice: Invoice, by=None, on: datetime.date | None = None)
     buyer and seller snapshot, due date; then the PDF and XML are rendered, stored
     with their SHA-256 and sent to the buyer after commit."""
     on = on or timezone.localdate()
-    with transaction.atomic():
-        locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if not locked.can_issue:
-            raise ValidationError(
-                _("Die Rechnung %(number)s ist bereits gestellt.") % {"number": locked.number}
-            )
-        _issue_locked(locked, on=on)
+    try:
+        with transaction.atomic():
+            locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            if not locked.can_issue:
+                raise ValidationError(
+                    _("Die Rechnung %(number)s ist bereits gestellt.") % {"number": locked.number}
+                )
+            _issue_locked(locked, on=on)
+    except ValidationError as error:
+        _issue_problems_record(invoice.pk, error)
+        raise
     logger.info("invoice %s issued by %s", locked.number, by or "nightly run")
     return invoice_store_documents(invoice=locked)
 
 
 def invoice_number_if_due(*, invoice_id: int, on: datetime.date) -> bool:
     """Number one due draft unless another worker holds it or it was issued
-    already; its documents are made afterwards (``invoice_store_documents``)."""
-    with transaction.atomic():
-        locked = (
-            Invoice.objects.select_for_update(skip_locked=True)
-            .filter(
-                pk=invoice_id,
-                kind=Invoice.Kind.INVOICE,
-                status=Invoice.Status.DRAFT,
-                issue_due_on__lte=on,
+    already; its documents are made afterwards (``invoice_store_documents``). A
+    draft failing the billing data or rule check raises and keeps the reason."""
+    try:
+        with transaction.atomic():
+            locked = (
+                Invoice.objects.select_for_update(skip_locked=True)
+                .filter(
+                    pk=invoice_id,
+                    kind=Invoice.Kind.INVOICE,
+                    status=Invoice.Status.DRAFT,
+                    issue_due_on__lte=on,
+                )
+                .first()
             )
-            .first()
-        )
-        if locked is None:
-            return False
-        _issue_locked(locked, on=on)
+            if locked is None:
+                return False
+            _issue_locked(locked, on=on)
+    except ValidationError as error:
+        _issue_problems_record(invoice_id, error)
+        raise
     return True
 
 

@@ -258,6 +258,14 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
     )
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     issue_due_on = models.DateField(_("automatisch zu stellen am"), null=True, blank=True)
+    issue_problems = models.TextField(
+        _("Regelprüfung nicht bestanden"),
+        blank=True,
+        help_text=_(
+            "Warum der Entwurf zuletzt nicht gestellt werden konnte (Regel-IDs der "
+            "E-Rechnungsprüfung); leer, wenn er die Prüfung bestanden hat."
+        ),
+    )
     issue_date = models.DateField(_("Rechnungsdatum"), null=True, blank=True)
     issued_at = models.DateTimeField(_("gestellt am"), null=True, blank=True)
     due_date = models.DateField(_("fällig am"), null=True, blank=True)
@@ -274,6 +282,9 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
     buyer_leitweg_id = models.CharField(_("Leitweg-ID"), max_length=46, blank=True)
     buyer_vat_id = models.CharField(_("USt-IdNr."), max_length=20, blank=True)
     buyer_customer_number = models.CharField(_("Kundennummer"), max_length=32, blank=True)
+    buyer_order_reference = models.CharField(
+        _("Bestellnummer des Käufers (BT-13)"), max_length=100, blank=True
+    )
     seller = models.JSONField(_("Verkäufer"), default=dict, blank=True)
     net_total = models.DecimalField(_("Netto"), default=0, **MONEY)
     vat_total = models.DecimalField(_("Umsatzsteuer"), default=0, **MONEY)

@@ -489,7 +489,12 @@ def _render(template: str, context: dict, xml: bytes) -> bytes:
         description=f"E-Rechnung ({profile.conformance_level})",
         relationship=profile.relationship,
     )
-    html = render_to_string(template, context)
+    einvoice_format = (
+        "XRechnung, EN 16931"
+        if profile.conformance_level == "XRECHNUNG"
+        else "ZUGFeRD / Factur-X, EN 16931"
+    )
+    html = render_to_string(template, {**context, "einvoice_format": einvoice_format})
     options = {"pdf_variant": "pdf/a-3b", "attachments": [attachment]}
     with _fewer_gc_passes():
         document = _html_class()(string=html).render(

@@ -28,6 +28,18 @@ def invoice_of_authority(*, authority: SchoolAuthority, invoice_id: int) -> Invo
     return get_object_or_404(invoices_of_authority(authority=authority), pk=invoice_id)
 
 
+def drafts_failing_issue() -> QuerySet[Invoice]:
+    """Work queue: drafts that could not be issued (billing data or an e-invoice
+    rule; ``issue_problems`` names the rule ids). They draw no number until
+    fixed; the nightly run tries them again."""
+    return (
+        Invoice.objects.filter(status=Invoice.Status.DRAFT)
+        .exclude(issue_problems="")
+        .select_related("authority", "order__product")
+        .order_by("issue_due_on", "pk")
+    )
+
+
 def invoices_after_last_reminder() -> QuerySet[Invoice]:
     """Invoices still unpaid after the second (last) payment reminder: staff decide
     what happens next (public buyers are not sent to debt collection automatically)."""
@@ -50,7 +62,11 @@ def refunds_due_for_transfer():
     )
 
 
-def refunds_without_account(*, on: datetime.date, days: int = 30):
+# Days after the refund document's date until a missing account is the staff's task.
+REFUND_ACCOUNT_WAIT_DAYS = 30
+
+
+def refunds_without_account(*, on: datetime.date, days: int = REFUND_ACCOUNT_WAIT_DAYS):
     """Issued refunds whose school has not given an account ``days`` days (or
     more) after the refund document's date: for the staff's work queue."""
     return (

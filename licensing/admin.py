@@ -33,6 +33,7 @@ from licensing.models import (
 )
 from licensing.privacy import contact_person_export
 from licensing.views import upload_file_response
+from schools.billing import billing_incomplete_q
 
 
 class PriceInline(admin.TabularInline):
@@ -103,6 +104,22 @@ class CancellationFilter(admin.SimpleListFilter):
         return queryset
 
 
+class BillingDataFilter(admin.SimpleListFilter):
+    """Orders whose buyer's billing data is incomplete: they cannot be confirmed
+    until the authority completes it (R10)."""
+
+    title = _("Rechnungsdaten des Trägers")
+    parameter_name = "rechnungsdaten"
+
+    def lookups(self, request, model_admin):
+        return [("unvollstaendig", _("unvollständig"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unvollstaendig":
+            return queryset.filter(billing_incomplete_q("authority__"))
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = [
@@ -118,6 +135,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = [
         "status",
         CancellationFilter,
+        BillingDataFilter,
         "product",
         ("start_date", admin.DateFieldListFilter),
         ("authority", admin.RelatedOnlyFieldListFilter),

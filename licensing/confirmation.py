@@ -26,6 +26,7 @@ from licensing.models import (
 from licensing.outbox import buyer_recipients, mail_build, mails_queue
 from licensing.selectors import prices_on
 from licensing.terms import licence_year_end
+from schools.billing import billing_missing_text
 
 
 def order_lock(order: Order) -> Order:
@@ -60,6 +61,16 @@ def _confirmable(order: Order, start: datetime.date) -> tuple[list[Licence], dic
                 "werden; bestätigt werden nur eingegangene Bestellungen."
             )
             % {"id": order.pk, "status": order.get_status_display()}
+        )
+    missing = billing_missing_text(order.authority)
+    if missing:
+        raise ValidationError(
+            _(
+                "Bestellung %(id)s kann nicht bestätigt werden: %(missing)s Bitte ergänzen "
+                "Sie die Rechnungsdaten (Portal „Rechnungsdaten“ oder Schulträger in der "
+                "Verwaltung); es wurde nichts gespeichert."
+            )
+            % {"id": order.pk, "missing": missing}
         )
     if start < clock.today():
         raise ValidationError(

@@ -42,3 +42,15 @@ class RegistrationUploadForm(forms.Form):
                 params={"mb": settings.UPLOAD_MAX_BYTES // (1024 * 1024)},
             )
         return upload
+
+
+class OrderSubmitForm(forms.Form):
+    """The binding order: the buyer may give its own order reference (BT-13),
+    printed on every invoice of the order."""
+
+    order_reference = forms.CharField(
+        label=_("Ihre Bestellnummer oder Ihr Aktenzeichen (optional)"),
+        max_length=100,
+        required=False,
+        help_text=_("Steht auf jeder Rechnung dieser Bestellung (BT-13)."),
+    )

@@ -1,12 +1,17 @@
-"""Delivering one stored lifecycle mail (``OutgoingMail``) exactly once; called
-by the sending task (``licensing.tasks.send_mail_task``)."""
+"""Delivering stored lifecycle mails (``OutgoingMail``) exactly once: one mail
+(task ``licensing.tasks.send_mail_task``, with retries) or a chunk of them over
+one connection (``send_mails_task``, the nightly notices)."""
 
-from django.core.mail import EmailMultiAlternatives
+import logging
+
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from licensing.models import OrderSchool, OutgoingMail
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -17,18 +22,60 @@ def outgoing_mail_send(*, mail_id: int) -> bool:
     mail = OutgoingMail.objects.select_for_update().filter(pk=mail_id).first()
     if mail is None or mail.sent_at is not None:
         return False
-    message = EmailMultiAlternatives(subject=mail.subject, body=mail.body, to=mail.to)
+    _message(mail).send()
+    _mark_sent([mail])
+    return True
+
+
+def _message(mail: OutgoingMail, connection=None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=mail.subject, body=mail.body, to=mail.to, connection=connection
+    )
     if mail.html:
         message.attach_alternative(mail.html, "text/html")
-    message.send()
+    return message
+
+
+def _mark_sent(mails: list[OutgoingMail]) -> None:
     now = timezone.now()
-    OutgoingMail.objects.filter(pk=mail.pk).update(sent_at=now, attempts=F("attempts") + 1)
-    if mail.kind == OutgoingMail.Kind.ACTIVATION and mail.order_school_id:
-        OrderSchool.objects.filter(pk=mail.order_school_id).update(activation_email_sent_at=now)
-        OrderSchool.objects.filter(pk=mail.order_school_id, activated_at=None).update(
-            activated_at=now
-        )
-    return True
+    OutgoingMail.objects.filter(pk__in=[m.pk for m in mails]).update(
+        sent_at=now, attempts=F("attempts") + 1
+    )
+    schools = [
+        m.order_school_id
+        for m in mails
+        if m.kind == OutgoingMail.Kind.ACTIVATION and m.order_school_id
+    ]
+    if schools:
+        OrderSchool.objects.filter(pk__in=schools).update(activation_email_sent_at=now)
+        OrderSchool.objects.filter(pk__in=schools, activated_at=None).update(activated_at=now)
+
+
+@transaction.atomic
+def outgoing_mails_send(*, mail_ids: list[int]) -> list[int]:
+    """Send a chunk of stored mails over one connection, each unless it was sent
+    already or another worker holds it. At the first error the mails sent so far
+    are marked sent and the rest are returned, for the one-mail task and its
+    retries; otherwise returns []."""
+    mails = list(
+        OutgoingMail.objects.select_for_update(skip_locked=True)
+        .filter(pk__in=mail_ids, sent_at=None)
+        .order_by("pk")
+    )
+    sent: list[OutgoingMail] = []
+    rest: list[int] = []
+    try:
+        with get_connection() as connection:
+            for mail in mails:
+                _message(mail, connection).send()
+                sent.append(mail)
+    except Exception as exc:
+        failed = mails[len(sent)].pk
+        logger.exception("mail %s not sent; sent again one by one", failed)
+        outgoing_mail_record_failure(mail_id=failed, error=f"{type(exc).__name__}: {exc}")
+        rest = [m.pk for m in mails[len(sent) :]]
+    _mark_sent(sent)
+    return rest
 
 
 def outgoing_mail_record_failure(*, mail_id: int, error: str) -> None:

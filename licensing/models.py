@@ -197,6 +197,15 @@ class Order(models.Model):
         help_text=_("Letzter Tag des laufenden Nutzungsjahres."),
     )
     ended_on = models.DateField(_("beendet am"), null=True, blank=True)
+    order_reference = models.CharField(
+        _("Bestellnummer des Auftraggebers"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Ihr Aktenzeichen oder Ihre Bestellnummer; sie steht auf jeder Rechnung "
+            "dieser Bestellung (BT-13)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("Bestellung")

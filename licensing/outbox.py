@@ -1,6 +1,6 @@
 """The lifecycle's e-mail outbox: every lifecycle mail is written to
 ``OutgoingMail`` in the same transaction as the change it reports and handed to
-the sending task after commit (``licensing.tasks.send_mail_task``)."""
+the sending task after commit, in chunks (``licensing.tasks.send_mails_task``)."""
 
 import datetime
 from collections.abc import Iterable
@@ -10,7 +10,15 @@ from django.utils import timezone
 from config.mail import build_templated_mail
 from config.steps import StepResult
 from licensing.models import Order, OrderSchool, OutgoingMail
-from licensing.tasks import send_mail_task
+from licensing.tasks import send_mails_task
+
+# Mails per sending task: one connection and two statements for the chunk.
+MAIL_CHUNK = 50
+
+
+def _send_in_chunks(mail_ids: list[int]) -> None:
+    for start in range(0, len(mail_ids), MAIL_CHUNK):
+        send_mails_task.delay(mail_ids[start : start + MAIL_CHUNK])
 
 
 def buyer_recipients(order: Order) -> list[str]:
@@ -59,8 +67,7 @@ def mails_queue(mails: Iterable[OutgoingMail]) -> int:
             "pk", flat=True
         )
     )
-    for mail_id in ids:
-        send_mail_task.delay(mail_id)
+    _send_in_chunks(ids)
     return len(ids)
 
 
@@ -74,7 +81,6 @@ def outgoing_mails_requeue(*, on: datetime.date) -> StepResult:
             "pk", flat=True
         )
     )
-    for mail_id in ids:
-        send_mail_task.delay(mail_id)
-        result.done.append(str(mail_id))
+    _send_in_chunks(ids)
+    result.done.extend(str(mail_id) for mail_id in ids)
     return result

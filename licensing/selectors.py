@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from licensing.models import LicenceYear, Order, OrderSchool, Price, Product, RegistrationUpload
 from licensing.terms import licence_year_end, majority_needed, next_year_start
+from schools.billing import billing_incomplete_q
 from schools.models import School, SchoolAuthority
 
 
@@ -185,4 +186,16 @@ def price_overview(
         bulk_total=bulk_total,
         individual_total=individual_total if has_individual else None,
         missing_prices=missing,
+    )
+
+
+def orders_blocked_by_billing_data() -> QuerySet[Order]:
+    """Work queue: submitted orders that cannot be confirmed because their
+    buyer's billing data is incomplete (``schools.billing.billing_missing``
+    names what is missing)."""
+    return (
+        Order.objects.filter(status=Order.Status.SUBMITTED)
+        .filter(billing_incomplete_q("authority__"))
+        .select_related("authority", "product")
+        .order_by("submitted_at", "pk")
     )

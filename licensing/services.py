@@ -18,6 +18,7 @@ from licensing.anmeldeliste import ListFileError, read_list
 from licensing.models import Licence, Order, OrderSchool, Product, RegistrationUpload
 from licensing.registration import registration_validate
 from licensing.registration_result import RegistrationResult
+from schools.billing import billing_missing_text
 from schools.models import School, SchoolAuthority
 
 logger = logging.getLogger(__name__)
@@ -90,17 +91,24 @@ def registration_upload_store(
     return upload
 
 
-def order_submit(*, upload: RegistrationUpload, by=None) -> Order:
+def order_submit(*, upload: RegistrationUpload, by=None, order_reference: str = "") -> Order:
     """Turn a checked draft into the binding order: the order (submitted), its
     schools with contact persons and the pending licences, in one transaction.
 
     Safe against double submission: the upload row is locked and can become at
     most one order; a second call returns the existing order and writes nothing.
     The list is checked again against today's directory before anything is written.
+    The buyer's billing data must be complete (R10); ``order_reference`` is its
+    own order reference (BT-13) for the invoices.
     """
+    missing = billing_missing_text(upload.authority)
+    if missing:
+        raise RegistrationInvalid([missing])
     try:
         with transaction.atomic():
-            order, created = _order_submit(upload=upload, by=by)
+            order, created = _order_submit(
+                upload=upload, by=by, order_reference=order_reference.strip()
+            )
     except IntegrityError as exc:
         # A concurrent order took one of the schools (one running licence per
         # school and product), or a second submission raced this one.
@@ -118,7 +126,9 @@ def order_submit(*, upload: RegistrationUpload, by=None) -> Order:
     return order
 
 
-def _order_submit(*, upload: RegistrationUpload, by) -> tuple[Order, bool]:
+def _order_submit(
+    *, upload: RegistrationUpload, by, order_reference: str = ""
+) -> tuple[Order, bool]:
     upload = (
         RegistrationUpload.objects.select_for_update(of=("self",))
         .select_related("authority", "product")
@@ -149,6 +159,7 @@ def _order_submit(*, upload: RegistrationUpload, by) -> tuple[Order, bool]:
         status=Order.Status.SUBMITTED,
         upload=upload,
         submitted_by=by,
+        order_reference=order_reference,
     )
     OrderSchool.objects.bulk_create(
         OrderSchool(

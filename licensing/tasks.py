@@ -7,7 +7,11 @@ import socket
 from celery import shared_task
 
 from config.tasks import TransactionAwareTask
-from licensing.mail_delivery import outgoing_mail_record_failure, outgoing_mail_send
+from licensing.mail_delivery import (
+    outgoing_mail_record_failure,
+    outgoing_mail_send,
+    outgoing_mails_send,
+)
 
 # Only transient errors of the mail server or the network are retried.
 TRANSIENT_MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, socket.gaierror)
@@ -29,3 +33,12 @@ def send_mail_task(self, mail_id: int) -> bool:
     except TRANSIENT_MAIL_ERRORS as exc:
         outgoing_mail_record_failure(mail_id=mail_id, error=f"{type(exc).__name__}: {exc}")
         raise self.retry(exc=exc, countdown=mail_retry_countdown(self.request.retries)) from exc
+
+
+@shared_task(base=TransactionAwareTask, name="licensing.send_mails", acks_late=True)
+def send_mails_task(mail_ids: list[int]) -> int:
+    """A chunk of mails over one connection; what fails goes to ``send_mail_task``."""
+    rest = outgoing_mails_send(mail_ids=mail_ids)
+    for mail_id in rest:
+        send_mail_task.delay(mail_id)
+    return len(mail_ids) - len(rest)

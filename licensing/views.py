@@ -8,12 +8,14 @@ from pathlib import PurePath
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from config.downloads import private_download
 from config.uploads import upload_files
 from licensing.anmeldeliste import STORED_TYPES, ListFileError, stored_list_kind
-from licensing.forms import RegistrationUploadForm
+from licensing.forms import OrderSubmitForm, RegistrationUploadForm
 from licensing.registration import registration_template, template_filename
 from licensing.registration_result import RegistrationResult
 from licensing.selectors import (
@@ -34,6 +36,7 @@ from licensing.services import (
     order_submit as order_submit_service,
 )
 from schools.access import authority_required
+from schools.billing import billing_missing, billing_missing_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -139,16 +142,36 @@ def order_preview(request, authority, upload_id):
             "filename": upload.original_filename,
             "upload": upload,
             "form": RegistrationUploadForm(),
+            "submit_form": OrderSubmitForm(),
+            "billing_missing": billing_missing(authority),
         },
     )
+
+
+def _billing_first(request, authority, upload):
+    """Back to the billing data page, then to this upload's preview."""
+    messages.error(request, billing_missing_text(authority))
+    preview = reverse("licensing:order_preview", args=[authority.pk, upload.pk])
+    billing = reverse("schools:billing_data", args=[authority.pk])
+    return redirect(f"{billing}?{urlencode({'next': preview})}")
 
 
 @require_POST
 @authority_required
 def order_submit(request, authority, upload_id):
     upload = upload_of_authority(authority=authority, upload_id=upload_id)
+    if billing_missing(authority):
+        return _billing_first(request, authority, upload)
+    form = OrderSubmitForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("licensing:order_preview", authority_id=authority.pk, upload_id=upload.pk)
     try:
-        order = order_submit_service(upload=upload, by=request.user)
+        order = order_submit_service(
+            upload=upload, by=request.user, order_reference=form.cleaned_data["order_reference"]
+        )
     except RegistrationInvalid as exc:
         for message in exc.messages[:20]:
             messages.error(request, message)

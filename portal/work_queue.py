@@ -18,8 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from invoicing import selectors
 from invoicing.models import Credit, Invoice, Payment, Refund
+from invoicing.selectors import drafts_failing_issue
 from licensing.models import Order, OutgoingMail
+from licensing.selectors import orders_blocked_by_billing_data
 from portal.models import NightlyRun
 
 DRAFT_HORIZON_DAYS = 7
@@ -64,6 +67,39 @@ def waiting_orders(today: datetime.date) -> WorkItem:
         url=changelist("licensing_order", f"status__exact={Order.Status.SUBMITTED}"),
         permission="licensing.view_order",
         age=age_text(local_day(oldest), today),
+    )
+
+
+def orders_blocked_by_billing(today: datetime.date) -> WorkItem:
+    blocked = orders_blocked_by_billing_data()
+    oldest = blocked.aggregate(oldest=Min("submitted_at"))["oldest"]
+    return WorkItem(
+        key="orders_blocked_by_billing",
+        label=_(
+            "Bestellungen, die wegen unvollständiger Rechnungsdaten nicht bestätigt werden können"
+        ),
+        count=blocked.count(),
+        url=changelist(
+            "licensing_order",
+            f"status__exact={Order.Status.SUBMITTED}&rechnungsdaten=unvollstaendig",
+        ),
+        permission="licensing.view_order",
+        age=age_text(local_day(oldest), today),
+    )
+
+
+def drafts_failing_rules(today: datetime.date) -> WorkItem:
+    failing = drafts_failing_issue()
+    oldest = failing.aggregate(oldest=Min("issue_due_on"))["oldest"]
+    return WorkItem(
+        key="drafts_failing_rules",
+        label=_(
+            "Rechnungsentwürfe, die nicht gestellt werden konnten (Regelprüfung, Rechnungsdaten)"
+        ),
+        count=failing.count(),
+        url=changelist("invoicing_invoice", "regelpruefung=nicht_bestanden"),
+        permission="invoicing.view_invoice",
+        age=age_text(oldest, today),
     )
 
 
@@ -120,6 +156,32 @@ def refunds_to_pay_out(today: datetime.date) -> WorkItem:
     )
 
 
+def refunds_without_account(today: datetime.date) -> WorkItem:
+    late = selectors.refunds_without_account(on=today)
+    oldest = late.aggregate(oldest=Min("issue_date"))["oldest"]
+    return WorkItem(
+        key="refunds_without_account",
+        label=_("Erstattungen seit 30 Tagen ohne Konto der Schule"),
+        count=late.count(),
+        url=changelist("invoicing_refund", "konto=fehlt30"),
+        permission="invoicing.view_refund",
+        age=age_text(oldest, today),
+    )
+
+
+def invoices_after_last_reminder(today: datetime.date) -> WorkItem:
+    unpaid = selectors.invoices_after_last_reminder()
+    oldest = unpaid.aggregate(oldest=Min("second_reminder_sent_at"))["oldest"]
+    return WorkItem(
+        key="invoices_after_last_reminder",
+        label=_("Rechnungen nach der letzten Zahlungserinnerung noch offen"),
+        count=unpaid.count(),
+        url=changelist("invoicing_invoice", "reminder=last"),
+        permission="invoicing.view_invoice",
+        age=age_text(local_day(oldest), today),
+    )
+
+
 def credits_to_pay_back(today: datetime.date) -> WorkItem:
     """Money received beyond a corrected invoice (R9), owed back to the buyer."""
     open_credits = Credit.objects.filter(status=Credit.Status.OPEN)
@@ -171,10 +233,14 @@ def last_nightly_run(today: datetime.date) -> WorkItem:
 
 ITEMS: list[Callable[[datetime.date], WorkItem]] = [
     waiting_orders,
+    orders_blocked_by_billing,
     drafts_due,
+    drafts_failing_rules,
     overdue_invoices,
     payments_to_clarify,
     refunds_to_pay_out,
+    refunds_without_account,
+    invoices_after_last_reminder,
     credits_to_pay_back,
     failed_mails,
     last_nightly_run,

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from schools.billing import billing_incomplete_q
 from schools.models import AuthorityMembership, School, SchoolAuthority, SchoolType
 
 
@@ -29,10 +30,25 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class BillingCompleteFilter(admin.SimpleListFilter):
+    title = _("Rechnungsdaten")
+    parameter_name = "rechnungsdaten"
+
+    def lookups(self, request, model_admin):
+        return [("vollstaendig", _("vollständig")), ("unvollstaendig", _("unvollständig"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unvollstaendig":
+            return queryset.filter(billing_incomplete_q())
+        if self.value() == "vollstaendig":
+            return queryset.exclude(billing_incomplete_q())
+        return queryset
+
+
 @admin.register(SchoolAuthority)
 class SchoolAuthorityAdmin(admin.ModelAdmin):
     list_display = ["name", "customer_number", "kind", "city", "email", "leitweg_id", "n_schools"]
-    list_filter = ["kind", "state"]
+    list_filter = [BillingCompleteFilter, "kind", "state"]
     search_fields = ["name", "customer_number", "city", "leitweg_id", "email"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MembershipInline, SchoolInline]
@@ -53,7 +69,10 @@ class SchoolAuthorityAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("E-Rechnung und Steuer"), {"fields": ["leitweg_id", "vat_id"]}),
+        (
+            _("E-Rechnung und Steuer"),
+            {"fields": ["leitweg_id", "has_no_leitweg_id", "vat_id"]},
+        ),
         (_("Protokoll"), {"fields": ["created_at", "updated_at"]}),
     ]
 

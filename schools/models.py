@@ -2,6 +2,7 @@
 staff accounts that act for an authority."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +52,14 @@ class SchoolAuthority(models.Model):
         validators=[validate_leitweg_id],
         help_text=_("Pflicht für E-Rechnungen an öffentliche Auftraggeber (BT-10)."),
     )
+    has_no_leitweg_id = models.BooleanField(
+        _("hat keine Leitweg-ID"),
+        default=False,
+        help_text=_(
+            "Ankreuzen, wenn der Träger ausdrücklich keine Leitweg-ID hat; er erhält dann "
+            "eine E-Rechnung nach EN 16931 (Factur-X) statt einer XRechnung."
+        ),
+    )
     vat_id = models.CharField(_("USt-IdNr."), max_length=20, blank=True)
     created_at = models.DateTimeField(_("angelegt am"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert am"), auto_now=True)
@@ -62,6 +71,18 @@ class SchoolAuthority(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.customer_number})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.leitweg_id and self.has_no_leitweg_id:
+            raise ValidationError(
+                {
+                    "has_no_leitweg_id": _(
+                        "Bitte entweder eine Leitweg-ID angeben oder „hat keine Leitweg-ID“ "
+                        "ankreuzen, nicht beides."
+                    )
+                }
+            )
 
     @property
     def invoice_name(self) -> str:

@@ -4,12 +4,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from schools import auth_views as portal_auth_views
-from schools import views
+from schools import billing_views, views
 
 app_name = "schools"
 
 urlpatterns = [
     path("traeger/<int:authority_id>/schulen/", views.school_list, name="school_list"),
+    path(
+        "traeger/<int:authority_id>/rechnungsdaten/",
+        billing_views.billing_data,
+        name="billing_data",
+    ),
 ]
 
 # Authentication pages live outside the app namespace (Django's defaults).

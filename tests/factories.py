@@ -18,6 +18,7 @@ from licensing.models import (
 )
 from licensing.terms import licence_year_end
 from schools.models import AuthorityMembership, School, SchoolAuthority, SchoolType
+from schools.validators import leitweg_id_check_digits
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -43,6 +44,10 @@ class SchoolAuthorityFactory(factory.django.DjangoModelFactory):
     postal_code = "50667"
     city = "Köln"
     email = factory.Sequence(lambda n: f"schulamt{n}@example.org")
+    # Complete billing data (R10): a valid Leitweg-ID with its check digits.
+    leitweg_id = factory.Sequence(
+        lambda n: f"05315000-SCHULAMT{n}-{leitweg_id_check_digits(f'05315000SCHULAMT{n}')}"
+    )
 
 
 class SchoolTypeFactory(factory.django.DjangoModelFactory):

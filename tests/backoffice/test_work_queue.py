@@ -37,8 +37,20 @@ def one_of_each(db, today):
     Order.objects.filter(pk=waiting.pk).update(submitted_at=at(D(2026, 9, 26)))
     OrderFactory(status=Order.Status.CONFIRMED)
 
+    blocked = OrderFactory(
+        status=Order.Status.SUBMITTED, authority__email="", authority__leitweg_id=""
+    )
+    Order.objects.filter(pk=blocked.pk).update(submitted_at=at(D(2026, 9, 29)))
+
     InvoiceFactory(status=Invoice.Status.DRAFT, number=None, issue_due_on=D(2026, 10, 8))
     InvoiceFactory(status=Invoice.Status.DRAFT, number=None, issue_due_on=D(2026, 10, 9))
+    # A draft the nightly run could not issue (rule check): due since 27.09.
+    InvoiceFactory(
+        status=Invoice.Status.DRAFT,
+        number=None,
+        issue_due_on=D(2026, 9, 27),
+        issue_problems="Der Rechnungsentwurf verletzt Regeln der E-Rechnung (BR-DE-9) …",
+    )
 
     overdue = InvoiceFactory(overdue_since=D(2026, 9, 20))
     settled = InvoiceFactory()
@@ -95,16 +107,22 @@ def by_key(items):
 def test_counts_one_case_of_each_kind(one_of_each, today):
     items = by_key(work_queue(user=UserFactory(is_superuser=True, is_staff=True), today=today))
     assert {key: item.count for key, item in items.items()} == {
-        "waiting_orders": 1,
-        "drafts_due": 1,
+        "waiting_orders": 2,
+        "orders_blocked_by_billing": 1,
+        "drafts_due": 2,
+        "drafts_failing_rules": 1,
         "overdue_invoices": 1,
         "payments_to_clarify": 1,
         "refunds_to_pay_out": 1,
+        "refunds_without_account": 1,
+        "invoices_after_last_reminder": 0,
         "credits_to_pay_back": 1,
         "failed_mails": 1,
         "last_nightly_run": 1,
     }
     assert items["waiting_orders"].age == "ältester seit 5 Tagen"
+    assert items["orders_blocked_by_billing"].age == "ältester seit 2 Tagen"
+    assert items["drafts_failing_rules"].age == "ältester seit 4 Tagen"
     assert items["overdue_invoices"].age == "ältester seit 11 Tagen"
     assert items["refunds_to_pay_out"].age == "ältester seit 30 Tagen"
     assert items["payments_to_clarify"].age == "ältester seit 3 Tagen"
@@ -138,7 +156,7 @@ def test_only_items_the_user_may_view(one_of_each, today):
     clerk = UserFactory(is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_order"))
     items = work_queue(user=clerk, today=today)
-    assert [item.key for item in items] == ["waiting_orders"]
+    assert [item.key for item in items] == ["waiting_orders", "orders_blocked_by_billing"]
 
 
 def test_no_run_yet(db, today):
@@ -173,3 +191,39 @@ def test_authority_staff_and_anonymous_are_sent_to_the_admin_login(name, client,
     client.force_login(staff_user)
     assert client.post(reverse(name)).url.startswith(reverse("admin:login"))
     assert not NightlyRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_refunds_without_account_from_day_30_and_invoices_after_the_last_reminder(
+    today, admin_client
+):
+    from invoicing.models import RefundPayout
+
+    RefundFactory(issue_date=D(2026, 9, 1))  # day 30 without account: listed
+    RefundFactory(issue_date=D(2026, 9, 2))  # day 29: not yet
+    answered = RefundFactory(issue_date=D(2026, 8, 1))
+    RefundPayout.objects.create(
+        refund=answered, account_holder="Stadt", iban="DE89370400440532013000"
+    )
+    InvoiceFactory(
+        overdue_since=D(2026, 8, 1),
+        reminder_sent_at=at(D(2026, 8, 1)),
+        second_reminder_sent_at=at(D(2026, 8, 15)),
+    )
+    InvoiceFactory(overdue_since=D(2026, 9, 1), reminder_sent_at=at(D(2026, 9, 1)))
+    InvoiceFactory(
+        status=Invoice.Status.PAID,
+        paid_at=D(2026, 9, 1),
+        reminder_sent_at=at(D(2026, 8, 1)),
+        second_reminder_sent_at=at(D(2026, 8, 15)),
+    )
+
+    items = by_key(work_queue(user=UserFactory(is_superuser=True, is_staff=True), today=today))
+
+    assert items["refunds_without_account"].count == 1
+    assert items["refunds_without_account"].age == "ältester seit 30 Tagen"
+    assert items["invoices_after_last_reminder"].count == 1
+    assert items["invoices_after_last_reminder"].age == "ältester seit 47 Tagen"
+    for key in ("refunds_without_account", "invoices_after_last_reminder"):
+        response = admin_client.get(items[key].url)
+        assert response.context["cl"].result_count == 1, key

@@ -36,6 +36,12 @@ def fake_renderers(monkeypatch, settings):
     einvoice = types.ModuleType("invoicing.einvoice")
     einvoice.invoice_xml = fake_xml
     einvoice.refund_xml = fake_xml
+    # The fake XML is no e-invoice: the rule check before the number passes it
+    # (tests/invoicing/test_rule_check.py runs the real one).
+    rules = types.ModuleType("invoicing.einvoice_rules")
+    rules.check_document = lambda xml: []
+    monkeypatch.setitem(sys.modules, "invoicing.einvoice_rules", rules)
+    monkeypatch.setattr(invoicing, "einvoice_rules", rules, raising=False)
     monkeypatch.setitem(sys.modules, "invoicing.pdf", pdf)
     monkeypatch.setitem(sys.modules, "invoicing.einvoice", einvoice)
     monkeypatch.setattr(invoicing, "pdf", pdf, raising=False)

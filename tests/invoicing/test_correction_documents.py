@@ -10,11 +10,11 @@ import pytest
 from invoicing.cancellation import invoice_cancel_and_reissue
 from invoicing.drafts import invoice_create_draft
 from invoicing.einvoice import invoice_xml
+from invoicing.einvoice_rules import check_business_rules
 from invoicing.issuing import invoice_issue
 from invoicing.payments import payment_record
 from invoicing.pdf import render_invoice_pdf
 from licensing.models import Licence
-from tests.invoicing.business_rules import check_business_rules
 from tests.invoicing.test_einvoice import SUMS, en16931_schematron, value  # noqa: F401
 from tests.invoicing.test_pdf import pdf_text
 

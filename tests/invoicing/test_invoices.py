@@ -71,6 +71,7 @@ def test_issue_numbers_snapshots_stores_documents_and_mails_the_buyer(
     licence_year, authority, django_capture_on_commit_callbacks
 ):
     authority.leitweg_id = ""
+    authority.has_no_leitweg_id = True
     authority.billing_department = "Schulverwaltungsamt"
     authority.save()
     draft = invoice_create_draft(licence_year=licence_year)

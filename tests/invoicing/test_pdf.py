@@ -83,6 +83,7 @@ def test_invoice_pdf_shows_every_required_field(tmp_path):
         "BIC BYLADEM1001",
         "Musterbank Braunschweig",
         "Seite 1 von 1",
+        "Diese Rechnung liegt auch als elektronische Rechnung (XRechnung, EN 16931) vor",
     ]:
         assert expected in text, expected
     # The product and the year once in the heading, one compact row per school.
@@ -220,12 +221,30 @@ def test_xrechnung_is_embedded_under_the_xrechnung_profile():
     assert files[0]["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"
 
 
-def test_refund_credit_note_is_embedded_under_the_xrechnung_profile():
+def test_refund_credit_note_is_embedded_under_the_en16931_profile():
+    # The school it pays back to has no Leitweg-ID: an EN 16931 credit note (R10).
     refund = RefundFactory()
     values, attachments, _files = embedding(render_refund_pdf(refund))
 
-    assert values["ConformanceLevel"] == ["XRECHNUNG"]
-    assert attachments == {"xrechnung.xml": [refund_xml(refund)]}
+    assert values["ConformanceLevel"] == ["EN 16931"]
+    assert attachments == {"factur-x.xml": [refund_xml(refund)]}
+
+
+def test_invoice_to_a_buyer_without_leitweg_id_is_embedded_under_the_en16931_profile(tmp_path):
+    invoice = add_lines(
+        InvoiceFactory(
+            authority__leitweg_id="", authority__has_no_leitweg_id=True, buyer_leitweg_id=""
+        ),
+        MIXED,
+    )
+    pdf = render_invoice_pdf(invoice)
+    values, attachments, _files = embedding(pdf)
+
+    assert values["ConformanceLevel"] == ["EN 16931"]
+    assert attachments == {"factur-x.xml": [invoice_xml(invoice)]}
+    text = pdf_text(pdf, tmp_path)
+    assert "als elektronische Rechnung (ZUGFeRD / Factur-X, EN 16931) vor" in text
+    assert "XRechnung" not in text
 
 
 def test_en16931_xml_is_embedded_under_the_en16931_profile(monkeypatch):

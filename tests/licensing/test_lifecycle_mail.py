@@ -66,3 +66,55 @@ def test_other_errors_are_not_retried(stored_mail, monkeypatch):
 
 def test_backoff_is_bounded():
     assert [mail_retry_countdown(n) for n in (0, 1, 2, 10)] == [60, 120, 240, 1800]
+
+
+@pytest.fixture
+def stored_mails():
+    for _i in range(3):
+        order_reject(order=submitted_order(), reason="Doppelte Bestellung.", by=None)
+    return list(OutgoingMail.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def test_a_chunk_is_sent_over_one_connection_each_mail_once(stored_mails, monkeypatch):
+    from licensing.tasks import send_mails_task
+
+    opened = []
+    real_open = EmailBackend.open
+
+    def counting_open(self):
+        opened.append(1)
+        return real_open(self)
+
+    monkeypatch.setattr(EmailBackend, "open", counting_open)
+    assert send_mails_task.apply(args=[stored_mails]).result == 3
+    assert send_mails_task.apply(args=[stored_mails]).result == 3  # nothing left to send
+    assert len(mail.outbox) == 3
+    assert len(opened) == 2
+    assert set(OutgoingMail.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_an_smtp_error_in_a_chunk_keeps_what_went_and_retries_the_rest(
+    stored_mails, monkeypatch, django_capture_on_commit_callbacks
+):
+    from licensing.tasks import send_mails_task
+
+    calls = []
+    real_send = EmailBackend.send_messages
+
+    def second_fails_once(self, messages):
+        calls.append(1)
+        if len(calls) == 2:
+            raise smtplib.SMTPServerDisconnected("Verbindung verloren")
+        return real_send(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", second_fails_once)
+    with django_capture_on_commit_callbacks(execute=True) as one_by_one:
+        send_mails_task.apply(args=[stored_mails], throw=False)
+
+    assert len(one_by_one) == 2  # the failed mail and the one after it
+    assert sorted(m.to for m in mail.outbox) == sorted(
+        OutgoingMail.objects.values_list("to", flat=True)
+    )
+    assert OutgoingMail.objects.filter(sent_at=None).count() == 0
+    attempts = dict(OutgoingMail.objects.values_list("pk", "attempts"))
+    assert [attempts[pk] for pk in stored_mails] == [1, 2, 1]

@@ -8,6 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from invoicing.models import Invoice
 from licensing.models import Order
+from schools.billing import billing_incomplete_q
 from schools.models import SchoolAuthority
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +41,13 @@ def test_seed_demo_creates_realistic_data_and_prints_the_logins():
     assert "Zweiter Faktor für „verlag“: TOTP-Schlüssel" in text
     # An order waiting for the publisher and a running one with its issued invoice.
     assert Order.objects.get(authority__customer_number="10170").status == "submitted"
+    # Every demo authority's billing data is complete except Vlotho's, whose
+    # waiting order shows the blocked case.
+    incomplete = SchoolAuthority.objects.filter(
+        customer_number__in=["10182", "10170", "10686", "17980"]
+    ).filter(billing_incomplete_q())
+    assert [a.customer_number for a in incomplete] == ["17980"]
+    assert Order.objects.get(authority__customer_number="17980").status == "submitted"
     running = Order.objects.get(authority__customer_number="10686")
     assert running.status == "confirmed"
     invoice = Invoice.objects.get(order=running)

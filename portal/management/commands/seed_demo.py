@@ -75,8 +75,14 @@ AUTHORITIES = {
         "city": "Vlotho",
         "email": "schulen@vlotho.example",
         "leitweg_id": "",
+        "has_no_leitweg_id": True,
     },
 }
+# The blocked case (R10), set after Vlotho's order was placed (as for an order
+# that came in before billing data was asked for): no invoice e-mail address and
+# no word on a Leitweg-ID, so the order cannot be confirmed until the authority
+# completes its billing data („Rechnungsdaten“).
+BLOCKED = {"17980": {"email": "", "has_no_leitweg_id": False}}
 
 PRODUCTS = {
     "bibox": {
@@ -160,9 +166,13 @@ class Command(BaseCommand):
         self._individual_licences(authorities["10182"], products["bibox"])
         logins = self._users(authorities)
         users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_USERS)}
-        # Bonn: an order waiting for the publisher; Kreis Gütersloh: a running
-        # licence with its issued invoice.
+        # Bonn: an order waiting for the publisher; Vlotho: one that cannot be
+        # confirmed (billing data incomplete); Kreis Gütersloh: a running licence
+        # with its issued invoice.
         self._order(authorities["10170"], products["diagnose"], users["bonn"])
+        self._order(authorities["17980"], products["diagnose"], users["vlotho"])
+        for number, values in BLOCKED.items():
+            SchoolAuthority.objects.filter(customer_number=number).update(**values)
         running = self._order(authorities["10686"], products["bibox"], users["guetersloh"])
         if running.can_confirm:
             order_confirm(order=running, start_date=timezone.localdate(), by=users["verlag"])

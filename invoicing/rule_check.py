@@ -1,0 +1,64 @@
+"""The rule check before a number is drawn (R9, R10): the e-invoice of a document
+about to be issued is written with a provisional number and checked
+(``invoicing.einvoice_rules``); a failing document raises and is not numbered,
+so the gapless series never sees it."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from invoicing.models import Invoice
+from invoicing.numbering import PREFIXES
+
+PROVISIONAL_SEQUENCE = "PRUEFUNG"
+
+
+def rule_ids(errors: list[str]) -> list[str]:
+    """The rule ids of the findings (``"RULE: text"``), each once, in order."""
+    return list(dict.fromkeys(error.split(":", 1)[0] for error in errors))
+
+
+class DocumentRulesFailed(ValidationError):
+    """The document breaks e-invoice rules; ``errors`` holds the findings."""
+
+    def __init__(self, *, label: str, errors: list[str]) -> None:
+        self.errors = errors
+        self.rule_ids = rule_ids(errors)
+        super().__init__(
+            _(
+                "%(document)s verletzt Regeln der E-Rechnung (%(rules)s) und wurde nicht "
+                "nummeriert: %(details)s"
+            )
+            % {
+                "document": label,
+                "rules": ", ".join(self.rule_ids),
+                "details": "; ".join(errors[:10]),
+            }
+        )
+
+
+def invoice_rule_errors(invoice: Invoice, *, series: str) -> list[str]:
+    """The findings of the rule check on ``invoice`` as it would be issued (its
+    snapshot filled in, its number not yet drawn)."""
+    from invoicing import einvoice, einvoice_rules
+
+    number = invoice.number
+    if not number:
+        invoice.number = f"{PREFIXES[series]}-{invoice.issue_date.year}-{PROVISIONAL_SEQUENCE}"
+    try:
+        xml = einvoice.invoice_xml(invoice)
+    finally:
+        invoice.number = number
+    return einvoice_rules.check_document(xml)
+
+
+def document_rules_check(invoice: Invoice, *, series: str) -> None:
+    """Raise ``DocumentRulesFailed`` unless ``invoice`` passes every rule. Call it
+    after the snapshot and before ``number_next``."""
+    errors = invoice_rule_errors(invoice, series=series)
+    if errors:
+        label = (
+            _("Der Entwurf der Stornorechnung")
+            if invoice.kind == Invoice.Kind.CANCELLATION
+            else _("Der Rechnungsentwurf %(id)s") % {"id": invoice.pk}
+        )
+        raise DocumentRulesFailed(label=label, errors=errors)

@@ -1,0 +1,145 @@
+"""The rule check before the number (R9, R10): a draft whose e-invoice breaks a
+rule is not issued and draws no number; the nightly run reports it with the rule
+ids and the draft keeps them for the work queue. A good draft afterwards gets
+the next number, so the series stays gapless."""
+
+import datetime
+import sys
+
+import pytest
+from django.core.exceptions import ValidationError
+
+import invoicing
+import invoicing.einvoice as real_einvoice
+import invoicing.einvoice_rules as real_rules
+from invoicing.drafts import invoice_create_draft
+from invoicing.issuing import invoice_issue, invoices_issue_due
+from invoicing.models import DocumentCounter, Invoice
+from invoicing.rule_check import DocumentRulesFailed
+from invoicing.selectors import drafts_failing_issue
+from tests.factories import SchoolAuthorityFactory
+from tests.invoicing.conftest import make_licence_year
+
+pytestmark = pytest.mark.django_db
+DAY = datetime.date(2026, 8, 10)
+
+
+@pytest.fixture(autouse=True)
+def real_rule_check(fake_renderers, monkeypatch):
+    """The real e-invoice writer and rule check (the PDF stays a fake)."""
+    monkeypatch.setitem(sys.modules, "invoicing.einvoice", real_einvoice)
+    monkeypatch.setitem(sys.modules, "invoicing.einvoice_rules", real_rules)
+    monkeypatch.setattr(invoicing, "einvoice", real_einvoice, raising=False)
+    monkeypatch.setattr(invoicing, "einvoice_rules", real_rules, raising=False)
+
+
+def draft(authority=None, due=DAY) -> Invoice:
+    year = make_licence_year(authority=authority or SchoolAuthorityFactory())
+    invoice = invoice_create_draft(licence_year=year)
+    Invoice.objects.filter(pk=invoice.pk).update(issue_due_on=due)
+    invoice.refresh_from_db()
+    return invoice
+
+
+def counter() -> int:
+    row = DocumentCounter.objects.filter(series="invoice", year=2026).first()
+    return row.last_number if row else 0
+
+
+def test_a_good_draft_passes_the_check_and_is_numbered(django_capture_on_commit_callbacks):
+    invoice = draft()
+    with django_capture_on_commit_callbacks(execute=True):
+        issued = invoice_issue(invoice=invoice, on=DAY)
+    assert issued.number == "RE-2026-00001"
+    assert issued.issue_problems == ""
+    assert real_rules.check_document(real_einvoice.invoice_xml(issued)) == []
+
+
+def test_a_draft_breaking_a_rule_is_never_numbered(settings, django_capture_on_commit_callbacks):
+    invoice = draft()
+    settings.SELLER = {**settings.SELLER, "phone": ""}  # injected failing field: BT-42
+
+    with pytest.raises(DocumentRulesFailed) as info:
+        invoice_issue(invoice=invoice, on=DAY)
+
+    assert info.value.rule_ids == ["BR-DE-6"]
+    assert "BR-DE-6" in info.value.messages[0] and "nicht nummeriert" in info.value.messages[0]
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, invoice.issue_date) == ("draft", None, None)
+    assert invoice.buyer_name == ""  # the snapshot was rolled back too
+    assert "BR-DE-6" in invoice.issue_problems
+    assert counter() == 0
+    assert list(drafts_failing_issue()) == [invoice]
+
+    settings.SELLER = {**settings.SELLER, "phone": "0531 708-0"}
+    with django_capture_on_commit_callbacks(execute=True):
+        issued = invoice_issue(invoice=invoice, on=DAY)
+    assert issued.number == "RE-2026-00001"  # no gap
+    invoice.refresh_from_db()
+    assert invoice.issue_problems == ""
+    assert list(drafts_failing_issue()) == []
+
+
+def test_nightly_run_reports_the_failing_draft_with_rule_ids_and_issues_the_others(
+    settings, django_capture_on_commit_callbacks
+):
+    good = draft(due=DAY - datetime.timedelta(days=1))
+    # Its buyer's invoice e-mail address was removed after the draft was made.
+    bad = draft(due=DAY)
+    bad.authority.email = ""
+    bad.authority.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = invoices_issue_due(on=DAY)
+
+    good.refresh_from_db()
+    bad.refresh_from_db()
+    assert good.number == "RE-2026-00001"
+    assert result.done == ["RE-2026-00001"]
+    assert len(result.failed) == 1
+    assert "E-Mail für Rechnungen" in result.failed[0]["error"]
+    assert bad.number is None and bad.status == "draft"
+    assert "E-Mail für Rechnungen" in bad.issue_problems
+    assert counter() == 1
+
+
+def test_nightly_run_names_the_rule_ids_of_a_document_failing_the_rules(
+    settings, django_capture_on_commit_callbacks
+):
+    bad = draft()
+    settings.SELLER = {**settings.SELLER, "email": ""}  # BT-43, BT-34
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = invoices_issue_due(on=DAY)
+
+    assert result.done == []
+    error = result.failed[0]["error"]
+    assert error.startswith("DocumentRulesFailed:")
+    assert "BR-DE-7" in error and "PEPPOL-EN16931-R020" in error
+    bad.refresh_from_db()
+    assert bad.number is None and "BR-DE-7" in bad.issue_problems
+    assert counter() == 0
+
+
+def test_incomplete_billing_data_is_refused_before_the_rules(django_capture_on_commit_callbacks):
+    invoice = draft(authority=SchoolAuthorityFactory(postal_code=""))
+    with pytest.raises(ValidationError, match="es fehlt: PLZ"):
+        invoice_issue(invoice=invoice, on=DAY)
+    invoice.refresh_from_db()
+    assert invoice.number is None and "PLZ" in invoice.issue_problems
+    assert counter() == 0
+
+
+def test_buyer_without_leitweg_id_gets_an_en16931_invoice_with_its_order_reference(
+    django_capture_on_commit_callbacks,
+):
+    authority = SchoolAuthorityFactory(leitweg_id="", has_no_leitweg_id=True)
+    invoice = draft(authority=authority)
+    invoice.order.order_reference = "Bestellung 2026-17"
+    invoice.order.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        issued = invoice_issue(invoice=invoice, on=DAY)
+    xml = real_einvoice.invoice_xml(issued)
+    assert issued.buyer_order_reference == "Bestellung 2026-17"
+    assert b"<ram:ID>urn:cen.eu:en16931:2017</ram:ID>" in xml
+    assert b"Bestellung 2026-17" in xml
