@@ -75,6 +75,7 @@ def build_drafts(*, invoices: int, on: datetime.date) -> int:
             street="Rathausplatz 1",
             postal_code="50667",
             city="Köln",
+            has_no_leitweg_id=True,
         )
         for n in range(invoices)
     )

@@ -2,9 +2,10 @@
 
 1. 1 Aug 2027: 300 orders renew and 300 get their renewal notice (target ≤ 10 s);
 2. the same night again: nothing is due (target ≤ 0.2 s);
-3. the peak night, 1 Aug 2028: all 5,000 orders renew (target ≤ 60 s). The first
-   night's 300 drafts are moved out of the way first, so that this night measures
-   the renewals and not the issuing of those invoices (``bench_invoicing``).
+3. the peak night, 1 Aug 2028: all 5,000 orders renew (target ≤ 60 s). Every
+   order's last year is set to end on 31 Jul 2028 first, and the first night's
+   300 drafts are moved out of the way, so that this night measures the renewals
+   and not the issuing of invoices (``bench_invoicing``).
 
 Every night that acts on orders must stay at ≤ 3 SQL statements per order acted on.
 
@@ -272,10 +273,17 @@ def night(label: str, on: datetime.date, *, target_seconds: float) -> bool:
 
 
 def peak_prepare() -> None:
-    """Move the first night's drafts out of the peak night's way (their issuing is
+    """Make every order's last year end the day before the peak night (the 300
+    renewed ones do already), so that all 5,000 renew on their year's first day
+    and none catches up a year begun earlier (whose draft would be due at once);
+    move the first night's drafts out of the way (their issuing is
     bench_invoicing's subject)."""
     from invoicing.models import Invoice
+    from licensing.models import LicenceYear
 
+    LicenceYear.objects.filter(number=1).exclude(order__years__number=2).update(
+        start_date=PEAK.replace(year=PEAK.year - 1), end_date=PEAK - datetime.timedelta(days=1)
+    )
     Invoice.objects.filter(status=Invoice.Status.DRAFT).update(
         issue_due_on=datetime.date(2099, 1, 1)
     )

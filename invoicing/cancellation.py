@@ -20,6 +20,7 @@ from invoicing.drafts import invoice_create_draft, issue_delay_days
 from invoicing.issuing import invoice_issue, invoice_store_documents
 from invoicing.models import Credit, Invoice, InvoiceLine, NumberSeries, Payment
 from invoicing.numbering import number_next
+from invoicing.rule_check import document_rules_check
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,28 @@ def _check_cancellable(original: Invoice) -> None:
         )
 
 
+# Billing data an invoice issued before it was required may lack (BR-DE-9,
+# PEPPOL-EN16931-R010): (snapshot field, authority field).
+BUYER_GAPS = (
+    ("buyer_street", "street"),
+    ("buyer_postal_code", "postal_code"),
+    ("buyer_city", "city"),
+    ("buyer_email", "email"),
+)
+
+
+def _buyer_gaps_filled(cancellation: Invoice) -> None:
+    """A cancellation copies the original's buyer; where that snapshot lacks
+    billing data (an invoice issued before it was required), the buyer's current
+    billing data fills exactly those gaps, so that the cancellation passes the
+    rule check and the faulty invoice can be corrected. Nothing the original
+    said is changed."""
+    authority = cancellation.authority
+    for snapshot_field, authority_field in BUYER_GAPS:
+        if not getattr(cancellation, snapshot_field):
+            setattr(cancellation, snapshot_field, getattr(authority, authority_field))
+
+
 def _cancellation_issue(original: Invoice, *, reason: str, on: datetime.date) -> Invoice:
     """The issued cancellation invoice of ``original``: its snapshot, its lines
     and totals negated, its own number from the invoice series."""
@@ -97,6 +120,8 @@ def _cancellation_issue(original: Invoice, *, reason: str, on: datetime.date) ->
     )
     cancellation.issue_date = on
     cancellation.issued_at = timezone.now()
+    _buyer_gaps_filled(cancellation)
+    document_rules_check(cancellation, series=NumberSeries.INVOICE)
     cancellation.number = number_next(series=NumberSeries.INVOICE, year=on.year)
     cancellation.status = Invoice.Status.ISSUED
     cancellation.save()

@@ -343,7 +343,13 @@ def _stylesheet(language: str | None):
     user-agent rules; the letter templates carry no CSS of their own."""
     import weasyprint
 
-    return weasyprint.CSS(string=render_to_string("invoicing/pdf/_letter.css"))
+    from invoicing.pdf_fetcher import StaticOnlyFetcher, static_base_url
+
+    return weasyprint.CSS(
+        string=render_to_string("invoicing/pdf/_letter.css"),
+        base_url=static_base_url(),
+        url_fetcher=StaticOnlyFetcher(),
+    )
 
 
 _fonts = threading.local()
@@ -482,6 +488,8 @@ def _render(template: str, context: dict, xml: bytes) -> bytes:
     one WeasyPrint pass (attachment and XMP written with the PDF)."""
     import weasyprint
 
+    from invoicing.pdf_fetcher import StaticOnlyFetcher, static_base_url
+
     profile = einvoice_profile(xml)
     attachment = weasyprint.Attachment(
         url="data:text/xml;base64," + base64.b64encode(xml).decode(),
@@ -497,9 +505,9 @@ def _render(template: str, context: dict, xml: bytes) -> bytes:
     html = render_to_string(template, {**context, "einvoice_format": einvoice_format})
     options = {"pdf_variant": "pdf/a-3b", "attachments": [attachment]}
     with _fewer_gc_passes():
-        document = _html_class()(string=html).render(
-            stylesheets=[_stylesheet(get_language())], font_config=_font_config(), **options
-        )
+        document = _html_class()(
+            string=html, base_url=static_base_url(), url_fetcher=StaticOnlyFetcher()
+        ).render(stylesheets=[_stylesheet(get_language())], font_config=_font_config(), **options)
         _add_factur_x_metadata(document.metadata, profile)
         return document.write_pdf(finisher=_unique_associated_files, **options)
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,6 +70,13 @@ def renewal_notices_send(*, on: datetime.date) -> StepResult:
             order__status=Order.Status.CONFIRMED,
         )
         .filter(_not_cancelled_before_end())
+        # Only the order's last year: a year already followed by the next one was
+        # renewed, and a late re-run of an old date must not announce it again.
+        .exclude(
+            Exists(
+                LicenceYear.objects.filter(order=OuterRef("order"), number__gt=OuterRef("number"))
+            )
+        )
         .order_by("end_date", "pk")
         .values_list("pk", flat=True)
     )

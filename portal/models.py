@@ -52,3 +52,21 @@ class NightlyRun(models.Model):
             "overdue": self.overdue,
             "failures": self.failures,
         }
+
+
+class NightlyLock(models.Model):
+    """The one row that lets only one nightly run work at a time (``portal.nightly``):
+    a run takes it with a conditional UPDATE (atomic on PostgreSQL and SQLite) and
+    gives it back when it ends; a holder older than the stale limit (a crashed run)
+    is taken over."""
+
+    name = models.CharField(_("Name"), max_length=50, primary_key=True)
+    holder = models.CharField(_("Inhaber"), max_length=32, blank=True)
+    acquired_at = models.DateTimeField(_("genommen am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Sperre des Nachtlaufs")
+        verbose_name_plural = _("Sperren des Nachtlaufs")
+
+    def __str__(self) -> str:
+        return self.name

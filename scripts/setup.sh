@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the portal needs on a fresh machine; safe to run again.
 # System packages (Debian): WeasyPrint's text stack and fonts, pdftotext for the
-# PDF tests, Chromium for the browser tests. Python packages into .venv.
+# PDF tests, Chromium for the browser tests, pg_dump/pg_restore (postgresql-client)
+# for the smoke test's backup and restore. Python packages into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-              fonts-liberation poppler-utils chromium)
+              fonts-liberation poppler-utils chromium postgresql-client)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
@@ -18,6 +19,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
     echo "Please install these Debian packages: ${missing[*]}" >&2
+    # In CI a missing package would only surface as failing tests later: stop here.
+    if [ -n "${CI:-}" ]; then exit 1; fi
   fi
 fi
 

@@ -30,9 +30,14 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.unavailable import unavailable
+
+    try:
+        import playwright.sync_api as playwright_api
+    except ImportError:
+        unavailable("playwright is not installed")
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+        unavailable(f"Chromium not found at {CHROMIUM}")
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with playwright_api.sync_playwright() as playwright:

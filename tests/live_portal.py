@@ -103,11 +103,6 @@ def drop_database(url: str) -> None:
         )
 
 
-def redis_url_with_db(url: str, db: int) -> str:
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{db}"))
-
-
 # --- Environment and processes -----------------------------------------------------------
 
 # Variables of the calling shell that must not leak into the portal's processes.

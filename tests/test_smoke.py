@@ -9,7 +9,8 @@ Then the database is backed up with ``pg_dump`` and restored with ``pg_restore``
 into another database, which must hold the same order and invoice.
 
 Uses its own databases ``<DATABASE_URL name>_smoke`` and ``..._smoke_restore``
-(never pytest-django's test database) and Redis database 7 of REDIS_URL's server.
+(never pytest-django's test database) and the Redis database of REDIS_URL, which it
+empties first.
 """
 
 import datetime
@@ -33,14 +34,13 @@ from tests.live_portal import (
     manage,
     production_env,
     recreate_database,
-    redis_url_with_db,
     totp_now,
     wait_until,
 )
+from tests.unavailable import unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker, pytest.mark.postgres]
 
-SMOKE_REDIS_DB = 7
 DEMO_PASSWORD = "Lizenz-Demo-2026"  # schools/management/commands/seed_demo.py
 BEAT_INTERVAL_SECONDS = 3
 
@@ -49,15 +49,15 @@ BEAT_INTERVAL_SECONDS = 3
 def smoke_urls():
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
-        pytest.skip("braucht PostgreSQL (DATABASE_URL)")
+        unavailable("braucht PostgreSQL (DATABASE_URL)")
     for tool in ("pg_dump", "pg_restore"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} ist nicht installiert")
+            unavailable(f"{tool} ist nicht installiert (Paket postgresql-client)")
     name = base.rsplit("/", 1)[-1].split("?")[0]
     return {
         "database": database_url_named(base, f"{name}_smoke"),
         "restore": database_url_named(base, f"{name}_smoke_restore"),
-        "redis": redis_url_with_db(os.environ["REDIS_URL"], SMOKE_REDIS_DB),
+        "redis": os.environ["REDIS_URL"],
     }
 
 

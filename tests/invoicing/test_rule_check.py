@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 import invoicing
 import invoicing.einvoice as real_einvoice
 import invoicing.einvoice_rules as real_rules
+from invoicing.cancellation import invoice_cancel_and_reissue
 from invoicing.drafts import invoice_create_draft
 from invoicing.issuing import invoice_issue, invoices_issue_due
 from invoicing.models import DocumentCounter, Invoice
@@ -19,6 +20,7 @@ from invoicing.rule_check import DocumentRulesFailed
 from invoicing.selectors import drafts_failing_issue
 from tests.factories import SchoolAuthorityFactory
 from tests.invoicing.conftest import make_licence_year
+from tests.invoicing.factories import InvoiceFactory, add_lines
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 8, 10)
@@ -143,3 +145,54 @@ def test_buyer_without_leitweg_id_gets_an_en16931_invoice_with_its_order_referen
     assert issued.buyer_order_reference == "Bestellung 2026-17"
     assert b"<ram:ID>urn:cen.eu:en16931:2017</ram:ID>" in xml
     assert b"Bestellung 2026-17" in xml
+
+
+def issued(authority=None) -> Invoice:
+    invoice = draft(authority=authority)
+    return invoice_issue(invoice=invoice, on=DAY)
+
+
+def test_a_cancellation_breaking_a_rule_is_not_numbered_and_the_original_stays(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        original = issued()
+    # The cancellation copies the original's seller snapshot; inject the failing
+    # field (no seller phone, BT-42) where the writer reads it.
+    seller_data = real_einvoice.seller_data
+    monkeypatch.setattr(
+        real_einvoice, "seller_data", lambda snapshot: {**seller_data(snapshot), "phone": ""}
+    )
+
+    with pytest.raises(DocumentRulesFailed) as info:
+        invoice_cancel_and_reissue(invoice=original, reason="Schulzahl falsch", on=DAY)
+
+    assert info.value.rule_ids == ["BR-DE-6"]
+    assert "Stornorechnung" in info.value.messages[0]
+    original.refresh_from_db()
+    assert original.status == Invoice.Status.ISSUED
+    assert Invoice.objects.count() == 1
+    assert counter() == 1
+
+
+def test_a_legacy_invoice_without_buyer_post_code_can_be_cancelled(
+    django_capture_on_commit_callbacks,
+):
+    # Issued before billing data was required: no post code (BR-DE-9), no e-mail.
+    original = add_lines(
+        InvoiceFactory(number="RE-2025-00007", buyer_postal_code="", buyer_email=""),
+        [("100.00", "7.00")],
+    )
+    errors = real_rules.check_document(real_einvoice.invoice_xml(original))
+    assert [e.split(":")[0] for e in errors] == ["BR-DE-9"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        cancellation, _new = invoice_cancel_and_reissue(
+            invoice=original, reason="Anschrift fehlte", on=DAY
+        )
+
+    assert cancellation.number == "RE-2026-00001"
+    assert cancellation.buyer_postal_code == original.authority.postal_code
+    assert cancellation.buyer_email == original.authority.email
+    assert cancellation.buyer_street == original.buyer_street  # kept as the original said
+    assert real_rules.check_document(real_einvoice.invoice_xml(cancellation)) == []

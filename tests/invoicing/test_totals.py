@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,7 +32,8 @@ def test_no_lines_give_zero_totals():
     totals = compute_totals([])
 
     assert totals.groups == []
-    assert totals.gross == D("0.00")
+    # Decimals with two places (written as "0.00" into the e-invoice), not the int 0.
+    assert [str(amount) for amount in (totals.net, totals.vat, totals.gross)] == ["0.00"] * 3
 
 
 # --- Sharing the VAT out over the lines (per-school breakdown) -----------------------
@@ -90,3 +92,23 @@ def test_the_breakdown_adds_up_for_any_order(lines):
     for line, share in zip(lines, shares, strict=True):
         assert abs(share - line.net_amount * line.vat_rate / 100) < D("0.01")
     assert allocate_vat(lines) == shares  # deterministic
+
+
+@pytest.mark.django_db
+def test_breakdown_vat_per_school_rounds_ties_half_up():
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from invoicing.breakdown import breakdown_xlsx
+    from tests.invoicing.factories import InvoiceFactory, add_lines
+
+    # 1.50 x 7 % = 0.105 and 1.50 x 19 % = 0.285: half even would give 0.10 and 0.28.
+    invoice = add_lines(InvoiceFactory(status="draft"), [("1.50", "7.00"), ("1.50", "19.00")])
+
+    sheet = load_workbook(BytesIO(breakdown_xlsx(invoice=invoice))).active
+
+    vat_and_gross = [
+        (sheet.cell(row=r, column=9).value, sheet.cell(row=r, column=10).value) for r in (5, 6)
+    ]
+    assert vat_and_gross == [(0.11, 1.61), (0.29, 1.79)]

@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 
 from licensing.models import Licence, Order, OrderSchool, RegistrationUpload
-from tests.factories import IndividualLicenceFactory, LicenceFactory, OrderFactory
+from tests.factories import (
+    IndividualLicenceFactory,
+    LicenceFactory,
+    OrderFactory,
+    ProductFactory,
+)
 from tests.licensing.listfiles import contact, make_xlsx
 
 pytestmark = pytest.mark.django_db
@@ -227,6 +232,59 @@ def test_school_with_running_bulk_licence_is_reported(upload_list, authority, pr
         }
     ]
     assert Order.objects.count() == 1  # only the existing one
+
+
+@pytest.mark.parametrize(
+    ("status", "order_status"),
+    [
+        (Licence.Status.PENDING, Order.Status.SUBMITTED),
+        (Licence.Status.ACTIVE, Order.Status.CONFIRMED),
+        (Licence.Status.CANCELLED, Order.Status.CONFIRMED),
+    ],
+)
+def test_every_running_licence_state_is_reported(
+    upload_list, authority, product, directory, status, order_status
+):
+    order = OrderFactory(authority=authority, product=product, status=order_status)
+    LicenceFactory(order=order, school=directory["100002"], product=product, status=status)
+
+    messages = errors_of(upload_list(make_xlsx([*VALID, contact("100004")])))
+
+    assert messages == [
+        f"Zeile 3, Spalte Schulnummer: Die Schule 100002 hat für dieses Produkt bereits eine "
+        f"laufende Großkunden-Lizenz (Bestellung Nr. {order.pk}). Bitte entfernen Sie die Zeile."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "order_status"),
+    [
+        (Licence.Status.EXPIRED, Order.Status.ENDED),
+        (Licence.Status.SUPERSEDED, Order.Status.CONFIRMED),
+        (Licence.Status.REJECTED, Order.Status.REJECTED),
+    ],
+)
+def test_a_licence_that_no_longer_runs_does_not_block_the_school(
+    upload_list, authority, product, directory, status, order_status
+):
+    order = OrderFactory(authority=authority, product=product, status=order_status)
+    LicenceFactory(order=order, school=directory["100002"], product=product, status=status)
+
+    response = upload_list(make_xlsx([*VALID, contact("100004")]))
+
+    assert response.status_code == 302  # checked without errors: the draft's preview
+
+
+def test_a_running_licence_of_another_product_does_not_block_the_school(
+    upload_list, authority, product, directory
+):
+    other = ProductFactory(code="anderes-produkt")
+    order = OrderFactory(authority=authority, product=other, status=Order.Status.CONFIRMED)
+    LicenceFactory(
+        order=order, school=directory["100002"], product=other, status=Licence.Status.ACTIVE
+    )
+
+    assert upload_list(make_xlsx([*VALID, contact("100004")])).status_code == 302
 
 
 @pytest.mark.parametrize(

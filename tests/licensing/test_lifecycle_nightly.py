@@ -88,6 +88,20 @@ def test_notice_goes_exactly_on_the_configured_day_and_never_again(
     assert len(lifecycle_mail()) == 1
 
 
+def test_a_late_rerun_of_the_notice_day_sends_no_notice_for_a_renewed_year(
+    confirmed, django_capture_on_commit_callbacks
+):
+    # The notice day (19 Jun 2027) was missed; the order renewed on 1 Aug 2027.
+    assert nightly(D(2027, 8, 1), django_capture_on_commit_callbacks).renewals == 1
+
+    run = nightly(D(2027, 6, 19), django_capture_on_commit_callbacks)
+
+    assert run.notices == 0
+    assert lifecycle_mail() == []
+    # The renewed year gets its own notice on its own day.
+    assert nightly(D(2028, 6, 19), django_capture_on_commit_callbacks).notices == 1
+
+
 def test_no_notice_for_an_order_cancelled_to_the_year_end(
     confirmed, django_capture_on_commit_callbacks
 ):
@@ -164,6 +178,25 @@ def test_cancellation_on_the_last_day_ends_with_the_year(
     assert confirmed.ended_on == D(2027, 7, 31)
     assert set(Licence.objects.values_list("status", "ended_on")) == {("expired", D(2027, 7, 31))}
     assert len(years(confirmed)) == 1
+
+
+def test_on_the_effective_day_itself_the_cancelled_order_still_runs(
+    confirmed, django_capture_on_commit_callbacks
+):
+    effective = order_cancel(order=confirmed, by=None, on=D(2027, 3, 1))
+    assert effective == D(2027, 7, 31)
+
+    run = nightly(D(2027, 7, 31), django_capture_on_commit_callbacks)
+
+    assert (run.renewals, run.expiries) == (0, 0)
+    confirmed.refresh_from_db()
+    assert confirmed.status == Order.Status.CONFIRMED
+    assert set(Licence.objects.values_list("status", flat=True)) == {"cancelled"}
+    # The day after, it ends with the year, not renewed.
+    run = nightly(D(2027, 8, 1), django_capture_on_commit_callbacks)
+    assert (run.renewals, run.expiries) == (0, 1)
+    confirmed.refresh_from_db()
+    assert (confirmed.status, confirmed.ended_on) == (Order.Status.ENDED, D(2027, 7, 31))
 
 
 def test_cancellation_on_the_first_day_of_the_next_year_applies_to_that_year(
@@ -367,7 +400,7 @@ def test_a_failing_step_does_not_stop_the_others(
 
 
 def test_command_prints_the_summary_line(confirmed, capsys):
-    call_command("run_nightly", "--date", "2027-08-01")
+    call_command("run_nightly", "--date", "2027-08-01", "--allow-future")
     assert capsys.readouterr().out.strip() == (
         "Nachtlauf 01.08.2027: 0 Verlängerungshinweise, 1 Verlängerungen, 0 Abläufe, "
         "1 Rechnungen gestellt, 0 überfällig, 0 Fehler"

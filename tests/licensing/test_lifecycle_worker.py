@@ -15,10 +15,12 @@ from licensing.models import LicenceYear, OutgoingMail
 from licensing.terms import licence_year_end, next_year_start
 from portal.models import NightlyRun
 from tests.licensing.factories import priced_product, submitted_order
+from tests.unavailable import unavailable
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/4")
+# The broker of REDIS_URL (the worker marker needs it set); its database is emptied.
+BROKER_URL = os.environ.get("REDIS_URL", "")
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def celery_worker_app():
     try:
         redis.Redis.from_url(BROKER_URL).flushdb()
     except redis.ConnectionError:
-        pytest.skip(f"Redis nicht erreichbar unter {BROKER_URL}")
+        unavailable(f"Redis nicht erreichbar unter {BROKER_URL}")
     keys = ("broker_url", "task_always_eager", "result_backend")
     saved = {key: app.conf[key] for key in keys}
     app.conf.update(broker_url=BROKER_URL, task_always_eager=False, result_backend=None)
