@@ -24,6 +24,7 @@ from config.money import money
 from invoicing.documents import documents_store
 from invoicing.models import DOCUMENT_FIELDS, NumberSeries, Refund
 from invoicing.numbering import number_next
+from invoicing.rule_check import refund_rules_check
 from invoicing.tasks import send_refund_notice
 from licensing.models import IndividualLicence
 from licensing.terms import refund_amount
@@ -103,6 +104,7 @@ def refund_issue(*, refund: Refund, on: datetime.date) -> Refund:
     locked.seller = dict(settings.SELLER)
     locked.issue_date = on
     locked.issued_at = timezone.now()
+    refund_rules_check(locked)
     locked.number = number_next(series=NumberSeries.REFUND, year=on.year)
     locked.status = Refund.Status.ISSUED
     locked.save()

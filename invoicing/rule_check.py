@@ -1,12 +1,12 @@
-"""The rule check before a number is drawn (R9, R10): the e-invoice of a document
-about to be issued is written with a provisional number and checked
-(``invoicing.einvoice_rules``); a failing document raises and is not numbered,
-so the gapless series never sees it."""
+"""The rule check before a number is drawn (R9, R10): the e-invoice of a
+document about to be issued (invoice, cancellation invoice, refund) is written
+with a provisional number and checked (``invoicing.einvoice_rules``); a failing
+document raises and is not numbered, so the gapless series never sees it."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from invoicing.models import Invoice
+from invoicing.models import Invoice, NumberSeries, Refund
 from invoicing.numbering import PREFIXES
 
 PROVISIONAL_SEQUENCE = "PRUEFUNG"
@@ -61,4 +61,21 @@ def document_rules_check(invoice: Invoice, *, series: str) -> None:
             if invoice.kind == Invoice.Kind.CANCELLATION
             else _("Der Rechnungsentwurf %(id)s") % {"id": invoice.pk}
         )
+        raise DocumentRulesFailed(label=label, errors=errors)
+
+
+def refund_rules_check(refund: Refund) -> None:
+    """Raise ``DocumentRulesFailed`` unless the refund document (a credit note to
+    the school) passes every rule; call it before ``number_next``."""
+    from invoicing import einvoice, einvoice_rules
+
+    refund.number = (
+        f"{PREFIXES[NumberSeries.REFUND]}-{refund.issue_date.year}-{PROVISIONAL_SEQUENCE}"
+    )
+    try:
+        errors = einvoice_rules.check_document(einvoice.refund_xml(refund))
+    finally:
+        refund.number = None
+    if errors:
+        label = _("Die Erstattung an %(school)s") % {"school": refund.recipient_name}
         raise DocumentRulesFailed(label=label, errors=errors)

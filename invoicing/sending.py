@@ -63,8 +63,13 @@ REMINDER_LEVELS = {
 def invoice_send_reminder(*, invoice_id: int, level: int = 1) -> bool:
     """The payment reminder of ``level`` (1 or 2); claimed by its timestamp so that
     it never goes out twice. It states the invoice amount, the payments received
-    with their dates and what remains. Returns whether it sent."""
+    with their dates and what remains. Nothing is sent (nor claimed) while the
+    payments received cover the invoice (an excess payment staff must clarify).
+    Returns whether it sent."""
     field, template = REMINDER_LEVELS[level]
+    if Invoice.objects.get(pk=invoice_id).balance.remaining <= 0:
+        logger.info("invoice %s: no reminder, the payments cover it", invoice_id)
+        return False
     now = timezone.now()
     claimed = Invoice.objects.filter(
         pk=invoice_id, status=Invoice.Status.ISSUED, **{f"{field}__isnull": True}

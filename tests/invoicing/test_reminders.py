@@ -175,3 +175,15 @@ def test_reminder_names_money_carried_over_from_a_cancelled_invoice(
 
     assert "Übertrag von Rechnung RE-2026-00000 (Zahlung vom 01.09.2026): 100,00 €" in reminder.body
     assert "Noch offen: 149,68 €" in reminder.body
+
+
+@pytest.mark.django_db
+def test_no_reminder_asks_for_nothing_after_an_excess_payment(
+    invoice, django_capture_on_commit_callbacks
+):
+    payment_record(invoice=invoice, amount=D("300.00"), paid_on=datetime.date(2026, 9, 3))
+
+    assert remind(datetime.date(2026, 9, 10), django_capture_on_commit_callbacks) == []
+    invoice.refresh_from_db()
+    assert invoice.reminder_sent_at is None
+    assert invoice.overdue_since == datetime.date(2026, 9, 10)

@@ -15,12 +15,13 @@ import invoicing.einvoice_rules as real_rules
 from invoicing.cancellation import invoice_cancel_and_reissue
 from invoicing.drafts import invoice_create_draft
 from invoicing.issuing import invoice_issue, invoices_issue_due
-from invoicing.models import DocumentCounter, Invoice
+from invoicing.models import DocumentCounter, Invoice, Refund
+from invoicing.refunds import refund_issue
 from invoicing.rule_check import DocumentRulesFailed
 from invoicing.selectors import drafts_failing_issue
 from tests.factories import SchoolAuthorityFactory
 from tests.invoicing.conftest import make_licence_year
-from tests.invoicing.factories import InvoiceFactory, add_lines
+from tests.invoicing.factories import InvoiceFactory, RefundFactory, add_lines
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.date(2026, 8, 10)
@@ -196,3 +197,22 @@ def test_a_legacy_invoice_without_buyer_post_code_can_be_cancelled(
     assert cancellation.buyer_email == original.authority.email
     assert cancellation.buyer_street == original.buyer_street  # kept as the original said
     assert real_rules.check_document(real_einvoice.invoice_xml(cancellation)) == []
+
+
+def test_a_refund_breaking_a_rule_is_not_numbered(settings):
+    refund = RefundFactory(status=Refund.Status.DRAFT, number=None, issue_date=None)
+    settings.SELLER = {**settings.SELLER, "vat_id": "", "tax_number": ""}  # BR-CO-26
+
+    with pytest.raises(DocumentRulesFailed) as info:
+        refund_issue(refund=refund, on=DAY)
+
+    assert "BR-CO-26/BR-S-2" in info.value.rule_ids
+    refund.refresh_from_db()
+    assert (refund.status, refund.number) == (Refund.Status.DRAFT, None)
+    assert not DocumentCounter.objects.filter(series="refund", last_number__gt=0).exists()
+
+
+def test_a_good_refund_is_numbered():
+    refund = RefundFactory(status=Refund.Status.DRAFT, number=None, issue_date=None)
+    issued_refund = refund_issue(refund=refund, on=DAY)
+    assert issued_refund.number == "ER-2026-00001"
