@@ -34,6 +34,12 @@ class GermanAuditlogConfig(AuditlogConfig):
 class GermanAxesConfig(AxesAppConfig):
     verbose_name = _("Anmeldesperren")
 
+    def ready(self) -> None:
+        super().ready()
+        from config.axes_admin import register_axes_admin
+
+        register_axes_admin()
+
 
 class GermanTOTPConfig(TOTPDefaultConfig):
     verbose_name = _("Zwei-Faktor-Anmeldung")

@@ -15,7 +15,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -75,10 +76,14 @@ class PaymentInline(admin.TabularInline):
         "paid_on",
         "reference",
         "outcome",
-        "needs_attention",
+        "attention",
         "recorded_by",
     ]
     fields = readonly_fields
+
+    @admin.display(description=gettext_lazy("zu klären"))
+    def attention(self, payment: Payment):
+        return attention_text(payment)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -183,6 +188,24 @@ class IssueDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def attention_text(payment: Payment):
+    """A warning where a payment is to be clarified, nothing where all is well (a
+    boolean column would show a green tick on the flagged payment)."""
+    if payment.needs_attention:
+        return format_html('<strong class="attention">⚠ {}</strong>', _("zu klären"))
+    if payment.resolved_at:
+        return _("geklärt")
+    return "–"
+
+
+def short_date(value) -> str:
+    if value is None:
+        return "–"
+    if hasattr(value, "tzinfo"):
+        value = timezone.localtime(value)
+    return value.strftime("%d.%m.%Y")
+
+
 class IssueProblemsFilter(admin.SimpleListFilter):
     """Drafts that could not be issued: billing data incomplete or the e-invoice
     broke a rule (``issue_problems`` names the rule ids); no number drawn."""
@@ -265,11 +288,30 @@ class ReadOnlyDocumentAdmin(admin.ModelAdmin):
     byte for byte as issued."""
 
     def get_readonly_fields(self, request, obj=None):
-        return [*(f.name for f in self.model._meta.fields), "document_links"]
+        return [*(f.name for f in self.model._meta.fields), "document_links", "seller_address"]
 
     def get_fields(self, request, obj=None):
-        fields = [f.name for f in self.model._meta.fields if f.name not in ("pdf", "xml")]
+        fields = [
+            "seller_address" if f.name == "seller" else f.name
+            for f in self.model._meta.fields
+            if f.name not in ("pdf", "xml")
+        ]
         return [*fields, "document_links"]
+
+    @admin.display(description=gettext_lazy("Verkäufer"))
+    def seller_address(self, obj):
+        """The seller as printed on the document, as an address (not raw JSON)."""
+        seller = obj.seller or {}
+        lines = [
+            seller.get("name", ""),
+            seller.get("street", ""),
+            f"{seller.get('postal_code', '')} {seller.get('city', '')}".strip(),
+            seller.get("vat_id", "") and _("USt-IdNr. %(id)s") % {"id": seller["vat_id"]},
+        ]
+        lines = [line for line in lines if line]
+        if not lines:
+            return "–"
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines))
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -353,17 +395,16 @@ def cancel_message(original: Invoice, cancellation: Invoice, new: Invoice) -> st
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyDocumentAdmin):
+    # Fits 1280 px: the dates that matter, the amount, and one status column that
+    # says everything (draft with its issue day, overdue since, paid on).
     list_display = [
         "__str__",
         "authority",
-        "service_period_start",
-        "issue_due_on",
-        "issue_date",
-        "due_date",
-        "gross_total",
-        "status",
-        "overdue_since",
-        "sent_at",
+        "issue_date_text",
+        "due_date_text",
+        "gross_text",
+        "status_text",
+        "sent_text",
     ]
     list_filter = [
         "status",
@@ -385,7 +426,43 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(kind=self.kind)
 
-    @admin.action(description=gettext_lazy("Ausgewählte Entwürfe jetzt stellen"))
+    @admin.display(description=gettext_lazy("Rechnungsdatum"), ordering="issue_date")
+    def issue_date_text(self, invoice: Invoice) -> str:
+        return short_date(invoice.issue_date)
+
+    @admin.display(description=gettext_lazy("fällig am"), ordering="due_date")
+    def due_date_text(self, invoice: Invoice) -> str:
+        return short_date(invoice.due_date)
+
+    @admin.display(description=gettext_lazy("Brutto"), ordering="gross_total")
+    def gross_text(self, invoice: Invoice) -> str:
+        return euro(invoice.gross_total)
+
+    @admin.display(description=gettext_lazy("Status"), ordering="status")
+    def status_text(self, invoice: Invoice) -> str:
+        if invoice.is_draft and invoice.issue_due_on:
+            return _("Entwurf – wird am %(date)s gestellt") % {
+                "date": short_date(invoice.issue_due_on)
+            }
+        return invoice.status_label
+
+    @admin.display(description=gettext_lazy("versendet"), ordering="sent_at")
+    def sent_text(self, invoice: Invoice) -> str:
+        return short_date(invoice.sent_at)
+
+    def has_issue_invoice_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.issue_invoice")
+
+    def has_cancel_invoice_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.cancel_invoice")
+
+    def has_record_payment_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.record_payment")
+
+    @admin.action(
+        description=gettext_lazy("Ausgewählte Entwürfe jetzt stellen"),
+        permissions=["issue_invoice"],
+    )
     def issue_now(self, request, queryset):
         issued = 0
         selected = list(queryset)
@@ -406,7 +483,9 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=gettext_lazy("Stornieren und neu erstellen …"))
+    @admin.action(
+        description=gettext_lazy("Stornieren und neu erstellen …"), permissions=["cancel_invoice"]
+    )
     def cancel_and_reissue(self, request, queryset):
         form = CancelForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -432,7 +511,9 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
             submit_label=_("Stornieren und neu erstellen"),
         )
 
-    @admin.action(description=gettext_lazy("Erneut an den Käufer senden"))
+    @admin.action(
+        description=gettext_lazy("Erneut an den Käufer senden"), permissions=["issue_invoice"]
+    )
     def resend(self, request, queryset):
         sent = 0
         selected = list(queryset)
@@ -453,7 +534,7 @@ class InvoiceAdmin(ReadOnlyDocumentAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description=gettext_lazy("Zahlung erfassen …"))
+    @admin.action(description=gettext_lazy("Zahlung erfassen …"), permissions=["record_payment"])
     def record_payment(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(
@@ -498,10 +579,10 @@ class CancellationInvoiceAdmin(InvoiceAdmin):
         "__str__",
         "cancels",
         "authority",
-        "issue_date",
-        "gross_total",
+        "issue_date_text",
+        "gross_text",
         "status",
-        "sent_at",
+        "sent_text",
     ]
     list_filter = ["status", SentFilter, IssueYearFilter, "authority"]
     list_select_related = ["authority", "cancels"]
@@ -512,7 +593,7 @@ class CancellationInvoiceAdmin(InvoiceAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["invoice", "amount", "paid_on", "reference", "outcome", "needs_attention"]
+    list_display = ["invoice", "amount_text", "paid_on", "reference", "outcome", "attention"]
     list_filter = ["outcome", "needs_attention", "invoice__authority"]
     search_fields = ["invoice__number", "reference"]
     list_select_related = ["invoice"]
@@ -523,14 +604,28 @@ class PaymentAdmin(admin.ModelAdmin):
         "reference",
         "outcome",
         "recorded_by",
-        "needs_attention",
+        "attention",
         "resolved_at",
         "resolution_note",
     ]
     fields = readonly_fields
     actions = ["resolve"]
 
-    @admin.action(description=gettext_lazy("Zahlung als geklärt markieren …"))
+    @admin.display(description=gettext_lazy("Betrag"), ordering="amount")
+    def amount_text(self, payment: Payment) -> str:
+        return euro(payment.amount)
+
+    @admin.display(description=gettext_lazy("zu klären"), ordering="needs_attention")
+    def attention(self, payment: Payment):
+        return attention_text(payment)
+
+    def has_record_payment_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.record_payment")
+
+    @admin.action(
+        description=gettext_lazy("Zahlung als geklärt markieren …"),
+        permissions=["record_payment"],
+    )
     def resolve(self, request, queryset):
         form = ResolveForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -588,7 +683,12 @@ class CreditAdmin(admin.ModelAdmin):
     fields = readonly_fields
     actions = ["mark_paid_back"]
 
-    @admin.action(description=gettext_lazy("Als zurückgezahlt markieren …"))
+    def has_pay_out_refunds_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.pay_out_refunds")
+
+    @admin.action(
+        description=gettext_lazy("Als zurückgezahlt markieren …"), permissions=["pay_out_refunds"]
+    )
     def mark_paid_back(self, request, queryset):
         form = PaidBackForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -630,7 +730,7 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
         "__str__",
         "school",
         "original_invoice_number",
-        "gross_amount",
+        "gross_text",
         "status",
         "issue_date",
         "has_account",
@@ -670,7 +770,16 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
             "date": timezone.localtime(payout.account_entered_at).strftime("%d.%m.%Y"),
         }
 
-    @admin.action(description=gettext_lazy("Als ausgezahlt markieren …"))
+    @admin.display(description=gettext_lazy("Brutto"), ordering="gross_amount")
+    def gross_text(self, refund: Refund) -> str:
+        return euro(refund.gross_amount)
+
+    def has_pay_out_refunds_permission(self, request) -> bool:
+        return request.user.has_perm("invoicing.pay_out_refunds")
+
+    @admin.action(
+        description=gettext_lazy("Als ausgezahlt markieren …"), permissions=["pay_out_refunds"]
+    )
     def mark_paid_out(self, request, queryset):
         form = PaidOutForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():

@@ -13,6 +13,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from config.money import euro_text
 from config.storage import private_storage
 from invoicing import triggers as db_triggers
 from invoicing.bank_models import BankEntry, BankImport, BankStatement  # noqa: F401
@@ -321,6 +322,11 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
         verbose_name = _("Rechnung")
         verbose_name_plural = _("Rechnungen")
         ordering = ["-issue_date", "-number", "-created_at"]
+        permissions = [
+            ("issue_invoice", _("Rechnungen stellen und erneut senden")),
+            ("cancel_invoice", _("Rechnungen stornieren und neu erstellen")),
+            ("record_payment", _("Zahlungen erfassen und klären")),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="invoice_unique_number"),
             models.UniqueConstraint(
@@ -595,7 +601,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} € ({self.paid_on:%d.%m.%Y})"
+        return f"{euro_text(self.amount)} ({self.paid_on:%d.%m.%Y})"
 
 
 class Refund(ImmutableAfterIssueMixin, models.Model):
@@ -742,8 +748,8 @@ class Credit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("Guthaben %(amount)s € aus %(number)s") % {
-            "amount": self.amount,
+        return _("Guthaben %(amount)s aus %(number)s") % {
+            "amount": euro_text(self.amount),
             "number": self.cancelled_invoice.number,
         }
 

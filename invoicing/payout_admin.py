@@ -36,7 +36,9 @@ def can_pay_out(request) -> bool:
     return request.user.has_perm(PERMISSION)
 
 
-@admin.action(description=gettext_lazy("Konto für die Auszahlung angeben …"))
+@admin.action(
+    description=gettext_lazy("Konto für die Auszahlung angeben …"), permissions=["pay_out_refunds"]
+)
 def enter_account(modeladmin, request, queryset):
     """Staff enter (or correct, until it is in a transfer file) the account of one
     refund; the BIC is derived from the IBAN."""
@@ -199,7 +201,12 @@ class RefundTransferAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description=gettext_lazy("Als ausgezahlt markieren …"))
+    def has_pay_out_refunds_permission(self, request) -> bool:
+        return can_pay_out(request)
+
+    @admin.action(
+        description=gettext_lazy("Als ausgezahlt markieren …"), permissions=["pay_out_refunds"]
+    )
     def mark_paid(self, request, queryset):
         form = TransferPaidForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():

@@ -6,9 +6,11 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -32,6 +34,7 @@ from licensing.models import (
     RegistrationUpload,
 )
 from licensing.privacy import contact_person_export
+from licensing.selectors import order_prices
 from licensing.views import upload_file_response
 from schools.billing import billing_incomplete_q
 
@@ -55,27 +58,6 @@ class PriceAdmin(admin.ModelAdmin):
     list_filter = ["product", "school_type"]
     date_hierarchy = "valid_from"
     list_select_related = ["product", "school_type"]
-
-
-class OrderSchoolInline(admin.TabularInline):
-    model = OrderSchool
-    fields = [
-        "school",
-        "contact_first_name",
-        "contact_last_name",
-        "contact_email",
-        "contact_phone",
-        "activated_at",
-    ]
-    readonly_fields = ["school", "activated_at"]
-    extra = 0
-    can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("school")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class LicenceYearInline(admin.TabularInline):
@@ -122,15 +104,15 @@ class BillingDataFilter(admin.SimpleListFilter):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
+    # Fits 1280 px: dates as dd.mm.yyyy, the cancellation inside the status column.
     list_display = [
         "id",
         "authority",
         "product",
-        "status",
+        "status_text",
         "school_count",
-        "submitted_at",
-        "start_date",
-        "cancellation_effective_on",
+        "submitted_on",
+        "start_date_text",
     ]
     list_filter = [
         "status",
@@ -162,8 +144,68 @@ class OrderAdmin(admin.ModelAdmin):
         "documents",
         "mails",
     ]
-    inlines = [OrderSchoolInline, LicenceYearInline]
+    inlines = [LicenceYearInline]
     actions = ["confirm_orders", "reject_orders", "cancel_orders", "withdraw_cancellations"]
+    change_form_template = "admin/licensing/order/change_form.html"
+    schools_per_page = 25
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:order_id>/bestaetigen/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="licensing_order_confirm",
+            ),
+            path(
+                "<int:order_id>/ablehnen/",
+                self.admin_site.admin_view(self.reject_view),
+                name="licensing_order_reject",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        extra = {}
+        if order is not None:
+            extra = order_page_context(self, request, order)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def confirm_view(self, request, order_id: int):
+        """The confirm button of the order page: start date in, order confirmed."""
+        if request.method != "POST" or not self.has_confirm_order_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=order_id)
+        form = OrderConfirmForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, form_errors_text(form), messages.ERROR)
+        else:
+            start = form.cleaned_data["start_date"]
+            self._run(
+                request,
+                [order],
+                lambda o: order_confirm(order=o, start_date=start, by=request.user),
+                confirmed_message,
+            )
+        return redirect(reverse("admin:licensing_order_change", args=[order.pk]))
+
+    def reject_view(self, request, order_id: int):
+        """The reject button of the order page: reason in, order rejected."""
+        if request.method != "POST" or not self.has_confirm_order_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=order_id)
+        form = OrderRejectForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, form_errors_text(form), messages.ERROR)
+        else:
+            reason = form.cleaned_data["reason"]
+            self._run(
+                request,
+                [order],
+                lambda o: order_reject(order=o, reason=reason, by=request.user),
+                rejected_message,
+            )
+        return redirect(reverse("admin:licensing_order_change", args=[order.pk]))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_school_count=Count("schools"))
@@ -174,6 +216,23 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_text(self, obj: Order) -> str:
+        if obj.cancellation_effective_on:
+            return gettext("%(status)s, gekündigt zum %(date)s") % {
+                "status": obj.get_status_display(),
+                "date": date_format(obj.cancellation_effective_on, "d.m.Y"),
+            }
+        return obj.get_status_display()
+
+    @admin.display(description=_("bestellt am"), ordering="submitted_at")
+    def submitted_on(self, obj: Order) -> str:
+        return date_format(timezone.localtime(obj.submitted_at), "d.m.Y")
+
+    @admin.display(description=_("Lizenzbeginn"), ordering="start_date")
+    def start_date_text(self, obj: Order) -> str:
+        return date_format(obj.start_date, "d.m.Y") if obj.start_date else "–"
 
     @admin.display(description=_("Schulen"), ordering="_school_count")
     def school_count(self, obj: Order) -> int:
@@ -229,7 +288,16 @@ class OrderAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, success(order, result), messages.SUCCESS)
 
-    @admin.action(description=_("Ausgewählte Bestellungen bestätigen und freischalten"))
+    def has_confirm_order_permission(self, request) -> bool:
+        return request.user.has_perm("licensing.confirm_order")
+
+    def has_cancel_order_permission(self, request) -> bool:
+        return request.user.has_perm("licensing.cancel_order")
+
+    @admin.action(
+        description=_("Ausgewählte Bestellungen bestätigen und freischalten"),
+        permissions=["confirm_order"],
+    )
     def confirm_orders(self, request, queryset):
         form = OrderConfirmForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -238,17 +306,7 @@ class OrderAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 lambda order: order_confirm(order=order, start_date=start, by=request.user),
-                lambda order, year: (
-                    gettext(
-                        "Bestellung %(id)s bestätigt: Nutzungsjahr %(start)s bis %(end)s; die "
-                        "Schulen erhalten die Freischaltungs-E-Mail."
-                    )
-                    % {
-                        "id": order.pk,
-                        "start": date_format(year.start_date, "d.m.Y"),
-                        "end": date_format(year.end_date, "d.m.Y"),
-                    }
-                ),
+                confirmed_message,
             )
             return None
         return action_form_page(
@@ -266,7 +324,10 @@ class OrderAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Ausgewählte Bestellungen ablehnen (mit Begründung)"))
+    @admin.action(
+        description=_("Ausgewählte Bestellungen ablehnen (mit Begründung)"),
+        permissions=["confirm_order"],
+    )
     def reject_orders(self, request, queryset):
         form = OrderRejectForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
@@ -275,12 +336,7 @@ class OrderAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 lambda order: order_reject(order=order, reason=reason, by=request.user),
-                lambda order, _result: (
-                    gettext(
-                        "Bestellung %(id)s abgelehnt; der Käufer erhält die Begründung per E-Mail."
-                    )
-                    % {"id": order.pk}
-                ),
+                rejected_message,
             )
             return None
         return action_form_page(
@@ -297,7 +353,10 @@ class OrderAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Ausgewählte Bestellungen zum Ende des Nutzungsjahres kündigen"))
+    @admin.action(
+        description=_("Ausgewählte Bestellungen zum Ende des Nutzungsjahres kündigen"),
+        permissions=["cancel_order"],
+    )
     def cancel_orders(self, request, queryset):
         self._run(
             request,
@@ -309,7 +368,10 @@ class OrderAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Kündigung der ausgewählten Bestellungen zurücknehmen"))
+    @admin.action(
+        description=_("Kündigung der ausgewählten Bestellungen zurücknehmen"),
+        permissions=["cancel_order"],
+    )
     def withdraw_cancellations(self, request, queryset):
         self._run(
             request,
@@ -319,6 +381,48 @@ class OrderAdmin(admin.ModelAdmin):
                 gettext("Kündigung von Bestellung %(id)s zurückgenommen.") % {"id": order.pk}
             ),
         )
+
+
+def confirmed_message(order: Order, year: LicenceYear) -> str:
+    return gettext(
+        "Bestellung %(id)s bestätigt: Nutzungsjahr %(start)s bis %(end)s; die "
+        "Schulen erhalten die Freischaltungs-E-Mail."
+    ) % {
+        "id": order.pk,
+        "start": date_format(year.start_date, "d.m.Y"),
+        "end": date_format(year.end_date, "d.m.Y"),
+    }
+
+
+def rejected_message(order: Order, _result) -> str:
+    return gettext("Bestellung %(id)s abgelehnt; der Käufer erhält die Begründung per E-Mail.") % {
+        "id": order.pk
+    }
+
+
+def form_errors_text(form: forms.Form) -> str:
+    return " ".join(
+        f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()
+    )
+
+
+def order_page_context(model_admin, request, order: Order) -> dict:
+    """What the order page shows besides its fields: the yearly price, the confirm
+    and reject forms (for those allowed to), one page of its schools."""
+    schools = Paginator(
+        OrderSchool.objects.filter(order=order)
+        .select_related("school__school_type")
+        .order_by("school__school_number"),
+        model_admin.schools_per_page,
+    ).get_page(request.GET.get("schulen_seite"))
+    can_decide = order.can_confirm and model_admin.has_confirm_order_permission(request)
+    return {
+        "prices": order_prices(order=order, on=clock.today()),
+        "schools_page": schools,
+        "can_correct_contacts": request.user.has_perm("licensing.change_orderschool"),
+        "confirm_form": OrderConfirmForm() if can_decide else None,
+        "reject_form": OrderRejectForm() if can_decide else None,
+    }
 
 
 class OrderConfirmForm(forms.Form):
@@ -347,7 +451,36 @@ class OrderSchoolAdmin(admin.ModelAdmin):
     list_display = ["school", "order", "contact_name", "contact_email", "activated_at"]
     search_fields = ["school__school_number", "school__name", "contact_last_name", "contact_email"]
     list_select_related = ["school", "order__product", "order__authority"]
-    readonly_fields = ["order", "school", "row_number", "activated_at", "activation_email_sent_at"]
+    readonly_fields = [
+        "order",
+        "school",
+        "row_number",
+        "activated_at",
+        "activation_email_sent_at",
+        "contact_anonymised_at",
+    ]
+    fields = [
+        "order",
+        "school",
+        "row_number",
+        "contact_first_name",
+        "contact_last_name",
+        "contact_email",
+        "contact_phone",
+        *readonly_fields[3:],
+    ]
+
+    def response_change(self, request, obj):
+        """Back to the order page after correcting a contact person from there."""
+        if "_continue" in request.POST or "_saveasnew" in request.POST:
+            return super().response_change(request, obj)
+        self.message_user(
+            request,
+            gettext("Ansprechpartner von %(school)s gespeichert.") % {"school": obj.school},
+            messages.SUCCESS,
+        )
+        return redirect(reverse("admin:licensing_order_change", args=[obj.order_id]))
+
     list_filter = [("activated_at", admin.EmptyFieldListFilter), "order__status"]
     actions = ["activate_schools", "download_contact_person_export"]
 
@@ -358,7 +491,13 @@ class OrderSchoolAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.action(description=_("Ausgewählte Schulen freischalten (Freischaltungs-E-Mail)"))
+    def has_confirm_order_permission(self, request) -> bool:
+        return request.user.has_perm("licensing.confirm_order")
+
+    @admin.action(
+        description=_("Ausgewählte Schulen freischalten (Freischaltungs-E-Mail)"),
+        permissions=["confirm_order"],
+    )
     def activate_schools(self, request, queryset):
         for entry in queryset:
             try:
@@ -372,7 +511,10 @@ class OrderSchoolAdmin(admin.ModelAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description=_("Datenauskunft der Ansprechpartner herunterladen (JSON)"))
+    @admin.action(
+        description=_("Datenauskunft der Ansprechpartner herunterladen (JSON)"),
+        permissions=["change"],
+    )
     def download_contact_person_export(self, request, queryset):
         """Everything stored about the selected contact persons (Art. 15 DSGVO)."""
         emails = sorted({e.lower() for e in queryset.values_list("contact_email", flat=True)})
@@ -453,7 +595,8 @@ class IndividualLicenceAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is None or obj.status == IndividualLicence.Status.ACTIVE
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj.status == IndividualLicence.Status.ACTIVE)
 
     @admin.display(description=_("Erstattung"))
     def refund_link(self, obj: IndividualLicence):
@@ -549,7 +692,7 @@ class DeliveryFilter(admin.SimpleListFilter):
 
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "subject", "recipients", "sent_at", "attempts"]
+    list_display = ["created_at", "kind", "subject_text", "recipients", "sent_at", "attempts"]
     list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter), DeliveryFilter]
     search_fields = ["subject", "key"]
     fields = [
@@ -566,6 +709,11 @@ class OutgoingMailAdmin(ReadOnlyAdmin):
         "last_error",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("Betreff"), ordering="subject")
+    def subject_text(self, obj: OutgoingMail) -> str:
+        # Activation mails are written by the sending task (large orders).
+        return obj.subject or gettext("(wird beim Versand geschrieben)")
 
     @admin.display(description=_("Empfänger"))
     def recipients(self, obj: OutgoingMail) -> str:

@@ -35,19 +35,15 @@ def order_lock(order: Order) -> Order:
 
 
 def activation_mail(order: Order, order_school: OrderSchool) -> OutgoingMail:
-    return mail_build(
+    """The activation mail of one school, not yet written: the sending task writes
+    its text (``mail_delivery.activation_mail_write``), so confirming an order of
+    hundreds of schools does not render hundreds of mails in the request."""
+    return OutgoingMail(
         key=f"activation:{order_school.pk}:{order_school.contact_email.lower()}",
         kind=OutgoingMail.Kind.ACTIVATION,
         order=order,
         order_school=order_school,
         to=[order_school.contact_email],
-        template="licensing/emails/activation",
-        context={
-            "order": order,
-            "order_school": order_school,
-            "start_date": order.start_date,
-            "starts_later": order.start_date > clock.today(),
-        },
     )
 
 

@@ -9,9 +9,35 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config import clock
+from config.mail import build_templated_mail
 from licensing.models import OrderSchool, OutgoingMail
 
 logger = logging.getLogger(__name__)
+WITH_CONTEXT = ("order__authority", "order__product", "order_school__school")
+
+
+def activation_mail_write(mail: OutgoingMail) -> None:
+    """Write and keep subject and text of an activation mail stored without them:
+    confirming an order of hundreds of schools leaves that to the sending task."""
+    if mail.body or mail.kind != OutgoingMail.Kind.ACTIVATION:
+        return
+    order, order_school = mail.order, mail.order_school
+    message = build_templated_mail(
+        to=mail.to,
+        template="licensing/emails/activation",
+        context={
+            "order": order,
+            "order_school": order_school,
+            "start_date": order.start_date,
+            "starts_later": order.start_date > clock.today(),
+        },
+    )
+    mail.subject, mail.body = message.subject, message.body
+    mail.html = next((c for c, mime in message.alternatives if mime == "text/html"), "")
+    OutgoingMail.objects.filter(pk=mail.pk).update(
+        subject=mail.subject, body=mail.body, html=mail.html
+    )
 
 
 @transaction.atomic
@@ -19,9 +45,15 @@ def outgoing_mail_send(*, mail_id: int) -> bool:
     """Send one stored mail unless it was sent already. The row stays locked while
     sending, so two workers never send it twice; an SMTP error rolls back and the
     mail stays unsent for the retry. Returns whether it was sent now."""
-    mail = OutgoingMail.objects.select_for_update().filter(pk=mail_id).first()
+    mail = (
+        OutgoingMail.objects.select_for_update(of=("self",))
+        .select_related(*WITH_CONTEXT)
+        .filter(pk=mail_id)
+        .first()
+    )
     if mail is None or mail.sent_at is not None:
         return False
+    activation_mail_write(mail)
     _message(mail).send()
     _mark_sent([mail])
     return True
@@ -58,7 +90,8 @@ def outgoing_mails_send(*, mail_ids: list[int]) -> list[int]:
     are marked sent and the rest are returned, for the one-mail task and its
     retries; otherwise returns []."""
     mails = list(
-        OutgoingMail.objects.select_for_update(skip_locked=True)
+        OutgoingMail.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related(*WITH_CONTEXT)
         .filter(pk__in=mail_ids, sent_at=None)
         .order_by("pk")
     )
@@ -67,6 +100,7 @@ def outgoing_mails_send(*, mail_ids: list[int]) -> list[int]:
     try:
         with get_connection() as connection:
             for mail in mails:
+                activation_mail_write(mail)
                 _message(mail, connection).send()
                 sent.append(mail)
     except Exception as exc:

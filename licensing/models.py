@@ -212,6 +212,10 @@ class Order(models.Model):
         verbose_name_plural = _("Bestellungen")
         ordering = ["-submitted_at"]
         indexes = [models.Index(fields=["status", "cancellation_effective_on"])]
+        permissions = [
+            ("confirm_order", _("Bestellungen bestätigen, ablehnen und Schulen freischalten")),
+            ("cancel_order", _("Bestellungen kündigen und Kündigungen zurücknehmen")),
+        ]
 
     def __str__(self) -> str:
         return _("Bestellung %(id)s: %(product)s für %(authority)s") % {

@@ -170,12 +170,14 @@ def _type_figures(
                 }
             )
         if figure.registered and price is None:
+            rows = ", ".join(str(e.row) for e in entries if e.school_type_id == type_id)
             result.list_errors.append(
                 _(
-                    "Für die Schulform %(type)s gibt es für dieses Produkt keinen Preis. "
-                    "Bitte wenden Sie sich an den Verlag."
+                    "Zeilen %(rows)s: Für die Schulform %(type)s gibt es für dieses Produkt "
+                    "keinen Preis. Bitte löschen Sie diese Zeilen oder wenden Sie sich an den "
+                    "Verlag."
                 )
-                % {"type": figure.name}
+                % {"rows": rows, "type": figure.name}
             )
     result.total_price = money_text(total_price)
 

@@ -19,6 +19,7 @@ from schools.models import School, SchoolAuthority
 NAME_MAX = 100
 PHONE_MAX = 50
 EMAIL_MAX = 254  # OrderSchool.contact_email (EmailField); validate_email allows 320
+CONTACT_KEYS = ("first_name", "last_name", "email", "phone")
 _PHONE = re.compile(r"^[0-9 +()/.\-]+$")
 
 
@@ -181,7 +182,7 @@ class RowChecker:
                 "school_type",
                 _(
                     "Die Schulform „%(given)s“ passt nicht zum Schulverzeichnis: Die Schule "
-                    "%(number)s ist dort eine %(type)s."
+                    "%(number)s hat dort die Schulform %(type)s."
                 )
                 % {"given": given_type, "number": school.school_number, "type": school.type_name},
             )
@@ -198,7 +199,19 @@ class RowChecker:
             )
 
     def _contact(self, values: dict, row: int) -> None:
-        """The contact person: first and last name, e-mail (required), phone."""
+        """The contact person: first and last name, e-mail (required), phone.
+        A row without any contact data gets one error: fill in or delete it."""
+        if not any(values.get(key, "") for key in CONTACT_KEYS):
+            self._error(
+                row,
+                "first_name",
+                _(
+                    "Zu dieser Schule fehlen die Angaben zur Ansprechperson. Bitte tragen Sie "
+                    "Vorname, Nachname und E-Mail-Adresse ein oder löschen Sie die Zeile, wenn "
+                    "die Schule nicht teilnehmen soll."
+                ),
+            )
+            return
         missing = {
             "first_name": _("Der Vorname der Ansprechperson fehlt."),
             "last_name": _("Der Nachname der Ansprechperson fehlt."),

@@ -8,7 +8,16 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from licensing.models import LicenceYear, Order, OrderSchool, Price, Product, RegistrationUpload
+from config.money import money
+from licensing.models import (
+    LicenceTerm,
+    LicenceYear,
+    Order,
+    OrderSchool,
+    Price,
+    Product,
+    RegistrationUpload,
+)
 from licensing.terms import licence_year_end, majority_needed, next_year_start
 from schools.billing import billing_incomplete_q
 from schools.models import School, SchoolAuthority
@@ -186,6 +195,70 @@ def price_overview(
         bulk_total=bulk_total,
         individual_total=individual_total if has_individual else None,
         missing_prices=missing,
+    )
+
+
+@dataclass
+class OrderPriceLine:
+    """One school type of an order: how many schools at which price per year."""
+
+    school_type: str
+    schools: int
+    price: Decimal | None  # net per school and year; None: no price on that day
+    total: Decimal | None
+
+
+@dataclass
+class OrderPrices:
+    """What an order costs per year: the current licence year's prices once it is
+    confirmed, else the prices valid on ``on`` (the day it would start)."""
+
+    on: datetime.date
+    lines: list[OrderPriceLine]
+    net: Decimal
+    vat_rate: Decimal
+    vat: Decimal
+    gross: Decimal
+    missing_prices: bool
+
+
+def order_prices(*, order: Order, on: datetime.date) -> OrderPrices:
+    """Per school type and in total (net, VAT, gross) what ``order`` costs a year
+    (3 queries, however many schools)."""
+    year = order.years.order_by("-number").first()
+    if year is not None:
+        on = year.start_date
+        rows = LicenceTerm.objects.filter(year=year).values_list(
+            "licence__school__school_type__name", "net_price"
+        )
+    else:
+        prices = prices_on(product=order.product, on=on)
+        rows = [
+            (name, prices[type_id].bulk_price if type_id in prices else None)
+            for type_id, name in order.licences.values_list(
+                "school__school_type_id", "school__school_type__name"
+            )
+        ]
+    grouped: dict[tuple[str, Decimal | None], int] = {}
+    for name, price in rows:
+        grouped[(name, price)] = grouped.get((name, price), 0) + 1
+    lines = [
+        OrderPriceLine(name, n, price, price * n if price is not None else None)
+        for (name, price), n in sorted(
+            grouped.items(), key=lambda item: (item[0][0], str(item[0][1]))
+        )
+    ]
+    net = sum((line.total for line in lines if line.total is not None), Decimal("0.00"))
+    rate = order.product.vat_rate
+    vat = money(net * rate / 100)
+    return OrderPrices(
+        on=on,
+        lines=lines,
+        net=net,
+        vat_rate=rate,
+        vat=vat,
+        gross=net + vat,
+        missing_prices=any(line.price is None for line in lines),
     )
 
 

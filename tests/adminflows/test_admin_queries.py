@@ -74,7 +74,9 @@ def test_order_page_with_many_schools_has_no_n_plus_1(
     order = OrderFactory(status="submitted")
     for _i in range(ROWS):
         OrderSchoolFactory(order=order, school=SchoolFactory(authority=order.authority))
-    with django_assert_max_num_queries(16):
+    # The page also shows the yearly price (3 queries) and one page of the schools
+    # (count + page): still the same number of queries for 50 schools as for 5.
+    with django_assert_max_num_queries(20):
         response = publisher_client.get(reverse("admin:licensing_order_change", args=[order.pk]))
     assert response.status_code == 200
 

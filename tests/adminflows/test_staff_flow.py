@@ -323,7 +323,7 @@ def test_buyer_cancellation_in_the_portal_shows_in_the_admin(
     staff_client.post(reverse("orders:cancel", args=[authority.pk, order.pk]))
 
     listing = publisher_client.get(ORDERS + "?gekuendigt=ja").content.decode()
-    assert "30. Juni 2027" in listing
+    assert "bestätigt, gekündigt zum 30.06.2027" in listing
     page = publisher_client.get(reverse("admin:licensing_order_change", args=[order.pk]))
     assert "sachbearbeitung" in page.content.decode()  # gekündigt von
 

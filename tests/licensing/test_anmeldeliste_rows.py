@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from licensing.models import Licence, Order, OrderSchool, RegistrationUpload
+from licensing.models import Licence, Order, OrderSchool, Price, RegistrationUpload
 from tests.factories import (
     IndividualLicenceFactory,
     LicenceFactory,
@@ -83,7 +83,7 @@ def errors_of(response):
         (
             contact("100004", school_type="Gymnasium"),
             "Zeile 3, Spalte Schulform: Die Schulform „Gymnasium“ passt nicht zum "
-            "Schulverzeichnis: Die Schule 100004 ist dort eine Grundschule.",
+            "Schulverzeichnis: Die Schule 100004 hat dort die Schulform Grundschule.",
         ),
         (
             contact("100004", name="Städtisches Berufskolleg Nord"),
@@ -102,6 +102,12 @@ def errors_of(response):
         (
             contact("100004", first="x" * 101),
             "Zeile 3, Spalte Vorname: Der Eintrag ist zu lang (höchstens 100 Zeichen).",
+        ),
+        (
+            ["100004", "Grundschule Am Park 4", "Grundschule", "", " ", "", ""],
+            "Zeile 3, Spalte Vorname: Zu dieser Schule fehlen die Angaben zur Ansprechperson. "
+            "Bitte tragen Sie Vorname, Nachname und E-Mail-Adresse ein oder löschen Sie die "
+            "Zeile, wenn die Schule nicht teilnehmen soll.",
         ),
         (
             ["100004", "", "", "Max", "Muster", "", ""],
@@ -131,6 +137,7 @@ def errors_of(response):
         "first-name-missing",
         "last-name-missing",
         "too-long",
+        "no-contact-at-all",
         "email-missing",
         "email-invalid",
         "email-too-long",
@@ -145,6 +152,20 @@ def test_row_error_names_row_and_column(upload_list, directory, row, expected):
 
     assert messages == [expected]
     assert_nothing_written()
+
+
+def test_row_with_some_contact_data_gets_the_specific_errors(upload_list, directory):
+    content = make_xlsx(
+        [contact("100001"), ["100004", "", "", "", "", "", "0221 1234"], *VALID[1:]]
+    )
+
+    messages = errors_of(upload_list(content))
+
+    assert messages == [
+        "Zeile 3, Spalte Vorname: Der Vorname der Ansprechperson fehlt.",
+        "Zeile 3, Spalte Nachname: Der Nachname der Ansprechperson fehlt.",
+        "Zeile 3, Spalte E-Mail: Die E-Mail-Adresse der Ansprechperson fehlt.",
+    ]
 
 
 def test_email_of_the_column_limit_is_accepted_and_ordered(upload_list, directory):
@@ -365,3 +386,15 @@ def test_missing_schools_and_refunds_are_shown(
     assert "131,92 € (300 von 365 Tagen)" in html
     assert "keine (3 Monate oder weniger)" in html
     assert "beginnt; maßgeblich" in html and today.strftime("%d.%m.%Y") in html
+
+
+def test_type_without_price_names_its_rows(upload_list, directory, product, gymnasium):
+    Price.objects.filter(product=product, school_type=gymnasium).delete()
+
+    messages = errors_of(upload_list(make_xlsx(VALID)))
+
+    assert messages == [
+        "Zeilen 5, 6: Für die Schulform Gymnasium gibt es für dieses Produkt keinen Preis. "
+        "Bitte löschen Sie diese Zeilen oder wenden Sie sich an den Verlag."
+    ]
+    assert_nothing_written()

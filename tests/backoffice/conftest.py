@@ -1,0 +1,1 @@
+from tests.licensing.conftest import set_today  # noqa: F401 (fixture)
