@@ -104,6 +104,8 @@ class EDocument:
     preceding_number: str = ""
     preceding_date: datetime.date | None = None
     notes: list[str] = field(default_factory=list)
+    # Money carried over from the cancelled invoice this one replaces (BT-113).
+    prepaid: Decimal = Decimal("0.00")
     order_reference: str = ""
     profile: str = PROFILE_XRECHNUNG
     # A refund's amounts are fixed by R8 (gross paid back, split into net and
@@ -187,12 +189,29 @@ def invoice_document(invoice: Invoice) -> EDocument:
         doc.payment_means_code = "1"
         doc.payment_means_text = "Verrechnung mit der stornierten Rechnung"
         doc.payment_terms = (
-            "Die stornierte Rechnung ist nicht mehr zu zahlen; "
-            "bereits gezahlte Beträge erstatten wir."
+            "Die stornierte Rechnung ist nicht mehr zu zahlen; bereits gezahlte Beträge "
+            "rechnen wir auf die neue Rechnung an, was diese übersteigt, zahlen wir zurück."
         )
     else:
         doc.payment_terms = f"Zahlbar in einer Zahlung bis {_date_de(invoice.due_date)} ohne Abzug."
+        _carried_over(doc, invoice)
     return doc
+
+
+def _carried_over(doc: EDocument, invoice: Invoice) -> None:
+    """The money received for the cancelled invoice this one replaces, as paid
+    amount (BT-113) with a note; the amount due is what remains."""
+    if not invoice.prepaid_amount:
+        return
+    doc.prepaid = Decimal(invoice.prepaid_amount)
+    replaced = invoice.replaced_invoice
+    amount = f"{doc.prepaid:.2f}".replace(".", ",")
+    doc.notes.append(
+        f"Auf diese Rechnung ist die Zahlung von {amount} EUR zur stornierten Rechnung "
+        f"Nr. {replaced.number if replaced else ''} angerechnet."
+    )
+    if doc.prepaid == invoice.gross_total:
+        doc.payment_terms = "Der Rechnungsbetrag ist bereits bezahlt."
 
 
 def refund_document(refund: Refund) -> EDocument:
@@ -457,7 +476,9 @@ def _header_settlement(transaction: etree._Element, doc: EDocument) -> None:
     _sub(summation, "ram:TaxBasisTotalAmount", _amount(totals.net))
     _sub(summation, "ram:TaxTotalAmount", _amount(totals.vat), currencyID="EUR")
     _sub(summation, "ram:GrandTotalAmount", _amount(totals.gross))
-    _sub(summation, "ram:DuePayableAmount", _amount(totals.gross))
+    if doc.prepaid:
+        _sub(summation, "ram:TotalPrepaidAmount", _amount(doc.prepaid))
+    _sub(summation, "ram:DuePayableAmount", _amount(totals.gross - doc.prepaid))
     if doc.preceding_number:
         reference = _sub(settlement, "ram:InvoiceReferencedDocument")
         _sub(reference, "ram:IssuerAssignedID", doc.preceding_number)

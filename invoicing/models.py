@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.money import euro_text
 from config.storage import private_storage
+from invoicing import triggers as db_triggers
 from invoicing.bank_models import BankEntry, BankImport, BankStatement  # noqa: F401
 from invoicing.payout_models import RefundPayout, RefundTransfer  # noqa: F401
 from licensing.models import MONEY, IndividualLicence, Licence, LicenceYear, Order
@@ -49,6 +50,18 @@ INVOICE_MUTABLE_AFTER_ISSUE = frozenset(
 DOCUMENT_FIELDS = ("pdf", "xml", "pdf_sha256", "xml_sha256")
 REFUND_MUTABLE_AFTER_ISSUE = frozenset({"status", "paid_out_at", "paid_out_by", *DOCUMENT_FIELDS})
 
+# The allowed status changes of each document, declared once: action -> (from, to).
+# The models, their querysets and the PostgreSQL triggers (``triggers.py``) read them.
+# An invoice is paid or cancelled once issued (a paid one too: its money moves to
+# the new invoice); a cancellation invoice is issued when it is made and stays so.
+INVOICE_TRANSITIONS = {
+    "issue": (("draft",), "issued"),
+    "pay": (("issued",), "paid"),
+    "cancel": (("issued", "paid"), "cancelled"),
+}
+CANCELLATION_TRANSITIONS = {"issue": (("draft",), "issued")}
+REFUND_TRANSITIONS = {"issue": (("draft",), "issued"), "pay_out": (("issued",), "paid_out")}
+
 
 def _field_values(instance: models.Model) -> dict:
     values = {}
@@ -61,9 +74,13 @@ def _field_values(instance: models.Model) -> dict:
 
 
 class ImmutableDocumentQuerySet(models.QuerySet):
-    """Bulk updates and deletes that would touch issued documents are refused."""
+    """Bulk updates and deletes that would touch issued documents are refused, and
+    so is a status change the transitions table does not allow."""
 
     mutable_after_issue: frozenset = frozenset()
+
+    def transitions_by_kind(self) -> list[tuple[Q, dict]]:
+        raise NotImplementedError
 
     def delete(self):
         if self.exclude(status="draft").exists():
@@ -71,6 +88,8 @@ class ImmutableDocumentQuerySet(models.QuerySet):
         return super().delete()
 
     def update(self, **kwargs):
+        if "status" in kwargs:
+            self._check_transition(kwargs["status"])
         frozen = set(kwargs) - self.mutable_after_issue
         if frozen and self.exclude(status="draft").exists():
             raise DocumentImmutableError(
@@ -79,13 +98,33 @@ class ImmutableDocumentQuerySet(models.QuerySet):
             )
         return super().update(**kwargs)
 
+    def _check_transition(self, target) -> None:
+        refused = _("Dieser Statuswechsel ist bei gestellten Belegen nicht erlaubt.")
+        if not isinstance(target, str):  # an expression (bulk_update): drafts only
+            if self.exclude(status="draft").exists():
+                raise DocumentImmutableError(refused)
+            return
+        for rows, transitions in self.transitions_by_kind():
+            sources = {s for s, t in db_triggers.transition_pairs(transitions) if t == target}
+            if self.filter(rows).exclude(status__in=sources | {target}).exists():
+                raise DocumentImmutableError(refused)
+
 
 class InvoiceQuerySet(ImmutableDocumentQuerySet):
     mutable_after_issue = INVOICE_MUTABLE_AFTER_ISSUE
 
+    def transitions_by_kind(self) -> list[tuple[Q, dict]]:
+        return [
+            (Q(kind="invoice"), INVOICE_TRANSITIONS),
+            (Q(kind="cancellation"), CANCELLATION_TRANSITIONS),
+        ]
+
 
 class RefundQuerySet(ImmutableDocumentQuerySet):
     mutable_after_issue = REFUND_MUTABLE_AFTER_ISSUE
+
+    def transitions_by_kind(self) -> list[tuple[Q, dict]]:
+        return [(Q(), REFUND_TRANSITIONS)]
 
 
 class ImmutableAfterIssueMixin:
@@ -100,9 +139,23 @@ class ImmutableAfterIssueMixin:
         instance._loaded = _field_values(instance)
         return instance
 
+    def status_transitions(self) -> dict:
+        raise NotImplementedError
+
+    def _check_transition(self, loaded: dict) -> None:
+        old, new = loaded.get("status"), self.status
+        if old != new and (old, new) not in db_triggers.transition_pairs(self.status_transitions()):
+            raise DocumentImmutableError(
+                _("Der Status darf nicht von „%(old)s“ zu „%(new)s“ wechseln.")
+                % {"old": old, "new": new}
+            )
+
     def _check_immutable(self) -> None:
         loaded = getattr(self, "_loaded", None)
-        if not loaded or loaded.get("status") == "draft":
+        if not loaded:
+            return
+        self._check_transition(loaded)
+        if loaded.get("status") == "draft":
             return
         current = _field_values(self)
         changed = [
@@ -174,11 +227,7 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
 
     # The allowed status changes of an invoice (kind INVOICE): action -> (from, to).
     # A cancellation invoice is issued when it is made and never changes status.
-    TRANSITIONS = {
-        "issue": ((Status.DRAFT,), Status.ISSUED),
-        "pay": ((Status.ISSUED,), Status.PAID),
-        "cancel": ((Status.ISSUED, Status.PAID), Status.CANCELLED),
-    }
+    TRANSITIONS = INVOICE_TRANSITIONS
 
     kind = models.CharField(_("Art"), max_length=20, choices=Kind.choices, default=Kind.INVOICE)
     status = models.CharField(
@@ -291,9 +340,22 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "issue_due_on"])]
+        triggers = db_triggers.document_triggers(
+            prefix="invoice",
+            mutable=INVOICE_MUTABLE_AFTER_ISSUE,
+            transitions_by_kind={
+                "invoice": INVOICE_TRANSITIONS,
+                "cancellation": CANCELLATION_TRANSITIONS,
+            },
+        )
 
     def __str__(self) -> str:
         return self.number or _("Entwurf %(id)s") % {"id": self.pk}
+
+    def status_transitions(self) -> dict:
+        if self.kind == self.Kind.CANCELLATION:
+            return CANCELLATION_TRANSITIONS
+        return INVOICE_TRANSITIONS
 
     def can(self, action: str) -> bool:
         """Whether the status change ``action`` (see ``TRANSITIONS``) is allowed now."""
@@ -354,6 +416,23 @@ class Invoice(ImmutableAfterIssueMixin, models.Model):
         return self.get_status_display()
 
     @property
+    def replaced_invoice(self) -> "Invoice | None":
+        """The cancelled invoice of the same licence year this one replaces (the
+        latest one cancelled before it was issued), if any."""
+        if self.kind != self.Kind.INVOICE or not self.issued_at:
+            return None
+        return (
+            Invoice.objects.filter(
+                licence_year_id=self.licence_year_id,
+                kind=self.Kind.INVOICE,
+                status=self.Status.CANCELLED,
+                issued_at__lt=self.issued_at,
+            )
+            .order_by("-issued_at")
+            .first()
+        )
+
+    @property
     def amount_open(self) -> Decimal:
         """What one payment must bring to settle the invoice: the gross amount less
         what was carried over from the invoice it replaces."""
@@ -408,6 +487,13 @@ class InvoiceLineQuerySet(models.QuerySet):
             raise DocumentImmutableError(_("Gestellte Belege dürfen nicht geändert werden."))
         return super().update(**kwargs)
 
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        invoice_ids = {obj.invoice_id for obj in objs}
+        if Invoice.objects.filter(pk__in=invoice_ids).exclude(status="draft").exists():
+            raise DocumentImmutableError(_("Gestellte Belege dürfen nicht geändert werden."))
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class InvoiceLine(models.Model):
     """One school on an invoice: its licence for the year at the per-school price."""
@@ -441,6 +527,7 @@ class InvoiceLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoiceline_unique_pos"),
         ]
+        triggers = db_triggers.line_triggers(document_table="invoicing_invoice")
 
     def __str__(self) -> str:
         return f"{self.position}: {self.school_number} {self.school_name}"
@@ -591,9 +678,17 @@ class Refund(ImmutableAfterIssueMixin, models.Model):
                 name="refund_issued_has_number",
             ),
         ]
+        triggers = db_triggers.document_triggers(
+            prefix="refund",
+            mutable=REFUND_MUTABLE_AFTER_ISSUE,
+            transitions_by_kind={None: REFUND_TRANSITIONS},
+        )
 
     def __str__(self) -> str:
         return self.number or _("Erstattung (Entwurf) %(id)s") % {"id": self.pk}
+
+    def status_transitions(self) -> dict:
+        return REFUND_TRANSITIONS
 
     @property
     def can_pay_out(self) -> bool:

@@ -228,6 +228,21 @@ def invoice_context(invoice: Invoice) -> dict:
         "mixed_rates": len({line.vat_rate for line in lines}) > 1,
         "totals": _totals_context(lines),
         "due_date": date_de(invoice.due_date),
+        **_carried_over_context(invoice),
+    }
+
+
+def _carried_over_context(invoice: Invoice) -> dict:
+    """The money received for the cancelled invoice this one replaces: shown as
+    paid, with what remains to be paid."""
+    if not invoice.prepaid_amount or invoice.kind != "invoice":
+        return {"prepaid": "", "amount_open": "", "settled": False}
+    replaced = invoice.replaced_invoice
+    return {
+        "prepaid": euro(invoice.prepaid_amount),
+        "replaced_number": replaced.number if replaced else "",
+        "amount_open": euro(invoice.amount_open),
+        "settled": invoice.amount_open == 0,
     }
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from invoicing import selectors
-from invoicing.models import Invoice, Payment, Refund
+from invoicing.models import Credit, Invoice, Payment, Refund
 from invoicing.selectors import drafts_failing_issue
 from licensing.models import Order, OutgoingMail
 from licensing.selectors import orders_blocked_by_billing_data
@@ -182,6 +182,20 @@ def invoices_after_last_reminder(today: datetime.date) -> WorkItem:
     )
 
 
+def credits_to_pay_back(today: datetime.date) -> WorkItem:
+    """Money received beyond a corrected invoice (R9), owed back to the buyer."""
+    open_credits = Credit.objects.filter(status=Credit.Status.OPEN)
+    oldest = open_credits.aggregate(oldest=Min("created_at"))["oldest"]
+    return WorkItem(
+        key="credits_to_pay_back",
+        label=_("Guthaben aus korrigierten Rechnungen zurückzuzahlen"),
+        count=open_credits.count(),
+        url=changelist("invoicing_credit", f"status__exact={Credit.Status.OPEN}"),
+        permission="invoicing.view_credit",
+        age=age_text(local_day(oldest), today),
+    )
+
+
 def failed_mails(today: datetime.date) -> WorkItem:
     failed = OutgoingMail.objects.filter(sent_at__isnull=True, attempts__gt=0)
     oldest = failed.aggregate(oldest=Min("created_at"))["oldest"]
@@ -227,6 +241,7 @@ ITEMS: list[Callable[[datetime.date], WorkItem]] = [
     refunds_to_pay_out,
     refunds_without_account,
     invoices_after_last_reminder,
+    credits_to_pay_back,
     failed_mails,
     last_nightly_run,
 ]

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "invoicing",
     "config.apps.GermanAuditlogConfig",
     "portal",
+    "pgtrigger",
 ]
 
 MIDDLEWARE = [

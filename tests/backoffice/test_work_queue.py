@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from invoicing.models import Invoice, Payment, Refund
+from invoicing.models import Credit, Invoice, Payment, Refund
 from licensing.models import Order, OutgoingMail
 from portal.models import NightlyRun
 from portal.work_queue import work_queue
@@ -65,6 +65,19 @@ def one_of_each(db, today):
     payment(settled, outcome=Payment.Outcome.EXCESS, needs_attention=False, resolved_at=at(TODAY))
 
     RefundFactory(issue_date=D(2026, 9, 1))
+
+    cancelled = InvoiceFactory(status=Invoice.Status.CANCELLED)
+    owed = Credit.objects.create(
+        authority=cancelled.authority, cancelled_invoice=cancelled, amount=Decimal("7.00")
+    )
+    Credit.objects.filter(pk=owed.pk).update(created_at=at(D(2026, 9, 24)))
+    Credit.objects.create(
+        authority=cancelled.authority,
+        cancelled_invoice=cancelled,
+        amount=Decimal("3.00"),
+        status=Credit.Status.PAID_BACK,
+        paid_back_on=D(2026, 9, 30),
+    )
     RefundFactory(status=Refund.Status.PAID_OUT, paid_out_at=D(2026, 9, 15))
 
     def mail(key, **fields):
@@ -103,6 +116,7 @@ def test_counts_one_case_of_each_kind(one_of_each, today):
         "refunds_to_pay_out": 1,
         "refunds_without_account": 1,
         "invoices_after_last_reminder": 0,
+        "credits_to_pay_back": 1,
         "failed_mails": 1,
         "last_nightly_run": 1,
     }
@@ -112,6 +126,7 @@ def test_counts_one_case_of_each_kind(one_of_each, today):
     assert items["overdue_invoices"].age == "ältester seit 11 Tagen"
     assert items["refunds_to_pay_out"].age == "ältester seit 30 Tagen"
     assert items["payments_to_clarify"].age == "ältester seit 3 Tagen"
+    assert items["credits_to_pay_back"].age == "ältester seit 7 Tagen"
     assert items["last_nightly_run"].detail.startswith("Lauf für 01.10.2026")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from invoicing.models import Invoice, InvoiceLine
 from invoicing.pdf import render_invoice_pdf
-from tests.invoicing.factories import InvoiceFactory, add_lines
+from tests.invoicing.factories import InvoiceFactory, add_lines, as_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -174,9 +174,8 @@ def test_school_names_align_whatever_the_length_of_the_school_number(tmp_path):
     add_lines(invoice, [("100.00", "7.00")] * 3, names=["Alpha", "Beta", "Gamma"])
     # Directory numbers of other states are shorter; the lines are a snapshot,
     # so change them the way the factory writes them: while a draft.
-    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.DRAFT)
-    InvoiceLine.objects.filter(invoice=invoice, position=2).update(school_number="4711")
-    Invoice.objects.filter(pk=invoice.pk).update(status=Invoice.Status.ISSUED)
+    with as_draft(invoice):
+        InvoiceLine.objects.filter(invoice=invoice, position=2).update(school_number="4711")
     boxes = words(render_invoice_pdf(Invoice.objects.get(pk=invoice.pk)), tmp_path)
 
     starts = [find(boxes, name)[1] for name in ("Alpha", "Beta", "Gamma")]
