@@ -73,6 +73,7 @@ SUPERUSER_ONLY = {
     "axes.AccessLog.delete_selected",
     "axes.AccessFailureLog.delete_selected",
     "schools.SchoolAuthority.delete_selected",
+    "schools.Invitation.delete_selected",
     "schools.SchoolType.delete_selected",
     "schools.School.delete_selected",
     "licensing.Product.delete_selected",

@@ -94,7 +94,10 @@ def test_confirm_from_the_page(order, client, django_capture_on_commit_callbacks
     )
     order.refresh_from_db()
     assert (order.status, order.start_date) == (Order.Status.CONFIRMED, D(2026, 8, 1))
-    assert len(mail.outbox) == 5
+    subjects = [m.subject for m in mail.outbox]
+    assert len(subjects) == 6  # five schools' activations and the buyer's confirmation
+    assert sum(s.startswith("Freischaltung") for s in subjects) == 5
+    assert f"Ihre Bestellung {order.pk} " in subjects[-1]
     assert OutgoingMail.objects.filter(sent_at=None).count() == 0
     assert "Bestätigen und freischalten" not in response.content.decode()
 
