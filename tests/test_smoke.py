@@ -158,7 +158,7 @@ def drive_one_order(
         r'action="(/traeger/\d+/bestellen/entwurf/[0-9a-f-]+/bestellen/)"', preview.text
     )
     assert submit, preview.text[:3000]
-    submitted = authority.post(submit.group(1), {}, csrf_from=preview)
+    submitted = authority.post(submit.group(1), {"accept_terms": "on"}, csrf_from=preview)
     assert submitted.status == 200
     assert "Bestellung eingegangen" in submitted.text
     order_id = int(re.search(r"/eingegangen/(\d+)/$", submitted.path).group(1))
