@@ -57,42 +57,41 @@ def team_page(request, authority):
     return _team_page(request, authority, form, status=400)
 
 
-@require_POST
-@authority_required
-def member_remove(request, authority, membership_id: int):
+def _member_change(request, authority, membership_id: int, change, success_message):
+    """Run a team change on a member of ``authority``; its refusal or success as a message."""
     membership = membership_of_authority(authority=authority, membership_id=membership_id)
     try:
-        membership = team.member_remove(
-            authority=authority, membership_id=membership.pk, by=request.user
-        )
+        membership = change(authority=authority, membership_id=membership.pk, by=request.user)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
-        messages.success(
-            request,
-            _("%(name)s gehört nicht mehr zum Team.")
-            % {"name": membership.user.get_full_name() or membership.user.username},
-        )
+        name = membership.user.get_full_name() or membership.user.username
+        messages.success(request, success_message % {"name": name})
     return redirect("schools:team", authority.pk)
+
+
+@require_POST
+@authority_required
+def member_remove(request, authority, membership_id: int):
+    return _member_change(
+        request,
+        authority,
+        membership_id,
+        team.member_remove,
+        _("%(name)s gehört nicht mehr zum Team."),
+    )
 
 
 @require_POST
 @authority_required
 def member_make_manager(request, authority, membership_id: int):
-    membership = membership_of_authority(authority=authority, membership_id=membership_id)
-    try:
-        membership = team.member_make_manager(
-            authority=authority, membership_id=membership.pk, by=request.user
-        )
-    except ValidationError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(
-            request,
-            _("%(name)s ist jetzt Verwalter.")
-            % {"name": membership.user.get_full_name() or membership.user.username},
-        )
-    return redirect("schools:team", authority.pk)
+    return _member_change(
+        request,
+        authority,
+        membership_id,
+        team.member_make_manager,
+        _("%(name)s ist jetzt Verwalter."),
+    )
 
 
 @require_http_methods(["GET", "POST"])
