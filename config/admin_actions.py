@@ -2,7 +2,10 @@
 reason, a payment): it lists the selected objects, shows the form and posts back
 to the same action with ``apply`` set. Used by the licensing and invoicing admins."""
 
+from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 
@@ -32,3 +35,22 @@ def action_form_page(
             "opts": modeladmin.model._meta,
         },
     )
+
+
+def apply_to_each(modeladmin, request, queryset, *, form_class, apply, page):
+    """An action that asks one form (e.g. a date) and then applies it to every
+    selected object: ``apply(obj, cleaned_data)`` returns the success message or
+    raises ``ValidationError``, whose German text is shown for that object. Until the
+    form is posted and valid, the intermediate page (``page``: the keyword arguments
+    of :func:`action_form_page`) is shown."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if not ("apply" in request.POST and form.is_valid()):
+        return action_form_page(modeladmin, request, queryset, form=form, **page)
+    for obj in queryset:
+        try:
+            message = apply(obj, form.cleaned_data)
+        except ValidationError as error:
+            modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            modeladmin.message_user(request, message)
+    return HttpResponseRedirect(request.get_full_path())

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config import clock
-from config.admin_actions import action_form_page
+from config.admin_actions import action_form_page, apply_to_each
 from config.downloads import private_download
 from invoicing import (
     bank_admin,  # noqa: F401  (registers the bank statement admin)
@@ -690,31 +690,21 @@ class CreditAdmin(admin.ModelAdmin):
         description=gettext_lazy("Als zurückgezahlt markieren …"), permissions=["pay_out_refunds"]
     )
     def mark_paid_back(self, request, queryset):
-        form = PaidBackForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            for credit in queryset:
-                try:
-                    credit_mark_paid_back(
-                        credit=credit,
-                        paid_back_on=form.cleaned_data["paid_back_on"],
-                        by=request.user,
-                    )
-                except ValidationError as error:
-                    self.message_user(request, " ".join(error.messages), messages.ERROR)
-                else:
-                    self.message_user(
-                        request,
-                        _("%(credit)s als zurückgezahlt erfasst.") % {"credit": credit},
-                    )
-            return HttpResponseRedirect(request.get_full_path())
-        return action_form_page(
+        def paid_back(credit, data) -> str:
+            credit_mark_paid_back(credit=credit, paid_back_on=data["paid_back_on"], by=request.user)
+            return _("%(credit)s als zurückgezahlt erfasst.") % {"credit": credit}
+
+        return apply_to_each(
             self,
             request,
             queryset,
-            form=form,
-            action="mark_paid_back",
-            title=_("Guthaben als zurückgezahlt markieren"),
-            submit_label=_("Als zurückgezahlt markieren"),
+            form_class=PaidBackForm,
+            apply=paid_back,
+            page={
+                "action": "mark_paid_back",
+                "title": _("Guthaben als zurückgezahlt markieren"),
+                "submit_label": _("Als zurückgezahlt markieren"),
+            },
         )
 
     def has_add_permission(self, request) -> bool:
@@ -781,39 +771,28 @@ class RefundAdmin(ReadOnlyDocumentAdmin):
         description=gettext_lazy("Als ausgezahlt markieren …"), permissions=["pay_out_refunds"]
     )
     def mark_paid_out(self, request, queryset):
-        form = PaidOutForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            for refund in queryset:
-                try:
-                    refund_mark_paid_out(
-                        refund=refund,
-                        paid_out_on=form.cleaned_data["paid_out_on"],
-                        by=request.user,
-                    )
-                except ValidationError as error:
-                    self.message_user(request, " ".join(error.messages), messages.ERROR)
-                else:
-                    self.message_user(
-                        request,
-                        _(
-                            "Erstattung %(number)s über %(amount)s als ausgezahlt am "
-                            "%(date)s erfasst."
-                        )
-                        % {
-                            "number": refund.number,
-                            "amount": euro(refund.gross_amount),
-                            "date": form.cleaned_data["paid_out_on"].strftime("%d.%m.%Y"),
-                        },
-                    )
-            return HttpResponseRedirect(request.get_full_path())
-        return action_form_page(
+        def paid_out(refund, data) -> str:
+            day = data["paid_out_on"]
+            refund_mark_paid_out(refund=refund, paid_out_on=day, by=request.user)
+            return _(
+                "Erstattung %(number)s über %(amount)s als ausgezahlt am %(date)s erfasst."
+            ) % {
+                "number": refund.number,
+                "amount": euro(refund.gross_amount),
+                "date": day.strftime("%d.%m.%Y"),
+            }
+
+        return apply_to_each(
             self,
             request,
             queryset,
-            form=form,
-            action="mark_paid_out",
-            title=_("Erstattungen als ausgezahlt markieren"),
-            submit_label=_("Als ausgezahlt markieren"),
+            form_class=PaidOutForm,
+            apply=paid_out,
+            page={
+                "action": "mark_paid_out",
+                "title": _("Erstattungen als ausgezahlt markieren"),
+                "submit_label": _("Als ausgezahlt markieren"),
+            },
         )
 
 
