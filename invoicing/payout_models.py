@@ -50,6 +50,17 @@ class RefundTransfer(models.Model):
         return self.message_id
 
 
+def iban_mask(iban: str) -> str:
+    """An IBAN as printed on letters and kept in the audit trail: country, check
+    digits and the last four characters, the rest hidden, in the usual groups of
+    four (``DE89 •••• •••• •••• ••30 00``). Empty stays empty."""
+    compact = "".join(iban.split())
+    if not compact:
+        return ""
+    hidden = "".join(c if i < 4 or i >= len(compact) - 4 else "•" for i, c in enumerate(compact))
+    return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+
+
 class RefundPayout(models.Model):
     """How a refund reaches the school: when the notice went to whom, the account
     (entered once by the school through its link, or by staff) and the transfer
@@ -105,12 +116,4 @@ class RefundPayout(models.Model):
 
     @property
     def iban_masked(self) -> str:
-        """The IBAN as printed on letters: country, check digits and the last four
-        characters, the rest hidden, in the usual groups of four
-        (``DE89 •••• •••• •••• ••30 00``)."""
-        if not self.iban:
-            return ""
-        hidden = "".join(
-            c if i < 4 or i >= len(self.iban) - 4 else "•" for i, c in enumerate(self.iban)
-        )
-        return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+        return iban_mask(self.iban)

@@ -4,12 +4,14 @@ written on bad input), the SEPA file (valid pain.001, sum of the refunds), paid
 out with a date, and refunds still without an account after 30 days."""
 
 import datetime
+import importlib
 import os
 from decimal import Decimal as D
 
 import pytest
 import sepaxml
 import xmlschema
+from auditlog.models import LogEntry
 from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
@@ -19,6 +21,7 @@ from lxml import etree
 from invoicing.documents import document_read
 from invoicing.models import Refund, RefundPayout, RefundTransfer
 from invoicing.payout_links import refund_account_token
+from invoicing.payout_models import iban_mask
 from invoicing.payouts import (
     refund_account_save,
     refund_transfer_create,
@@ -148,6 +151,31 @@ def test_school_saves_its_account_once_with_the_bic_derived(client, refund):
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_audit_trail_records_the_account_with_the_iban_masked(client, refund):
+    client.post(link(refund), {"account_holder": "Stadt Köln", "iban": GOOD_IBAN})
+
+    payout = payout_of(refund)
+    entry = LogEntry.objects.get_for_object(payout).latest("timestamp")
+    assert entry.changes_dict["iban"] == ["", "DE89 •••• •••• •••• ••30 00"]
+    assert entry.changes_dict["account_holder"] == ["", "Stadt Köln"]
+    stored = " ".join(e.changes_text + str(e.changes) for e in LogEntry.objects.all())
+    assert "0532" not in stored and "370400" not in stored
+
+
+@pytest.mark.parametrize(
+    ("iban", "masked"),
+    [
+        ("", ""),
+        ("DE89370400440532013000", "DE89 •••• •••• •••• ••30 00"),
+        ("DE89 3704 0044 0532 0130 00", "DE89 •••• •••• •••• ••30 00"),
+        ("NL91ABNA0417164300", "NL91 •••• •••• ••43 00"),
+    ],
+)
+def test_iban_mask_keeps_country_check_digits_and_last_four(iban, masked):
+    assert iban_mask(iban) == masked
+
+
 @pytest.mark.parametrize(
     ("holder", "iban", "message"),
     [
@@ -404,3 +432,26 @@ def test_staff_without_the_payout_permission_cannot_make_a_file(client, refund):
 
     assert response.status_code in (302, 403)
     assert not RefundTransfer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_migration_masks_ibans_already_in_the_audit_trail(refund):
+    from django.apps import apps
+
+    mask_existing = importlib.import_module(
+        "invoicing.migrations.0011_mask_ibans_in_audit_trail"
+    ).mask_existing
+    payout = payout_of(refund)
+    entry = LogEntry.objects.log_create(
+        payout,
+        force_log=True,
+        action=LogEntry.Action.UPDATE,
+        changes={"iban": ["", "DE89370400440532013000"], "account_holder": ["", "Stadt Köln"]},
+    )
+
+    mask_existing(apps, None)
+    mask_existing(apps, None)  # twice: masked stays masked
+
+    entry.refresh_from_db()
+    assert entry.changes["iban"] == ["", "DE89 •••• •••• •••• ••30 00"]
+    assert entry.changes["account_holder"] == ["", "Stadt Köln"]
