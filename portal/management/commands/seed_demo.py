@@ -255,7 +255,7 @@ class Command(BaseCommand):
             result=result,
             by=user,
         )
-        return order_submit(upload=upload, by=user)
+        return order_submit(upload=upload, by=user, terms_accepted=True)
 
     def _users(self, authorities: dict[str, SchoolAuthority]) -> list[str]:
         User = get_user_model()
