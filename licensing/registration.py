@@ -60,6 +60,8 @@ def registration_validate(
     result.row_errors.sort(key=lambda e: (e.row, column_order.get(e.column, len(column_order))))
     if not parsed.rows or (not entries and not result.row_errors):
         result.list_errors.append(_("Die Liste enthält keine Schulen."))
+    # Schools of a type without a price cannot be ordered: not "missing".
+    orderable_types = {figure.school_type_id for figure in result.figures if figure.bulk_price}
     result.missing_schools = [
         {
             "school_number": school.school_number,
@@ -67,7 +69,9 @@ def registration_validate(
             "school_type": school.type_name,
         }
         for school in sorted(checker.own.values(), key=lambda s: (s.type_name, s.school_number))
-        if school.is_active and school.pk not in checker.seen
+        if school.is_active
+        and school.pk not in checker.seen
+        and school.school_type_id in orderable_types
     ]
     result.refunds = _refund_notes(entries=entries, authority=authority, product=product, on=today)
     result.entries = entries

@@ -126,3 +126,14 @@ def test_unpriced_school_without_type_column_is_named_by_its_number(
 
     assert [str(e).split(":")[0] for e in result.row_errors] == ["Zeile 6, Spalte Schulnummer"]
     assert "300002" in result.row_errors[0].message
+
+
+def test_unpriced_schools_are_not_reported_as_missing_from_the_list(
+    staff_client, upload_list, product, berufskolleg
+):
+    rows = [contact(n) for n in GS_NUMBERS[:3] + GYM_NUMBERS]
+
+    response = upload_list(make_xlsx(rows))
+    result = staff_client.get(response["Location"]).context["result"]
+
+    assert [school["school_number"] for school in result.missing_schools] == ["100004"]
