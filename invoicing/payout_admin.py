@@ -7,7 +7,7 @@ out with the day the bank executed it."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -134,6 +134,14 @@ class RefundTransferAdmin(admin.ModelAdmin):
             actions.pop("mark_paid", None)
         return actions
 
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if can_pay_out(request) else [f for f in shown if f != "download"]
+
+    def get_fields(self, request, obj=None):
+        shown = super().get_fields(request, obj)
+        return shown if can_pay_out(request) else [f for f in shown if f != "download"]
+
     def get_urls(self):
         return [
             path(
@@ -157,8 +165,10 @@ class RefundTransferAdmin(admin.ModelAdmin):
         )
 
     def file_view(self, request, object_id: int):
-        if not self.has_view_permission(request):
-            raise Http404
+        """The pain.001 file is a payment order the bank executes as uploaded: only
+        staff who may pay refunds out get it (viewers see the list, not the file)."""
+        if not can_pay_out(request):
+            raise PermissionDenied
         transfer = get_object_or_404(RefundTransfer, pk=object_id)
         return private_download(
             document_read(transfer.file),

@@ -455,3 +455,28 @@ def test_migration_masks_ibans_already_in_the_audit_trail(refund):
     entry.refresh_from_db()
     assert entry.changes["iban"] == ["", "DE89 •••• •••• •••• ••30 00"]
     assert entry.changes["account_holder"] == ["", "Stadt Köln"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "allowed"), [("Buchhaltung", True), ("Lesen", False)])
+def test_only_staff_who_pay_out_get_the_sepa_file(
+    client, role, allowed, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    refund = with_account(django_capture_on_commit_callbacks)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1), by=None)
+    clerk = UserFactory(is_staff=True)
+    clerk.groups.add(Group.objects.get(name=role))
+    client.force_login(clerk)
+
+    download = client.get(reverse("admin:invoicing_refundtransfer_file", args=[transfer.pk]))
+    detail = client.get(reverse("admin:invoicing_refundtransfer_change", args=[transfer.pk]))
+
+    assert download.status_code == (200 if allowed else 403)
+    assert (b"<IBAN>DE89370400440532013000</IBAN>" in download.content) is allowed
+    assert detail.status_code == 200
+    assert ("pain.001 herunterladen" in detail.content.decode()) is allowed
+    assert refund.number in detail.content.decode()
