@@ -37,6 +37,19 @@ class RefundTransfer(models.Model):
         related_name="+",
     )
     paid_out_on = models.DateField(_("ausgezahlt am"), null=True, blank=True)
+    # The bank refused the file (or it was never handed over): its refunds are due
+    # again and go into the next file; this record and its file stay as they were.
+    withdrawn_at = models.DateTimeField(_("zurückgenommen am"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("zurückgenommen von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawn_reason = models.CharField(_("Grund der Rücknahme"), max_length=200, blank=True)
+    withdrawn_refunds = models.TextField(_("Erstattungen der zurückgenommenen Datei"), blank=True)
 
     class Meta:
         verbose_name = _("SEPA-Überweisungsdatei")

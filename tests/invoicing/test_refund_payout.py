@@ -26,6 +26,7 @@ from invoicing.payouts import (
     refund_account_save,
     refund_transfer_create,
     refund_transfer_mark_paid,
+    refund_transfer_withdraw,
 )
 from invoicing.pdf import refund_context
 from invoicing.refunds import refund_create_for_superseded
@@ -455,3 +456,98 @@ def test_migration_masks_ibans_already_in_the_audit_trail(refund):
     entry.refresh_from_db()
     assert entry.changes["iban"] == ["", "DE89 •••• •••• •••• ••30 00"]
     assert entry.changes["account_holder"] == ["", "Stadt Köln"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "allowed"), [("Buchhaltung", True), ("Lesen", False)])
+def test_only_staff_who_pay_out_get_the_sepa_file(
+    client, role, allowed, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    refund = with_account(django_capture_on_commit_callbacks)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1), by=None)
+    clerk = UserFactory(is_staff=True)
+    clerk.groups.add(Group.objects.get(name=role))
+    client.force_login(clerk)
+
+    download = client.get(reverse("admin:invoicing_refundtransfer_file", args=[transfer.pk]))
+    detail = client.get(reverse("admin:invoicing_refundtransfer_change", args=[transfer.pk]))
+
+    assert download.status_code == (200 if allowed else 403)
+    assert (b"<IBAN>DE89370400440532013000</IBAN>" in download.content) is allowed
+    assert detail.status_code == 200
+    assert ("pain.001 herunterladen" in detail.content.decode()) is allowed
+    assert refund.number in detail.content.decode()
+
+
+# --- A file the bank rejected -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_withdrawn_file_makes_its_refunds_due_again_with_a_corrected_account(
+    django_capture_on_commit_callbacks,
+):
+    refund = with_account(django_capture_on_commit_callbacks, iban=OTHER_IBAN)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1))
+    assert list(refunds_due_for_transfer()) == []
+
+    withdrawn = refund_transfer_withdraw(transfer=transfer, reason="  Bank:  Konto erloschen ")
+
+    assert withdrawn.withdrawn_reason == "Bank: Konto erloschen"
+    assert withdrawn.withdrawn_refunds == refund.number
+    assert withdrawn.withdrawn_at is not None
+    assert list(refunds_due_for_transfer()) == [refund]
+    refund_account_save(refund=refund, holder="Stadt Köln", iban=GOOD_IBAN, staff=True)
+    second = refund_transfer_create(execution_date=datetime.date(2026, 9, 8))
+    assert b"<IBAN>DE89370400440532013000</IBAN>" in document_read(second.file)
+    assert document_read(transfer.file) != document_read(second.file)  # the old file stays
+    with pytest.raises(ValidationError, match="zurückgenommen und wurde nicht ausgeführt"):
+        refund_transfer_mark_paid(transfer=transfer, paid_out_on=datetime.date(2026, 9, 2))
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.ISSUED
+
+
+@pytest.mark.django_db
+def test_withdrawing_needs_a_reason_and_refuses_paid_or_withdrawn_files(
+    django_capture_on_commit_callbacks,
+):
+    with_account(django_capture_on_commit_callbacks)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1))
+
+    with pytest.raises(ValidationError, match="warum die Datei zurückgenommen wird"):
+        refund_transfer_withdraw(transfer=transfer, reason="   ")
+    transfer.refresh_from_db()
+    assert transfer.withdrawn_at is None and list(refunds_due_for_transfer()) == []
+
+    refund_transfer_withdraw(transfer=transfer, reason="abgelehnt")
+    with pytest.raises(ValidationError, match="schon zurückgenommen"):
+        refund_transfer_withdraw(transfer=transfer, reason="noch einmal")
+
+    with_account(django_capture_on_commit_callbacks)
+    paid = refund_transfer_create(execution_date=datetime.date(2026, 9, 8))
+    refund_transfer_mark_paid(transfer=paid, paid_out_on=datetime.date(2026, 9, 9))
+    with pytest.raises(ValidationError, match="als ausgezahlt erfasst"):
+        refund_transfer_withdraw(transfer=paid, reason="zu spät")
+    assert paid.payouts.count() == 2
+
+
+@pytest.mark.django_db
+def test_buchhaltung_withdraws_a_rejected_file_in_the_admin(
+    publisher_client, django_capture_on_commit_callbacks
+):
+    refund = with_account(django_capture_on_commit_callbacks)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1))
+    changelist = reverse("admin:invoicing_refundtransfer_changelist")
+    data = {"action": "withdraw", "_selected_action": [transfer.pk]}
+
+    page = publisher_client.post(changelist, data).content.decode()
+    assert "Grund" in page and transfer.message_id in page
+    response = publisher_client.post(
+        changelist, {**data, "apply": "1", "reason": "Bank: IBAN ungültig"}, follow=True
+    )
+
+    assert "1 Erstattung ist wieder zur Auszahlung fällig" in response.content.decode()
+    assert list(refunds_due_for_transfer()) == [refund]
