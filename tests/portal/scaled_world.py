@@ -63,9 +63,7 @@ class ScaledWorld:
             "products": f"/traeger/{a}/bestellen/",
             "order page": f"/traeger/{a}/bestellen/{self.draft_product.code}/",
             "preview": f"/traeger/{a}/bestellen/entwurf/{self.draft.pk}/",
-            "order submitted": (
-                f"/traeger/{a}/bestellen/eingegangen/{self.orders['waiting'].pk}/"
-            ),
+            "order submitted": f"/traeger/{a}/bestellen/eingegangen/{self.orders['waiting'].pk}/",
             "order detail": f"/traeger/{a}/bestellungen/{confirmed}/",
             "order detail (waiting)": f"/traeger/{a}/bestellungen/{self.orders['waiting'].pk}/",
             "cancel": f"/traeger/{a}/bestellungen/{confirmed}/kuendigen/",
