@@ -24,6 +24,7 @@ from licensing.selectors import (
     order_of_upload,
     orderable_products,
     price_overview,
+    price_overviews,
     submitted_order_of_authority,
     upload_of_authority,
 )
@@ -48,10 +49,7 @@ def _product(product_code: str):
 
 @authority_required
 def product_choice(request, authority):
-    products = [
-        (product, price_overview(authority=authority, product=product))
-        for product in orderable_products()
-    ]
+    products = price_overviews(authority=authority, products=list(orderable_products()))
     return render(
         request,
         "licensing/order_products.html",

@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Renews the session for the idle timeout at most once a minute (not per request).
+    "config.session_refresh.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,6 +100,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 first (config/hashers.py: ~100 ms per check); the others verify older
+# hashes, which are rehashed with Argon2 at the next log-in.
+PASSWORD_HASHERS = [
+    "config.hashers.PortalArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTHENTICATION_BACKENDS = [
     # Refuses logins of locked-out users before any password is checked.
     "axes.backends.AxesStandaloneBackend",
@@ -108,9 +118,12 @@ LOGIN_REDIRECT_URL = "portal:start"
 LOGOUT_REDIRECT_URL = "home"
 
 # --- Login hardening -----------------------------------------------------------------
-# Sessions end after this many minutes without a request (each request renews them).
+# Sessions end after this many minutes without a request. A request renews the
+# session when it was last renewed SESSION_REFRESH_SECONDS ago or more
+# (config/session_refresh.py), so it ends at most that much earlier, never later.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_HOURS", default=24) * 3600
 # Password-reset e-mails per hour: per client address and per e-mail address.
