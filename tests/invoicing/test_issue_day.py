@@ -145,9 +145,7 @@ def test_the_nightly_runs_page_shows_what_the_workers_finished(authority, queue,
     assert "3 gestellt, 2 mit PDF/XML, 2 versendet" in page.content.decode()
 
 
-def test_a_chunk_holds_few_lines_so_that_the_workers_finish_together(
-    authority, queue, monkeypatch
-):
+def test_a_chunk_holds_few_lines_so_that_the_workers_finish_together(authority, queue, monkeypatch):
     monkeypatch.setattr(issuing, "DOCUMENT_CHUNK_LINES", 4)
     small = _drafts(authority, 2, schools=1)
     large = _drafts(authority, 2, schools=4)
