@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoicing', '0010_immutable_documents_triggers'),
+        ('invoicing', '0012_refund_transfer_withdrawn'),
     ]
 
     operations = [
