@@ -276,15 +276,12 @@ def measure(args) -> bool:
         f"issue day {cpu} (numbering {numbered_cpu:.1f} s); "
         f"load average before {load_before}, after {load_average()}"
     )
+    extrapolated = f"{PEAK_INVOICES / rate / 60:.1f} min" if rate else "-"
     print(
         f"issue day, {args.invoices} invoices{' (cold: no check ahead)' if args.cold else ''}: "
-        f"{elapsed:.1f} s (target ≤ {TARGET_SECONDS} s) {'MET' if met else 'MISSED'}"
+        f"{elapsed:.1f} s (target ≤ {TARGET_SECONDS} s) {'MET' if met else 'MISSED'}; "
+        f"{PEAK_INVOICES} invoices extrapolated at this rate: {extrapolated}"
     )
-    if rate:
-        print(
-            f"{PEAK_INVOICES} invoices extrapolated at this rate: "
-            f"{PEAK_INVOICES / rate / 60:.1f} min"
-        )
     print(f"numbers 1..{args.invoices} without duplicate or gap: {'yes' if gapless else 'NO'}")
     return met
 

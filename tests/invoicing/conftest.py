@@ -21,7 +21,7 @@ from tests.factories import (
 )
 
 
-def fake_pdf(document) -> bytes:
+def fake_pdf(document, xml=None) -> bytes:
     return f"%PDF-1.7 fake {document.number} {document.pk}\n%%EOF\n".encode()
 
 

@@ -108,10 +108,10 @@ def test_an_invoice_whose_documents_fail_does_not_stop_its_chunk(
     pdf, _einvoice = fake_renderers
     real = pdf.render_invoice_pdf
 
-    def broken_for_the_first(document):
+    def broken_for_the_first(document, xml=None):
         if document.pk == drafts[0].pk:
             raise RuntimeError("Schriftart fehlt")
-        return real(document)
+        return real(document, xml=xml)
 
     monkeypatch.setattr(pdf, "render_invoice_pdf", broken_for_the_first)
     assert issue_documents.invoices_make_documents(invoice_ids=[d.pk for d in drafts]) == 1
