@@ -176,7 +176,10 @@ def order_submit(request, authority, upload_id):
         return redirect("licensing:order_preview", authority_id=authority.pk, upload_id=upload.pk)
     try:
         order = order_submit_service(
-            upload=upload, by=request.user, order_reference=form.cleaned_data["order_reference"]
+            upload=upload,
+            by=request.user,
+            order_reference=form.cleaned_data["order_reference"],
+            terms_accepted=form.cleaned_data["accept_terms"],
         )
     except RegistrationInvalid as exc:
         for message in exc.messages[:20]:

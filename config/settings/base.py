@@ -260,9 +260,17 @@ WEBINAR_URL = env("WEBINAR_URL", default="www.webinare.schule")
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 # The buyer's own contacts at the publisher ("Ihre Ansprechpartner im Verlag"), named
 # in the portal and in every e-mail to an authority (schools get the support line).
-# Entries "Name|Telefon|E-Mail", separated by ";".
+# Entries "Name|Telefon|E-Mail", separated by ";"; a missing part is empty (and
+# refused by the deploy check, config/checks.py, as are these placeholder numbers
+# and addresses).
 PUBLISHER_CONTACTS = [
-    dict(zip(("name", "phone", "email"), (part.strip() for part in entry.split("|")), strict=True))
+    dict(
+        zip(
+            ("name", "phone", "email"),
+            [*(p.strip() for p in entry.split("|")), "", ""][:3],
+            strict=True,
+        )
+    )
     for entry in env(
         "PUBLISHER_CONTACTS",
         default="Franziska Dorbert|0531 708 8250|schultraeger@example.org;"
