@@ -19,6 +19,7 @@ Type codes:
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -284,9 +285,14 @@ def refund_document(refund: Refund) -> EDocument:
 # --- Serialising as CII ---------------------------------------------------------------
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib) -> etree._Element:
+@functools.cache
+def _qualified(tag: str) -> str:
     prefix, name = tag.split(":")
-    element = etree.SubElement(parent, f"{{{NS[prefix]}}}{name}", **attrib)
+    return f"{{{NS[prefix]}}}{name}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib) -> etree._Element:
+    element = etree.SubElement(parent, _qualified(tag), **attrib)
     if text is not None:
         element.text = text
     return element

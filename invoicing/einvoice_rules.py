@@ -46,6 +46,13 @@ def _dec(node: etree._Element | None) -> Decimal | None:
     return Decimal(node.text.strip())
 
 
+@functools.cache
+def _xpath(path: str) -> etree.XPath:
+    """``path`` compiled once per process (the rules ask the same few dozen
+    paths of every line of every document)."""
+    return etree.XPath(path, namespaces=NS)
+
+
 class _Doc:
     """Small XPath helpers over one parsed document, collecting the findings."""
 
@@ -54,7 +61,7 @@ class _Doc:
         self.errors: list[str] = []
 
     def one(self, path: str, context: etree._Element | None = None) -> etree._Element | None:
-        found = (self.root if context is None else context).xpath(path, namespaces=NS)
+        found = _xpath(path)(self.root if context is None else context)
         return found[0] if found else None
 
     def text(self, path: str, context: etree._Element | None = None) -> str:
