@@ -82,8 +82,8 @@ def email_is_valid(email: str) -> bool:
 
 def _missing_name_message(key: str) -> str:
     if key == "first_name":
-        return _("Der Vorname der Ansprechperson fehlt.")
-    return _("Der Nachname der Ansprechperson fehlt.")
+        return _("Der Vorname des Ansprechpartners fehlt.")
+    return _("Der Nachname des Ansprechpartners fehlt.")
 
 
 def _names_match(given: str, directory: str) -> bool:
@@ -249,7 +249,7 @@ class RowChecker:
                 row,
                 "first_name",
                 _(
-                    "Zu dieser Schule fehlen die Angaben zur Ansprechperson. Bitte tragen Sie "
+                    "Zu dieser Schule fehlen die Angaben zum Ansprechpartner. Bitte tragen Sie "
                     "Vorname, Nachname und E-Mail-Adresse ein oder löschen Sie die Zeile, wenn "
                     "die Schule nicht teilnehmen soll."
                 ),
@@ -267,7 +267,7 @@ class RowChecker:
                 )
         email = values.get("email", "")
         if not email:
-            self._error(row, "email", _("Die E-Mail-Adresse der Ansprechperson fehlt."))
+            self._error(row, "email", _("Die E-Mail-Adresse des Ansprechpartners fehlt."))
         elif len(email) > EMAIL_MAX:
             self._error(
                 row,
