@@ -67,7 +67,7 @@ def order_of_authority(*, authority: SchoolAuthority, order_id: int) -> Order:
     """One order of the authority with its product and years; 404 for any other.
     Its schools: ``order_school_rows``."""
     return get_object_or_404(
-        Order.objects.select_related("product", "authority").prefetch_related(
+        Order.objects.select_related("product", "authority", "terms_accepted_by").prefetch_related(
             Prefetch("years", queryset=LicenceYear.objects.order_by("number")),
         ),
         pk=order_id,

@@ -124,3 +124,20 @@ def test_admin_order_page_shows_the_acceptance_read_only(
     assert not {"terms_accepted_at", "terms_accepted_by", "terms_text", "terms_sha256"} & set(
         form.fields
     )
+
+
+def test_showing_who_accepted_costs_no_extra_query(staff_client, authority, directory, upload_list):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    place_order(staff_client, authority, upload_list)
+    order = Order.objects.get()
+    url = reverse("orders:detail", args=[authority.pk, order.pk])
+    staff_client.get(url)  # warm-up (session, caches)
+    with CaptureQueriesContext(connection) as accepted:
+        assert "terms-acceptance" in staff_client.get(url).content.decode()
+    Order.objects.filter(pk=order.pk).update(terms_accepted_by=None, terms_accepted_at=None)
+    with CaptureQueriesContext(connection) as without:
+        staff_client.get(url)
+
+    assert len(accepted.captured_queries) == len(without.captured_queries)
