@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+# The intermediate page lists this many of the selected objects, then "… und N weitere".
+SHOWN_OBJECTS = 100
+
 
 def action_form_page(
     modeladmin,
@@ -20,6 +23,11 @@ def action_form_page(
     submit_label: str,
     intro: str = "",
 ) -> TemplateResponse:
+    """With "alle N auswählen" (``select_across``) the page posts back that flag and
+    one id instead of every id, so the admin's changelist re-applies its filters:
+    thousands of hidden ids would exceed ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` (400)."""
+    select_across = request.POST.get("select_across") == "1"
+    shown = list(queryset[: SHOWN_OBJECTS + 1])
     return TemplateResponse(
         request,
         "admin/action_form.html",
@@ -28,7 +36,12 @@ def action_form_page(
             "title": title,
             "intro": intro,
             "submit_label": submit_label,
-            "objects": queryset,
+            "objects": shown[:SHOWN_OBJECTS],
+            "more": queryset.count() - SHOWN_OBJECTS if len(shown) > SHOWN_OBJECTS else 0,
+            "posted_ids": [shown[0].pk]
+            if select_across and shown
+            else queryset.values_list("pk", flat=True),
+            "select_across": select_across,
             "form": form,
             "action": action,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,

@@ -6,9 +6,13 @@ or contact name). ``write_text`` stores such text as a string cell with a quote
 prefix, so it is shown and read back exactly as written, never evaluated. The same
 holds for text that starts with a tab or carriage return (formula starters of their
 own in CSV) or with whitespace or control characters before one of the four.
+Control characters the xlsx format cannot hold (e.g. ``\x01`` pasted into a contact
+name) are dropped instead of failing the whole file.
 """
 
 import unicodedata
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -27,6 +31,8 @@ def formula_like(value: str) -> bool:
 
 def write_text(cell, value) -> None:
     """Write ``value`` into an openpyxl ``cell``; text always stays text."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

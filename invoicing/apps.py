@@ -18,6 +18,10 @@ AUDITED = [
 ]
 # Rendered documents are recorded by their SHA-256, not their (binary) file names.
 AUDIT_EXCLUDED = {"Invoice": ["pdf", "xml"], "Refund": ["pdf", "xml"]}
+# A school's account number is personal data: the trail shows that it was entered
+# or changed, with the IBAN masked as on letters (country, check digits, last four).
+AUDIT_MASKED = {"RefundPayout": ["iban"]}
+IBAN_MASK = "invoicing.payout_models.iban_mask"
 
 
 class InvoicingConfig(AppConfig):
@@ -32,4 +36,9 @@ class InvoicingConfig(AppConfig):
         for name in AUDITED:
             model = self.get_model(name)
             if not auditlog.contains(model):
-                auditlog.register(model, exclude_fields=AUDIT_EXCLUDED.get(name, []))
+                auditlog.register(
+                    model,
+                    exclude_fields=AUDIT_EXCLUDED.get(name, []),
+                    mask_fields=AUDIT_MASKED.get(name, []),
+                    mask_callable=IBAN_MASK if name in AUDIT_MASKED else None,
+                )

@@ -7,7 +7,7 @@ out with the day the bank executed it."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,14 +15,19 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from config.admin_actions import action_form_page
+from config.admin_actions import action_form_page, apply_to_each
 from config.downloads import private_download
 from invoicing.documents import document_read
 from invoicing.forms import RefundAccountForm
 from invoicing.models import RefundTransfer
-from invoicing.payouts import refund_account_save, refund_transfer_create, refund_transfer_mark_paid
+from invoicing.payouts import (
+    refund_account_save,
+    refund_transfer_create,
+    refund_transfer_mark_paid,
+    refund_transfer_withdraw,
+)
 from invoicing.selectors import refunds_due_for_transfer
 
 PERMISSION = "invoicing.pay_out_refunds"
@@ -86,6 +91,17 @@ class ExecutionForm(forms.Form):
     )
 
 
+class TransferWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Grund (z. B. Ablehnung der Bank)"),
+        max_length=200,
+        help_text=gettext_lazy(
+            "Die Erstattungen der Datei werden wieder fällig: Konto bei Bedarf korrigieren "
+            "und eine neue Datei erstellen."
+        ),
+    )
+
+
 class TransferPaidForm(forms.Form):
     paid_out_on = forms.DateField(
         label=gettext_lazy("ausgeführt (ausgezahlt) am"), initial=timezone.localdate
@@ -101,6 +117,7 @@ class RefundTransferAdmin(admin.ModelAdmin):
         "count",
         "total",
         "paid_out_on",
+        "withdrawn_at",
         "download",
     ]
     readonly_fields = [
@@ -112,11 +129,15 @@ class RefundTransferAdmin(admin.ModelAdmin):
         "total",
         "file_sha256",
         "paid_out_on",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawn_reason",
+        "withdrawn_refunds",
         "download",
         "refunds",
     ]
     fields = readonly_fields
-    actions = ["mark_paid"]
+    actions = ["mark_paid", "withdraw"]
 
     def has_add_permission(self, request) -> bool:
         return can_pay_out(request)
@@ -132,7 +153,16 @@ class RefundTransferAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)
         if not can_pay_out(request):
             actions.pop("mark_paid", None)
+            actions.pop("withdraw", None)
         return actions
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if can_pay_out(request) else [f for f in shown if f != "download"]
+
+    def get_fields(self, request, obj=None):
+        shown = super().get_fields(request, obj)
+        return shown if can_pay_out(request) else [f for f in shown if f != "download"]
 
     def get_urls(self):
         return [
@@ -157,8 +187,10 @@ class RefundTransferAdmin(admin.ModelAdmin):
         )
 
     def file_view(self, request, object_id: int):
-        if not self.has_view_permission(request):
-            raise Http404
+        """The pain.001 file is a payment order the bank executes as uploaded: only
+        staff who may pay refunds out get it (viewers see the list, not the file)."""
+        if not can_pay_out(request):
+            raise PermissionDenied
         transfer = get_object_or_404(RefundTransfer, pk=object_id)
         return private_download(
             document_read(transfer.file),
@@ -231,4 +263,36 @@ class RefundTransferAdmin(admin.ModelAdmin):
             action="mark_paid",
             title=_("Erstattungen der SEPA-Datei als ausgezahlt markieren"),
             submit_label=_("Als ausgezahlt markieren"),
+        )
+
+    @admin.action(
+        description=gettext_lazy("Von der Bank abgelehnt: Datei zurücknehmen …"),
+        permissions=["pay_out_refunds"],
+    )
+    def withdraw(self, request, queryset):
+        def withdrawn(transfer, data):
+            refund_transfer_withdraw(transfer=transfer, reason=data["reason"], by=request.user)
+            return ngettext(
+                "Überweisungsdatei %(id)s zurückgenommen: %(count)s Erstattung ist wieder "
+                "zur Auszahlung fällig.",
+                "Überweisungsdatei %(id)s zurückgenommen: %(count)s Erstattungen sind wieder "
+                "zur Auszahlung fällig.",
+                transfer.count,
+            ) % {"id": transfer.message_id, "count": transfer.count}
+
+        return apply_to_each(
+            self,
+            request,
+            queryset,
+            form_class=TransferWithdrawForm,
+            apply=withdrawn,
+            page={
+                "action": "withdraw",
+                "title": _("SEPA-Überweisungsdatei zurücknehmen"),
+                "submit_label": _("Datei zurücknehmen"),
+                "intro": _(
+                    "Nur für Dateien, die die Bank abgelehnt oder nicht ausgeführt hat. Die "
+                    "Datei bleibt zur Nachweisführung gespeichert."
+                ),
+            },
         )

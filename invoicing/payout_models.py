@@ -37,6 +37,19 @@ class RefundTransfer(models.Model):
         related_name="+",
     )
     paid_out_on = models.DateField(_("ausgezahlt am"), null=True, blank=True)
+    # The bank refused the file (or it was never handed over): its refunds are due
+    # again and go into the next file; this record and its file stay as they were.
+    withdrawn_at = models.DateTimeField(_("zurückgenommen am"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("zurückgenommen von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    withdrawn_reason = models.CharField(_("Grund der Rücknahme"), max_length=200, blank=True)
+    withdrawn_refunds = models.TextField(_("Erstattungen der zurückgenommenen Datei"), blank=True)
 
     class Meta:
         verbose_name = _("SEPA-Überweisungsdatei")
@@ -48,6 +61,17 @@ class RefundTransfer(models.Model):
 
     def __str__(self) -> str:
         return self.message_id
+
+
+def iban_mask(iban: str) -> str:
+    """An IBAN as printed on letters and kept in the audit trail: country, check
+    digits and the last four characters, the rest hidden, in the usual groups of
+    four (``DE89 •••• •••• •••• ••30 00``). Empty stays empty."""
+    compact = "".join(iban.split())
+    if not compact:
+        return ""
+    hidden = "".join(c if i < 4 or i >= len(compact) - 4 else "•" for i, c in enumerate(compact))
+    return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
 
 
 class RefundPayout(models.Model):
@@ -105,12 +129,4 @@ class RefundPayout(models.Model):
 
     @property
     def iban_masked(self) -> str:
-        """The IBAN as printed on letters: country, check digits and the last four
-        characters, the rest hidden, in the usual groups of four
-        (``DE89 •••• •••• •••• ••30 00``)."""
-        if not self.iban:
-            return ""
-        hidden = "".join(
-            c if i < 4 or i >= len(self.iban) - 4 else "•" for i, c in enumerate(self.iban)
-        )
-        return " ".join(hidden[i : i + 4] for i in range(0, len(hidden), 4))
+        return iban_mask(self.iban)

@@ -170,8 +170,48 @@ def refund_transfer_mark_paid(
             _("Die Überweisungsdatei %(id)s ist schon als ausgezahlt erfasst.")
             % {"id": locked.message_id}
         )
+    if locked.withdrawn_at:
+        raise ValidationError(
+            _("Die Überweisungsdatei %(id)s ist zurückgenommen und wurde nicht ausgeführt.")
+            % {"id": locked.message_id}
+        )
     for payout in locked.payouts.select_related("refund"):
         refund_mark_paid_out(refund=payout.refund, paid_out_on=paid_out_on, by=by)
     locked.paid_out_on = paid_out_on
     locked.save(update_fields=["paid_out_on"])
+    return locked
+
+
+@transaction.atomic
+def refund_transfer_withdraw(*, transfer: RefundTransfer, reason: str, by=None) -> RefundTransfer:
+    """The bank rejected the file (or it was never handed over): its refunds are
+    due again, so staff can correct an account and make a new file. Not for a file
+    already marked paid out; the file and this record stay for the books."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError(_("Bitte geben Sie an, warum die Datei zurückgenommen wird."))
+    locked = RefundTransfer.objects.select_for_update().get(pk=transfer.pk)
+    if locked.paid_out_on:
+        raise ValidationError(
+            _(
+                "Die Überweisungsdatei %(id)s ist als ausgezahlt erfasst und kann nicht "
+                "zurückgenommen werden."
+            )
+            % {"id": locked.message_id}
+        )
+    if locked.withdrawn_at:
+        raise ValidationError(
+            _("Die Überweisungsdatei %(id)s ist schon zurückgenommen.") % {"id": locked.message_id}
+        )
+    payouts = list(locked.payouts.select_related("refund").order_by("refund__number"))
+    for payout in payouts:  # one by one: each release is in the audit trail
+        payout.transfer = None
+        payout.save(update_fields=["transfer"])
+    locked.withdrawn_refunds = ", ".join(p.refund.number for p in payouts)
+    locked.withdrawn_at = timezone.now()
+    locked.withdrawn_by = by
+    locked.withdrawn_reason = reason[:200]
+    locked.save(
+        update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason", "withdrawn_refunds"]
+    )
     return locked

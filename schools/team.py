@@ -9,6 +9,7 @@ user from the request)."""
 import datetime
 import logging
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core import signing
@@ -145,6 +146,12 @@ def invitation_accept(
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save()
+    _audit_user(
+        user,
+        LogEntry.Action.CREATE,
+        {"username": ["None", user.username], "is_active": ["None", "True"]},
+        by=None,
+    )
     AuthorityMembership.objects.create(user=user, authority=invitation.authority)
     invitation.accepted_at = timezone.now()
     invitation.accepted_user = user
@@ -179,7 +186,14 @@ def member_remove(*, authority: SchoolAuthority, membership_id: int, by) -> Auth
     if not user.is_staff and not AuthorityMembership.objects.filter(user=user).exists():
         user.is_active = False
         user.save(update_fields=["is_active"])
+        _audit_user(user, LogEntry.Action.UPDATE, {"is_active": ["True", "False"]}, by=by)
     return membership
+
+
+def _audit_user(user, action, changes: dict, *, by) -> None:
+    """User accounts are not audited as a whole (every log-in would write an
+    entry); the team's changes to them are, like auditlog's own entries."""
+    LogEntry.objects.log_create(user, force_log=True, action=action, changes=changes, actor=by)
 
 
 @transaction.atomic

@@ -47,6 +47,21 @@ def test_write_text_keeps_formula_like_text_and_leaves_numbers_alone():
     assert sheet.cell(row=1, column=2).value == 42
 
 
+def test_write_text_drops_control_characters_xlsx_cannot_hold():
+    workbook = Workbook()
+    sheet = workbook.active
+    write_text(sheet.cell(row=1, column=1), "Anna\x01 Muster\x1fmann")
+    write_text(sheet.cell(row=2, column=1), "\x02=SUM(A1)")
+    write_text(sheet.cell(row=3, column=1), "Zeile 1\nZeile 2\tTab")
+    out = BytesIO()
+    workbook.save(out)
+    sheet = load_workbook(BytesIO(out.getvalue())).active
+    assert sheet.cell(row=1, column=1).value == "Anna Mustermann"
+    second = sheet.cell(row=2, column=1)
+    assert (second.value, second.quotePrefix) == ("=SUM(A1)", True)
+    assert sheet.cell(row=3, column=1).value == "Zeile 1\nZeile 2\tTab"
+
+
 @pytest.mark.django_db
 def test_registration_template_writes_school_names_as_text():
     authority = SchoolAuthorityFactory(name="@SUM(A1)")

@@ -62,6 +62,7 @@ EXPECTED = {
     "invoicing.Credit.mark_paid_back": {BUCHHALTUNG},
     "invoicing.Refund.enter_account": {BUCHHALTUNG},
     "invoicing.RefundTransfer.mark_paid": {BUCHHALTUNG},
+    "invoicing.RefundTransfer.withdraw": {BUCHHALTUNG},
     "invoicing.BankEntry.assign": {BUCHHALTUNG},
     "invoicing.BankEntry.leave": {BUCHHALTUNG},
 }
@@ -175,6 +176,10 @@ CASES = {  # action key -> (objects to select, form input)
     "invoicing.RefundTransfer.mark_paid": (
         lambda w: [w["transfer"].pk],
         {"apply": "1", "paid_out_on": DAY},
+    ),
+    "invoicing.RefundTransfer.withdraw": (
+        lambda w: [w["transfer"].pk],
+        {"apply": "1", "reason": "Bank: IBAN ungültig"},
     ),
     "invoicing.Credit.mark_paid_back": (
         lambda w: [w["credit"].pk],

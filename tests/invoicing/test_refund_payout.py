@@ -4,12 +4,14 @@ written on bad input), the SEPA file (valid pain.001, sum of the refunds), paid
 out with a date, and refunds still without an account after 30 days."""
 
 import datetime
+import importlib
 import os
 from decimal import Decimal as D
 
 import pytest
 import sepaxml
 import xmlschema
+from auditlog.models import LogEntry
 from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
@@ -19,10 +21,12 @@ from lxml import etree
 from invoicing.documents import document_read
 from invoicing.models import Refund, RefundPayout, RefundTransfer
 from invoicing.payout_links import refund_account_token
+from invoicing.payout_models import iban_mask
 from invoicing.payouts import (
     refund_account_save,
     refund_transfer_create,
     refund_transfer_mark_paid,
+    refund_transfer_withdraw,
 )
 from invoicing.pdf import refund_context
 from invoicing.refunds import refund_create_for_superseded
@@ -148,6 +152,31 @@ def test_school_saves_its_account_once_with_the_bic_derived(client, refund):
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+def test_audit_trail_records_the_account_with_the_iban_masked(client, refund):
+    client.post(link(refund), {"account_holder": "Stadt Köln", "iban": GOOD_IBAN})
+
+    payout = payout_of(refund)
+    entry = LogEntry.objects.get_for_object(payout).latest("timestamp")
+    assert entry.changes_dict["iban"] == ["", "DE89 •••• •••• •••• ••30 00"]
+    assert entry.changes_dict["account_holder"] == ["", "Stadt Köln"]
+    stored = " ".join(e.changes_text + str(e.changes) for e in LogEntry.objects.all())
+    assert "0532" not in stored and "370400" not in stored
+
+
+@pytest.mark.parametrize(
+    ("iban", "masked"),
+    [
+        ("", ""),
+        ("DE89370400440532013000", "DE89 •••• •••• •••• ••30 00"),
+        ("DE89 3704 0044 0532 0130 00", "DE89 •••• •••• •••• ••30 00"),
+        ("NL91ABNA0417164300", "NL91 •••• •••• ••43 00"),
+    ],
+)
+def test_iban_mask_keeps_country_check_digits_and_last_four(iban, masked):
+    assert iban_mask(iban) == masked
+
+
 @pytest.mark.parametrize(
     ("holder", "iban", "message"),
     [
@@ -404,3 +433,121 @@ def test_staff_without_the_payout_permission_cannot_make_a_file(client, refund):
 
     assert response.status_code in (302, 403)
     assert not RefundTransfer.objects.exists()
+
+
+@pytest.mark.django_db
+def test_migration_masks_ibans_already_in_the_audit_trail(refund):
+    from django.apps import apps
+
+    mask_existing = importlib.import_module(
+        "invoicing.migrations.0011_mask_ibans_in_audit_trail"
+    ).mask_existing
+    payout = payout_of(refund)
+    entry = LogEntry.objects.log_create(
+        payout,
+        force_log=True,
+        action=LogEntry.Action.UPDATE,
+        changes={"iban": ["", "DE89370400440532013000"], "account_holder": ["", "Stadt Köln"]},
+    )
+
+    mask_existing(apps, None)
+    mask_existing(apps, None)  # twice: masked stays masked
+
+    entry.refresh_from_db()
+    assert entry.changes["iban"] == ["", "DE89 •••• •••• •••• ••30 00"]
+    assert entry.changes["account_holder"] == ["", "Stadt Köln"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("role", "allowed"), [("Buchhaltung", True), ("Lesen", False)])
+def test_only_staff_who_pay_out_get_the_sepa_file(
+    client, role, allowed, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    refund = with_account(django_capture_on_commit_callbacks)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1), by=None)
+    clerk = UserFactory(is_staff=True)
+    clerk.groups.add(Group.objects.get(name=role))
+    client.force_login(clerk)
+
+    download = client.get(reverse("admin:invoicing_refundtransfer_file", args=[transfer.pk]))
+    detail = client.get(reverse("admin:invoicing_refundtransfer_change", args=[transfer.pk]))
+
+    assert download.status_code == (200 if allowed else 403)
+    assert (b"<IBAN>DE89370400440532013000</IBAN>" in download.content) is allowed
+    assert detail.status_code == 200
+    assert ("pain.001 herunterladen" in detail.content.decode()) is allowed
+    assert refund.number in detail.content.decode()
+
+
+# --- A file the bank rejected -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_withdrawn_file_makes_its_refunds_due_again_with_a_corrected_account(
+    django_capture_on_commit_callbacks,
+):
+    refund = with_account(django_capture_on_commit_callbacks, iban=OTHER_IBAN)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1))
+    assert list(refunds_due_for_transfer()) == []
+
+    withdrawn = refund_transfer_withdraw(transfer=transfer, reason="  Bank:  Konto erloschen ")
+
+    assert withdrawn.withdrawn_reason == "Bank: Konto erloschen"
+    assert withdrawn.withdrawn_refunds == refund.number
+    assert withdrawn.withdrawn_at is not None
+    assert list(refunds_due_for_transfer()) == [refund]
+    refund_account_save(refund=refund, holder="Stadt Köln", iban=GOOD_IBAN, staff=True)
+    second = refund_transfer_create(execution_date=datetime.date(2026, 9, 8))
+    assert b"<IBAN>DE89370400440532013000</IBAN>" in document_read(second.file)
+    assert document_read(transfer.file) != document_read(second.file)  # the old file stays
+    with pytest.raises(ValidationError, match="zurückgenommen und wurde nicht ausgeführt"):
+        refund_transfer_mark_paid(transfer=transfer, paid_out_on=datetime.date(2026, 9, 2))
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.ISSUED
+
+
+@pytest.mark.django_db
+def test_withdrawing_needs_a_reason_and_refuses_paid_or_withdrawn_files(
+    django_capture_on_commit_callbacks,
+):
+    with_account(django_capture_on_commit_callbacks)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1))
+
+    with pytest.raises(ValidationError, match="warum die Datei zurückgenommen wird"):
+        refund_transfer_withdraw(transfer=transfer, reason="   ")
+    transfer.refresh_from_db()
+    assert transfer.withdrawn_at is None and list(refunds_due_for_transfer()) == []
+
+    refund_transfer_withdraw(transfer=transfer, reason="abgelehnt")
+    with pytest.raises(ValidationError, match="schon zurückgenommen"):
+        refund_transfer_withdraw(transfer=transfer, reason="noch einmal")
+
+    with_account(django_capture_on_commit_callbacks)
+    paid = refund_transfer_create(execution_date=datetime.date(2026, 9, 8))
+    refund_transfer_mark_paid(transfer=paid, paid_out_on=datetime.date(2026, 9, 9))
+    with pytest.raises(ValidationError, match="als ausgezahlt erfasst"):
+        refund_transfer_withdraw(transfer=paid, reason="zu spät")
+    assert paid.payouts.count() == 2
+
+
+@pytest.mark.django_db
+def test_buchhaltung_withdraws_a_rejected_file_in_the_admin(
+    publisher_client, django_capture_on_commit_callbacks
+):
+    refund = with_account(django_capture_on_commit_callbacks)
+    transfer = refund_transfer_create(execution_date=datetime.date(2026, 9, 1))
+    changelist = reverse("admin:invoicing_refundtransfer_changelist")
+    data = {"action": "withdraw", "_selected_action": [transfer.pk]}
+
+    page = publisher_client.post(changelist, data).content.decode()
+    assert "Grund" in page and transfer.message_id in page
+    response = publisher_client.post(
+        changelist, {**data, "apply": "1", "reason": "Bank: IBAN ungültig"}, follow=True
+    )
+
+    assert "1 Erstattung ist wieder zur Auszahlung fällig" in response.content.decode()
+    assert list(refunds_due_for_transfer()) == [refund]

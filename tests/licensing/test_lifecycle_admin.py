@@ -124,3 +124,44 @@ def test_nightly_runs_page_lists_counts_and_failures(publisher_client, monkeypat
     assert "invoices_issued: – – RuntimeError: Rechnungsserver nicht erreichbar" in (
         detail.content.decode()
     )
+
+
+def test_action_page_for_all_matching_orders_posts_the_selection_not_every_id(
+    publisher_client, settings, django_capture_on_commit_callbacks
+):
+    """ "Alle 105 auswählen": the intermediate page carries ``select_across`` and one
+    id (not 105 hidden ids that would exceed DATA_UPLOAD_MAX_NUMBER_FIELDS), lists
+    100 orders and "… und 5 weitere", and the posted form applies to all 105."""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
+    product, gs = priced_product()
+    orders = [submitted_order(product=product, school_type=gs) for _ in range(105)]
+    data = {
+        "action": "reject_orders",
+        ACTION_CHECKBOX_NAME: [orders[0].pk],
+        "select_across": "1",
+    }
+
+    page = publisher_client.post(CHANGELIST, data)
+    content = page.content.decode()
+    assert content.count(f'name="{ACTION_CHECKBOX_NAME}"') == 1
+    assert 'name="select_across" value="1"' in content
+    assert "… und 5 weitere" in content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publisher_client.post(CHANGELIST, {**data, "apply": "1", "reason": "Doppelt bestellt."})
+    assert Order.objects.filter(status=Order.Status.REJECTED).count() == 105
+
+
+def test_action_page_for_selected_orders_posts_exactly_those(publisher_client):
+    product, gs = priced_product()
+    chosen, other = (submitted_order(product=product, school_type=gs) for _ in range(2))
+    data = {"action": "reject_orders", ACTION_CHECKBOX_NAME: [chosen.pk]}
+
+    content = publisher_client.post(CHANGELIST, data).content.decode()
+    assert f'name="{ACTION_CHECKBOX_NAME}" value="{chosen.pk}"' in content
+    assert 'name="select_across"' not in content
+
+    publisher_client.post(CHANGELIST, {**data, "apply": "1", "reason": "Doppelt bestellt."})
+    chosen.refresh_from_db()
+    other.refresh_from_db()
+    assert (chosen.status, other.status) == (Order.Status.REJECTED, Order.Status.SUBMITTED)

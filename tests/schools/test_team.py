@@ -75,6 +75,9 @@ def test_manager_invites_and_the_colleague_accepts_once(
     user = get_user_model().objects.get(username="neu.kollegin@stadt.example.org")
     assert (user.first_name, user.last_name, user.email) == ("Nora", "Neu", invitation.email)
     assert user.check_password(PASSWORD)
+    created = LogEntry.objects.get_for_object(user).get()
+    assert created.action == LogEntry.Action.CREATE
+    assert created.changes_dict["username"] == ["None", invitation.email]
     membership = AuthorityMembership.objects.get(user=user)
     assert (membership.authority, membership.is_manager) == (authority, False)
     assert Client().login(username=invitation.email, password=PASSWORD)
@@ -158,6 +161,9 @@ def test_manager_removes_a_colleague_and_the_account_is_closed(
     assert colleague.user.is_active is False
     deleted = LogEntry.objects.get(object_pk=str(colleague.pk), action=LogEntry.Action.DELETE)
     assert deleted.actor == manager
+    closed = LogEntry.objects.get_for_object(colleague.user).get()
+    assert (closed.action, closed.actor) == (LogEntry.Action.UPDATE, manager)
+    assert closed.changes_dict == {"is_active": ["True", "False"]}
 
 
 def test_a_member_of_two_authorities_keeps_the_other(
