@@ -141,6 +141,10 @@ class OrderAdmin(admin.ModelAdmin):
         "cancellation_effective_on",
         "ended_on",
         "status",
+        "terms_accepted_at",
+        "terms_accepted_by",
+        "terms_sha256",
+        "terms_text",
         "documents",
         "mails",
     ]

@@ -42,19 +42,36 @@ COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
     ("school_name", "Schulname", ("schulname", "schulbezeichnung", "nameder schule")),
     ("school_type", "Schulform", ("schulform", "schulart", "schultyp")),
     ("address", "Adresse", ("adresse", "anschrift")),
+    # The contact columns were headed "Vorname", "Nachname", ... until December
+    # 2026; those headers (and the other term "Ansprechperson") stay aliases so
+    # that lists filled in from an older template are still read.
     (
         "first_name",
-        "Vorname",
-        ("vorname", "ansprechpartnervorname", "vornameansprechpartner", "vornameansprechpartnerin"),
+        "Ansprechpartner Vorname",
+        (
+            "vorname",
+            "ansprechpartnervorname",
+            "vornameansprechpartner",
+            "vornameansprechpartnerin",
+            "ansprechpersonvorname",
+            "vornameansprechperson",
+        ),
     ),
     (
         "last_name",
-        "Nachname",
-        ("nachname", "ansprechpartnernachname", "nachnameansprechpartner", "familienname"),
+        "Ansprechpartner Nachname",
+        (
+            "nachname",
+            "ansprechpartnernachname",
+            "nachnameansprechpartner",
+            "familienname",
+            "ansprechpersonnachname",
+            "nachnameansprechperson",
+        ),
     ),
     (
         "email",
-        "E-Mail",
+        "Ansprechpartner E-Mail",
         (
             "email",
             "emailadresse",
@@ -62,12 +79,22 @@ COLUMNS: list[tuple[str, str, tuple[str, ...]]] = [
             "ansprechpartneremail",
             "emailansprechpartner",
             "emailansprechpartnerin",
+            "ansprechpersonemail",
+            "emailansprechperson",
         ),
     ),
     (
         "phone",
-        "Telefon",
-        ("telefon", "tel", "telefonnummer", "ansprechpartnertelefon", "telefonansprechpartner"),
+        "Ansprechpartner Telefon",
+        (
+            "telefon",
+            "tel",
+            "telefonnummer",
+            "ansprechpartnertelefon",
+            "telefonansprechpartner",
+            "ansprechpersontelefon",
+            "telefonansprechperson",
+        ),
     ),
 ]
 REQUIRED_COLUMNS = ("school_number", "first_name", "last_name", "email")
@@ -559,24 +586,74 @@ def write_template(
     product_name: str,
     schools: Iterable[TemplateSchool],
     school_type_names: Sequence[str],
+    not_orderable: Sequence[TemplateSchool] = (),
 ) -> bytes:
     """The registration list template as .xlsx bytes: one row per active school
-    of the authority, empty contact columns, a German instruction sheet."""
+    of an orderable type, empty contact columns, the schools of types without a
+    price on a sheet „Nicht bestellbar“, a German instruction sheet."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Anmeldeliste"
+    if not_orderable:
+        _template_not_orderable(
+            workbook.create_sheet(NOT_ORDERABLE_SHEET), not_orderable, product=product_name
+        )
     help_sheet = workbook.create_sheet("Anleitung")
     _template_heading(
         sheet, authority_name=authority_name, customer_number=customer_number, product=product_name
     )
     last_school_row = _template_schools(sheet, schools)
     _template_validations(sheet, help_sheet, school_type_names, last_school_row)
-    _template_instructions(help_sheet)
+    _template_instructions(help_sheet, has_not_orderable=bool(not_orderable))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+NOT_ORDERABLE_SHEET = "Nicht bestellbar"
+
+
+def _template_not_orderable(sheet, schools: Sequence[TemplateSchool], *, product: str) -> None:
+    """The authority's schools of types the product has no price for: listed so
+    that the buyer knows why they are missing, apart from the fill-in sheet (the
+    reader takes the first sheet with a header, „Anmeldeliste“)."""
+    from openpyxl.styles import Font, PatternFill
+
+    write_text(
+        sheet.cell(row=1, column=1),
+        _("Nicht bestellbar: %(product)s") % {"product": product},
+    )
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    write_text(
+        sheet.cell(row=2, column=1),
+        _(
+            "Diese Schulen können Sie für „%(product)s“ nicht bestellen: Für ihre Schulform "
+            "gibt es für dieses Produkt keinen Preis. Tragen Sie sie bitte nicht in das Blatt "
+            "„Anmeldeliste“ ein. Fragen beantworten Ihre Ansprechpartner im Verlag."
+        )
+        % {"product": product},
+    )
+    sheet.sheet_properties.tabColor = "C00000"
+    header_fill = PatternFill("solid", fgColor="F2DCDB")
+    labels = [_("Schulnummer"), _("Schulname"), _("Schulform"), _("Adresse"), _("Grund")]
+    widths = [len(label) + 4 for label in labels]
+    for col, label in enumerate(labels, start=1):
+        cell = sheet.cell(row=TEMPLATE_HEADER_ROW, column=col)
+        write_text(cell, label)
+        cell.font = Font(bold=True)
+        cell.fill = header_fill
+    reason = _("Schulform für dieses Produkt nicht bestellbar (kein Preis)")
+    for row, school in enumerate(schools, start=TEMPLATE_HEADER_ROW + 1):
+        values = (school.school_number, school.name, school.school_type, school.address, reason)
+        for col, value in enumerate(values, start=1):
+            write_text(sheet.cell(row=row, column=col), value)
+            widths[col - 1] = max(widths[col - 1], min(len(value) + 2, 60))
+        sheet.cell(row=row, column=1).number_format = "@"
+    for col, width in enumerate(widths, start=1):
+        sheet.column_dimensions[column_letter(col - 1)].width = width
+    sheet.freeze_panes = sheet.cell(row=TEMPLATE_HEADER_ROW + 1, column=1)
 
 
 def _template_heading(sheet, *, authority_name: str, customer_number: str, product: str) -> None:
@@ -593,7 +670,7 @@ def _template_heading(sheet, *, authority_name: str, customer_number: str, produ
     write_text(
         sheet.cell(row=3, column=1),
         _(
-            "Bitte je Schule Vorname, Nachname und E-Mail der Ansprechperson eintragen. "
+            "Bitte je Schule Vorname, Nachname und E-Mail des Ansprechpartners eintragen. "
             "Schulen, die nicht teilnehmen, löschen Sie. Hinweise im Blatt „Anleitung“."
         ),
     )
@@ -611,7 +688,7 @@ def _template_schools(sheet, schools: Iterable[TemplateSchool]) -> int:
     header, filter and print titles. Returns the last school row."""
     labels = [label for _key, label, _aliases in COLUMNS]
     widths = [len(label) + 4 for label in labels]
-    widths[4:8] = [18, 22, 34, 20]
+    widths[4:8] = [26, 27, 34, 26]
     row = TEMPLATE_HEADER_ROW
     for school in schools:
         row += 1
@@ -671,7 +748,7 @@ def _template_validations(
         errorTitle=_("E-Mail"),
         error=_("Das sieht nicht wie eine E-Mail-Adresse aus (name@schule.de)."),
         promptTitle=_("E-Mail"),
-        prompt=_("E-Mail-Adresse der Ansprechperson, z. B. name@schule.de"),
+        prompt=_("E-Mail-Adresse des Ansprechpartners, z. B. name@schule.de"),
     )
     email.add(f"G{first}:G{last_row}")
     sheet.add_data_validation(email)
@@ -689,17 +766,20 @@ def _template_validations(
     sheet.add_data_validation(number)
 
 
-def _template_instructions(help_sheet) -> None:
+def _template_instructions(help_sheet, *, has_not_orderable: bool = False) -> None:
     """The German instructions on the sheet „Anleitung“."""
     from openpyxl.styles import Font
 
     instructions = [
         _("So füllen Sie die Anmeldeliste aus"),
         "",
-        _("1. Im Blatt „Anmeldeliste“ stehen alle aktiven Schulen Ihres Trägers."),
         _(
-            "2. Tragen Sie je teilnehmender Schule Vorname, Nachname und E-Mail der "
-            "Ansprechperson ein; Telefon ist freiwillig."
+            "1. Im Blatt „Anmeldeliste“ stehen alle aktiven Schulen Ihres Trägers, die Sie "
+            "für dieses Produkt bestellen können."
+        ),
+        _(
+            "2. Tragen Sie je teilnehmender Schule Vorname, Nachname und E-Mail des "
+            "Ansprechpartners ein; Telefon ist freiwillig."
         ),
         _("3. Löschen Sie die Zeilen der Schulen, die nicht teilnehmen."),
         _(
@@ -712,9 +792,16 @@ def _template_instructions(help_sheet) -> None:
             "im Lizenzportal hoch. Sie sehen vor der verbindlichen Bestellung eine Vorschau."
         ),
         "",
-        _("Pflichtspalten: Schulnummer, Vorname, Nachname, E-Mail."),
+        _("Pflichtspalten: Schulnummer, Vorname, Nachname und E-Mail des Ansprechpartners."),
         _("Freiwillig: Telefon. Schulname, Schulform und Adresse dienen der Kontrolle."),
     ]
+    if has_not_orderable:
+        instructions[3:3] = [
+            _(
+                "   Schulen, deren Schulform für dieses Produkt nicht bestellbar ist (kein "
+                "Preis), stehen im Blatt „Nicht bestellbar“; tragen Sie sie nicht ein."
+            )
+        ]
     for offset, text in enumerate(instructions, start=1):
         write_text(help_sheet.cell(row=offset, column=1), text)
     help_sheet.cell(row=1, column=1).font = Font(bold=True, size=14)

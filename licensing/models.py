@@ -206,6 +206,29 @@ class Order(models.Model):
             "dieser Bestellung (BT-13)."
         ),
     )
+    # The buyer's acknowledgement of the terms with the binding order: when, by
+    # whom, and the terms as they were shown (text and its SHA-256, since the
+    # figures in them are settings that may change). Empty for orders placed
+    # without the portal's checkbox (staff import, orders before December 2026).
+    terms_accepted_at = models.DateTimeField(
+        _("Bedingungen akzeptiert am"), null=True, blank=True, editable=False
+    )
+    terms_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("Bedingungen akzeptiert von"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    terms_text = models.TextField(_("akzeptierte Bedingungen"), blank=True, editable=False)
+    terms_sha256 = models.CharField(
+        _("Prüfsumme der akzeptierten Bedingungen (SHA-256)"),
+        max_length=64,
+        blank=True,
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("Bestellung")

@@ -5,11 +5,13 @@ terms in plain German with the figures that are settings."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Sum
+from django.template.loader import render_to_string
 
 from config.money import money
 from config.totals import Totals, compute_totals
@@ -73,6 +75,16 @@ def order_terms() -> OrderTerms:
         invoice_delay_days=invoice_issue_delay(settings.INVOICE_ISSUE_DELAY_DAYS),
         payment_days=settings.INVOICE_PAYMENT_DAYS,
     )
+
+
+def order_terms_text(terms: OrderTerms | None = None) -> str:
+    """The terms as plain text, exactly as the buyer reads them in the e-mail."""
+    context = {"terms": terms or order_terms()}
+    return render_to_string("licensing/emails/_order_terms.txt", context).strip()
+
+
+def terms_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def summary_of_result(*, result: RegistrationResult, product: Product) -> OrderSummary:

@@ -53,11 +53,15 @@ def registration_validate(
         authority=authority,
         product=product,
     )
+    _type_figures(
+        result=result, own=checker.own, entries=entries, parsed=parsed, product=product, on=today
+    )
     column_order = {header: index for index, header in enumerate(parsed.headers.values())}
     result.row_errors.sort(key=lambda e: (e.row, column_order.get(e.column, len(column_order))))
-    _type_figures(result=result, own=checker.own, entries=entries, product=product, on=today)
     if not parsed.rows or (not entries and not result.row_errors):
         result.list_errors.append(_("Die Liste enthält keine Schulen."))
+    # Schools of a type without a price cannot be ordered: not "missing".
+    orderable_types = {figure.school_type_id for figure in result.figures if figure.bulk_price}
     result.missing_schools = [
         {
             "school_number": school.school_number,
@@ -65,7 +69,9 @@ def registration_validate(
             "school_type": school.type_name,
         }
         for school in sorted(checker.own.values(), key=lambda s: (s.type_name, s.school_number))
-        if school.is_active and school.pk not in checker.seen
+        if school.is_active
+        and school.pk not in checker.seen
+        and school.school_type_id in orderable_types
     ]
     result.refunds = _refund_notes(entries=entries, authority=authority, product=product, on=today)
     result.entries = entries
@@ -126,11 +132,13 @@ def _type_figures(
     result: RegistrationResult,
     own: dict[str, DirectorySchool],
     entries: list[EntryRow],
+    parsed: ParsedList,
     product: Product,
     on: datetime.date,
 ) -> None:
     """R1 per school type, totals from the directory, with the prices valid on
-    ``on`` (1 query); a type below the threshold or without price is a list error."""
+    ``on`` (1 query); a type below the threshold is a list error, each row of a
+    type without price a row error."""
     prices = prices_on(product=product, on=on)
     totals: dict[int, int] = {}
     type_names: dict[int, str] = {}
@@ -156,7 +164,7 @@ def _type_figures(
             figure.subtotal = money_text(subtotal)
             total_price += subtotal
         result.figures.append(figure)
-        if figure.registered and not figure.passed:
+        if figure.registered and not figure.passed and price is not None:
             result.list_errors.append(
                 _(
                     "%(type)s: %(registered)s von %(total)s Schulen angemeldet. Nötig sind "
@@ -170,16 +178,32 @@ def _type_figures(
                 }
             )
         if figure.registered and price is None:
-            rows = ", ".join(str(e.row) for e in entries if e.school_type_id == type_id)
-            result.list_errors.append(
-                _(
-                    "Zeilen %(rows)s: Für die Schulform %(type)s gibt es für dieses Produkt "
-                    "keinen Preis. Bitte löschen Sie diese Zeilen oder wenden Sie sich an den "
-                    "Verlag."
-                )
-                % {"rows": rows, "type": figure.name}
-            )
+            result.row_errors.extend(_not_orderable_errors(entries, figure, parsed))
     result.total_price = money_text(total_price)
+
+
+def _not_orderable_errors(
+    entries: list[EntryRow], figure: TypeFigure, parsed: ParsedList
+) -> list[RowError]:
+    """One error per row whose school is of a type without a price (the
+    template lists such schools only on its sheet „Nicht bestellbar“)."""
+    column = parsed.column_label(
+        "school_type" if "school_type" in parsed.headers else "school_number"
+    )
+    return [
+        RowError(
+            entry.row,
+            column,
+            _(
+                "Die Schule %(number)s hat die Schulform %(type)s; diese Schulform ist für "
+                "dieses Produkt nicht bestellbar (es gibt keinen Preis dafür). Bitte löschen "
+                "Sie die Zeile oder wenden Sie sich an Ihre Ansprechpartner im Verlag."
+            )
+            % {"number": entry.school_number, "type": figure.name},
+        )
+        for entry in entries
+        if entry.school_type_id == figure.school_type_id
+    ]
 
 
 def _refund_notes(
@@ -224,28 +248,40 @@ def _refund_notes(
     return notes
 
 
-def registration_template(*, authority: SchoolAuthority, product: Product) -> bytes:
-    """The .xlsx template pre-filled with the authority's active schools (1 query)."""
-    schools = list(
+def registration_template(
+    *, authority: SchoolAuthority, product: Product, on: datetime.date | None = None
+) -> bytes:
+    """The .xlsx template pre-filled with the authority's active schools of the
+    types ``product`` has a price for on ``on`` (today); the other active schools
+    on the sheet „Nicht bestellbar“ (2 queries)."""
+    priced = prices_on(product=product, on=on or timezone.localdate())
+    schools = (
         School.objects.filter(authority=authority, is_active=True)
         .select_related("school_type")
         .order_by("school_type__name", "school_number")
     )
-    type_names = sorted({school.school_type.name for school in schools})
+    orderable: list[TemplateSchool] = []
+    not_orderable: list[TemplateSchool] = []
+    type_names: set[str] = set()
+    for school in schools:
+        row = TemplateSchool(
+            school_number=school.school_number,
+            name=school.name,
+            school_type=school.school_type.name,
+            address=school.address,
+        )
+        if school.school_type_id in priced:
+            orderable.append(row)
+            type_names.add(row.school_type)
+        else:
+            not_orderable.append(row)
     return write_template(
         authority_name=authority.name,
         customer_number=authority.customer_number,
         product_name=product.name,
-        schools=[
-            TemplateSchool(
-                school_number=school.school_number,
-                name=school.name,
-                school_type=school.school_type.name,
-                address=school.address,
-            )
-            for school in schools
-        ],
-        school_type_names=type_names,
+        schools=orderable,
+        school_type_names=sorted(type_names),
+        not_orderable=not_orderable,
     )
 
 

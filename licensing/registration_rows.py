@@ -206,15 +206,15 @@ class RowChecker:
                 row,
                 "first_name",
                 _(
-                    "Zu dieser Schule fehlen die Angaben zur Ansprechperson. Bitte tragen Sie "
+                    "Zu dieser Schule fehlen die Angaben zum Ansprechpartner. Bitte tragen Sie "
                     "Vorname, Nachname und E-Mail-Adresse ein oder löschen Sie die Zeile, wenn "
                     "die Schule nicht teilnehmen soll."
                 ),
             )
             return
         missing = {
-            "first_name": _("Der Vorname der Ansprechperson fehlt."),
-            "last_name": _("Der Nachname der Ansprechperson fehlt."),
+            "first_name": _("Der Vorname des Ansprechpartners fehlt."),
+            "last_name": _("Der Nachname des Ansprechpartners fehlt."),
         }
         for key, message in missing.items():
             value = values.get(key, "")
@@ -228,7 +228,7 @@ class RowChecker:
                 )
         email = values.get("email", "")
         if not email:
-            self._error(row, "email", _("Die E-Mail-Adresse der Ansprechperson fehlt."))
+            self._error(row, "email", _("Die E-Mail-Adresse des Ansprechpartners fehlt."))
         elif len(email) > EMAIL_MAX:
             self._error(
                 row,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from config.money import money
 from licensing.models import (
@@ -63,20 +64,61 @@ def orders_of_authority(*, authority: SchoolAuthority) -> QuerySet[Order]:
 
 
 def order_of_authority(*, authority: SchoolAuthority, order_id: int) -> Order:
-    """One order of the authority with its schools and years; 404 for any other."""
+    """One order of the authority with its product and years; 404 for any other.
+    Its schools: ``order_school_rows``."""
     return get_object_or_404(
-        Order.objects.select_related("product", "authority").prefetch_related(
-            Prefetch(
-                "schools",
-                queryset=OrderSchool.objects.select_related("school__school_type").order_by(
-                    "school__school_number"
-                ),
-            ),
+        Order.objects.select_related("product", "authority", "terms_accepted_by").prefetch_related(
             Prefetch("years", queryset=LicenceYear.objects.order_by("number")),
         ),
         pk=order_id,
         authority=authority,
     )
+
+
+@dataclass(frozen=True)
+class OrderSchoolRow:
+    """One school of an order's page, its texts ready to print."""
+
+    school_number: str
+    name: str
+    school_type: str
+    contact_name: str
+    contact_email: str
+    activation: str  # "freigeschaltet am 01.08.2026 09:30" or "noch nicht freigeschaltet"
+
+
+def order_school_rows(*, order: Order) -> list[OrderSchoolRow]:
+    """The schools of ``order`` by school number, for its page (1 query of plain
+    values, no model instances). The texts are translated once, not per row, and
+    the activation time is formatted here: for 256 schools a fraction of what a
+    ``{% blocktranslate %}`` with a date filter per row costs."""
+    activated = gettext("freigeschaltet am %(date)s")
+    not_yet = gettext("noch nicht freigeschaltet")
+    zone = timezone.get_current_timezone()
+    rows = OrderSchool.objects.filter(order=order).order_by("school__school_number")
+    return [
+        OrderSchoolRow(
+            school_number=number,
+            name=name,
+            school_type=school_type,
+            contact_name=f"{first} {last}".strip(),
+            contact_email=email,
+            activation=(
+                activated % {"date": at.astimezone(zone).strftime("%d.%m.%Y %H:%M")}
+                if at
+                else not_yet
+            ),
+        )
+        for number, name, school_type, first, last, email, at in rows.values_list(
+            "school__school_number",
+            "school__name",
+            "school__school_type__name",
+            "contact_first_name",
+            "contact_last_name",
+            "contact_email",
+            "activated_at",
+        )
+    ]
 
 
 def cancellation_effective_date(
@@ -161,12 +203,41 @@ def price_overview(
     """What ``product`` costs per year for all active schools of ``authority``, per
     school type, and what the schools would pay with individual licences (2 queries)."""
     on = on or timezone.localdate()
-    prices = prices_on(product=product, on=on)
+    return _overview(_active_schools_by_type(authority), prices_on(product=product, on=on))
+
+
+def price_overviews(
+    *, authority: SchoolAuthority, products: list[Product], on: datetime.date | None = None
+) -> list[tuple[Product, PriceOverview]]:
+    """``price_overview`` of each of ``products`` (2 queries, however many products)."""
+    on = on or timezone.localdate()
+    counts = _active_schools_by_type(authority)
+    latest = (
+        Price.objects.filter(
+            product=OuterRef("product"), school_type=OuterRef("school_type"), valid_from__lte=on
+        )
+        .order_by("-valid_from")
+        .values("pk")[:1]
+    )
+    by_product: dict[int, dict[int, Price]] = {product.pk: {} for product in products}
+    for price in Price.objects.filter(
+        product__in=products, valid_from__lte=on, pk=Subquery(latest)
+    ):
+        by_product[price.product_id][price.school_type_id] = price
+    return [(product, _overview(counts, by_product[product.pk])) for product in products]
+
+
+def _active_schools_by_type(authority: SchoolAuthority) -> dict[int, list]:
+    """School type id → [type name, number of active schools] (1 query)."""
     counts: dict[int, list] = {}
     for type_id, type_name in School.objects.filter(
         authority=authority, is_active=True
     ).values_list("school_type_id", "school_type__name"):
         counts.setdefault(type_id, [type_name, 0])[1] += 1
+    return counts
+
+
+def _overview(counts: dict[int, list], prices: dict[int, Price]) -> PriceOverview:
     lines = []
     bulk_total = Decimal("0.00")
     individual_total = Decimal("0.00")

@@ -10,13 +10,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.mail import send_templated_mail
 from licensing.anmeldeliste import ListFileError, read_list
 from licensing.models import Licence, Order, OrderSchool, Product, RegistrationUpload
-from licensing.order_summary import order_terms, summary_of_result
+from licensing.order_summary import order_terms, order_terms_text, summary_of_result, terms_sha256
 from licensing.registration import registration_validate
 from licensing.registration_result import RegistrationResult
 from schools.billing import billing_missing_text
@@ -92,7 +93,13 @@ def registration_upload_store(
     return upload
 
 
-def order_submit(*, upload: RegistrationUpload, by=None, order_reference: str = "") -> Order:
+def order_submit(
+    *,
+    upload: RegistrationUpload,
+    by=None,
+    order_reference: str = "",
+    terms_accepted: bool = False,
+) -> Order:
     """Turn a checked draft into the binding order: the order (submitted), its
     schools with contact persons and the pending licences, in one transaction.
 
@@ -100,7 +107,8 @@ def order_submit(*, upload: RegistrationUpload, by=None, order_reference: str = 
     most one order; a second call returns the existing order and writes nothing.
     The list is checked again against today's directory before anything is written.
     The buyer's billing data must be complete (R10); ``order_reference`` is its
-    own order reference (BT-13) for the invoices.
+    own order reference (BT-13) for the invoices. ``terms_accepted``: ``by`` ticked
+    the terms' checkbox; the order records when, who and the terms' text and hash.
     """
     missing = billing_missing_text(upload.authority)
     if missing:
@@ -108,7 +116,10 @@ def order_submit(*, upload: RegistrationUpload, by=None, order_reference: str = 
     try:
         with transaction.atomic():
             order, created = _order_submit(
-                upload=upload, by=by, order_reference=order_reference.strip()
+                upload=upload,
+                by=by,
+                order_reference=order_reference.strip(),
+                terms_accepted=terms_accepted,
             )
     except IntegrityError as exc:
         # A concurrent order took one of the schools (one running licence per
@@ -128,7 +139,7 @@ def order_submit(*, upload: RegistrationUpload, by=None, order_reference: str = 
 
 
 def _order_submit(
-    *, upload: RegistrationUpload, by, order_reference: str = ""
+    *, upload: RegistrationUpload, by, order_reference: str = "", terms_accepted: bool = False
 ) -> tuple[Order, bool]:
     upload = (
         RegistrationUpload.objects.select_for_update(of=("self",))
@@ -161,6 +172,7 @@ def _order_submit(
         upload=upload,
         submitted_by=by,
         order_reference=order_reference,
+        **(_terms_acceptance(by) if terms_accepted else {}),
     )
     OrderSchool.objects.bulk_create(
         OrderSchool(
@@ -185,6 +197,17 @@ def _order_submit(
     order_id = order.pk
     transaction.on_commit(lambda: order_submitted_notify(order_id=order_id))
     return order, True
+
+
+def _terms_acceptance(by) -> dict:
+    """The fields recording the buyer's acknowledgement of the terms, now."""
+    text = order_terms_text()
+    return {
+        "terms_accepted_at": timezone.now(),
+        "terms_accepted_by": by,
+        "terms_text": text,
+        "terms_sha256": terms_sha256(text),
+    }
 
 
 def order_submitted_notify(*, order_id: int) -> None:

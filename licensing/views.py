@@ -24,6 +24,7 @@ from licensing.selectors import (
     order_of_upload,
     orderable_products,
     price_overview,
+    price_overviews,
     submitted_order_of_authority,
     upload_of_authority,
 )
@@ -48,10 +49,7 @@ def _product(product_code: str):
 
 @authority_required
 def product_choice(request, authority):
-    products = [
-        (product, price_overview(authority=authority, product=product))
-        for product in orderable_products()
-    ]
+    products = price_overviews(authority=authority, products=list(orderable_products()))
     return render(
         request,
         "licensing/order_products.html",
@@ -178,7 +176,10 @@ def order_submit(request, authority, upload_id):
         return redirect("licensing:order_preview", authority_id=authority.pk, upload_id=upload.pk)
     try:
         order = order_submit_service(
-            upload=upload, by=request.user, order_reference=form.cleaned_data["order_reference"]
+            upload=upload,
+            by=request.user,
+            order_reference=form.cleaned_data["order_reference"],
+            terms_accepted=form.cleaned_data["accept_terms"],
         )
     except RegistrationInvalid as exc:
         for message in exc.messages[:20]:

@@ -26,7 +26,12 @@ from invoicing.selectors import (
     refunds_of_order,
 )
 from licensing.order_summary import order_terms, summary_of_order
-from licensing.selectors import order_of_authority, orders_of_authority, running_orders
+from licensing.selectors import (
+    order_of_authority,
+    order_school_rows,
+    orders_of_authority,
+    running_orders,
+)
 from portal.tasks import run_nightly_task
 from portal.work_queue import work_queue
 from schools.access import authority_required
@@ -83,6 +88,7 @@ def order_detail(request, authority, order_id: int):
         {
             "authority": authority,
             "order": order,
+            "school_rows": order_school_rows(order=order),
             "years": years,
             "current_year": current[0] if current else (years[-1] if years else None),
             "last_year": years[-1] if years else None,

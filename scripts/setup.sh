@@ -27,5 +27,17 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
+# The Python packages are installed again only when something they depend on
+# changed: pyproject.toml, the system package list or the Python. A clean clone
+# has no stamp; `rm .venv/.setup-stamp` forces a new installation.
+stamp=.venv/.setup-stamp
+key=$( { cat pyproject.toml; printf '%s\n' "${APT_PACKAGES[@]}";
+         .venv/bin/python -c 'import sys; print(sys.version)'; } | sha256sum | cut -d' ' -f1 )
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then
+  echo "Python-Pakete aktuell (pyproject.toml unverändert), keine Installation."
+  exit 0
+fi
+rm -f "$stamp"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[dev]"
+echo "$key" > "$stamp"

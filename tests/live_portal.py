@@ -132,6 +132,8 @@ PRODUCTION_VALUES = {
     "SELLER_BIC": "COBADEFFXXX",
     "PORTAL_URL": "https://lizenzen.example.org",
     "TRUSTED_PROXY_COUNT": "1",
+    "PUBLISHER_CONTACTS": "Franziska Dorbert|0531 708 9250|f.dorbert@westermanngruppe.de;"
+    "Daniel Rieger|+49 531 708-9251|d.rieger@westermanngruppe.de",
 }
 
 

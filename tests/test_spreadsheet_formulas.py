@@ -16,7 +16,13 @@ from invoicing.archive import archive_export
 from invoicing.breakdown import breakdown_xlsx
 from invoicing.models import Invoice
 from licensing.registration import registration_template
-from tests.factories import ProductFactory, SchoolAuthorityFactory, SchoolFactory, SchoolTypeFactory
+from tests.factories import (
+    PriceFactory,
+    ProductFactory,
+    SchoolAuthorityFactory,
+    SchoolFactory,
+    SchoolTypeFactory,
+)
 from tests.invoicing.factories import InvoiceFactory, add_lines
 
 EVIL = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)"]
@@ -63,12 +69,18 @@ def test_write_text_drops_control_characters_xlsx_cannot_hold():
 
 
 @pytest.mark.django_db
-def test_registration_template_writes_school_names_as_text():
+@pytest.mark.parametrize("sheet_name", ["Anmeldeliste", "Nicht bestellbar"])
+def test_registration_template_writes_school_names_as_text(sheet_name):
     authority = SchoolAuthorityFactory(name="@SUM(A1)")
     school_type = SchoolTypeFactory(name="-2")
     for i, name in enumerate(EVIL):
         SchoolFactory(authority=authority, school_type=school_type, name=name, street=f"+1 Weg {i}")
     product = ProductFactory(name='=HYPERLINK("http://x","y")')
+    if sheet_name == "Anmeldeliste":
+        PriceFactory(product=product, school_type=school_type)
+    else:  # a type without a price: its schools stand on the sheet „Nicht bestellbar“
+        SchoolFactory(authority=authority, school_type=SchoolTypeFactory(key="99", name="X"))
+        PriceFactory(product=product, school_type=SchoolTypeFactory(key="99"))
 
     workbook = load_workbook(BytesIO(registration_template(authority=authority, product=product)))
 
@@ -76,11 +88,12 @@ def test_registration_template_writes_school_names_as_text():
     assert set(found) == set(EVIL)
     for text, cell in found.items():
         assert (cell.data_type, cell.value) == ("s", text), cell.coordinate
-    sheet = workbook["Anmeldeliste"]
+        assert cell.parent.title == sheet_name
+    sheet = workbook[sheet_name]
     names = [sheet.cell(row=row, column=2) for row in range(5, 9)]
     assert sorted(cell.value for cell in names) == sorted(EVIL)
     assert {cell.data_type for cell in names} == {"s"}
-    assert sheet["A2"].value.startswith("Schulträger: @SUM(A1)")
+    assert workbook["Anmeldeliste"]["A2"].value.startswith("Schulträger: @SUM(A1)")
 
 
 @pytest.mark.django_db

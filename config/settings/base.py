@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Renews the session for the idle timeout at most once a minute (not per request).
+    "config.session_refresh.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -98,6 +100,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Argon2 first (config/hashers.py: ~100 ms per check); the others verify older
+# hashes, which are rehashed with Argon2 at the next log-in.
+PASSWORD_HASHERS = [
+    "config.hashers.PortalArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTHENTICATION_BACKENDS = [
     # Refuses logins of locked-out users before any password is checked.
     "axes.backends.AxesStandaloneBackend",
@@ -108,9 +118,12 @@ LOGIN_REDIRECT_URL = "portal:start"
 LOGOUT_REDIRECT_URL = "home"
 
 # --- Login hardening -----------------------------------------------------------------
-# Sessions end after this many minutes without a request (each request renews them).
+# Sessions end after this many minutes without a request. A request renews the
+# session when it was last renewed SESSION_REFRESH_SECONDS ago or more
+# (config/session_refresh.py), so it ends at most that much earlier, never later.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_HOURS", default=24) * 3600
 # Password-reset e-mails per hour: per client address and per e-mail address.
@@ -247,9 +260,17 @@ WEBINAR_URL = env("WEBINAR_URL", default="www.webinare.schule")
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 # The buyer's own contacts at the publisher ("Ihre Ansprechpartner im Verlag"), named
 # in the portal and in every e-mail to an authority (schools get the support line).
-# Entries "Name|Telefon|E-Mail", separated by ";".
+# Entries "Name|Telefon|E-Mail", separated by ";"; a missing part is empty (and
+# refused by the deploy check, config/checks.py, as are these placeholder numbers
+# and addresses).
 PUBLISHER_CONTACTS = [
-    dict(zip(("name", "phone", "email"), (part.strip() for part in entry.split("|")), strict=True))
+    dict(
+        zip(
+            ("name", "phone", "email"),
+            [*(p.strip() for p in entry.split("|")), "", ""][:3],
+            strict=True,
+        )
+    )
     for entry in env(
         "PUBLISHER_CONTACTS",
         default="Franziska Dorbert|0531 708 8250|schultraeger@example.org;"

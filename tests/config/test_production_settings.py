@@ -121,3 +121,94 @@ def test_trusted_proxy_count_zero_is_a_valid_choice(production_env, tmp_path):
     result = run_manage("check", "--deploy", env_vars=production_env, tmp_path=tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_refuses_the_demo_publisher_contacts(production_env, tmp_path):
+    del production_env["PUBLISHER_CONTACTS"]
+
+    result = run_manage("check", "--deploy", env_vars=production_env, tmp_path=tmp_path)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for expected in [
+        "PUBLISHER_CONTACTS entry 1: the phone '0531 708 8250' is still the demo value.",
+        "PUBLISHER_CONTACTS entry 2: the phone '0531 708 8251' is still the demo value.",
+        "PUBLISHER_CONTACTS entry 1: the email 'schultraeger@example.org' is an example address",
+        "Set PUBLISHER_CONTACTS to the publisher's real contacts for school authorities: \"Name|",
+    ]:
+        assert expected in output
+
+
+def test_deploy_check_names_the_missing_parts_of_a_contact(production_env, tmp_path):
+    production_env["PUBLISHER_CONTACTS"] = "Franziska Dorbert"
+
+    result = run_manage("check", "--deploy", env_vars=production_env, tmp_path=tmp_path)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "PUBLISHER_CONTACTS entry 1: the phone '' is empty." in output
+    assert "PUBLISHER_CONTACTS entry 1: the email '' is empty." in output
+    assert "the name" not in output
+
+
+REAL_CONTACT = {
+    "name": "Franziska Dorbert",
+    "phone": "0531 708 9250",
+    "email": "f.dorbert@westermanngruppe.de",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"phone": "0531 708 0000"}, "the phone '0531 708 0000' is a placeholder (0000)."),
+        ({"phone": "0000"}, "the phone '0000' is not a phone number."),
+        ({"phone": "TODO"}, "the phone 'TODO' is a placeholder."),
+        ({"phone": "bitte anrufen"}, "the phone 'bitte anrufen' is not a phone number."),
+        ({"phone": " "}, "the phone '' is empty."),
+        ({"email": "vertrieb@example.com"}, "is an example address (reserved domain)."),
+        ({"email": "vertrieb@Example.ORG"}, "is an example address (reserved domain)."),
+        ({"email": "vertrieb@verlag.example"}, "is an example address (reserved domain)."),
+        ({"email": "todo@westermanngruppe.de"}, "the email 'todo@westermanngruppe.de' is a placeh"),
+        ({"email": "vertrieb(at)verlag.de"}, "is not an e-mail address."),
+        ({"email": ""}, "the email '' is empty."),
+        ({"name": "TBD"}, "the name 'TBD' is a placeholder."),
+        ({"name": ""}, "the name '' is empty."),
+    ],
+)
+def test_placeholder_publisher_contacts_are_refused(settings, change, expected):
+    from config.checks import production_values_check
+
+    settings.PUBLISHER_CONTACTS = [REAL_CONTACT, {**REAL_CONTACT, **change}]
+
+    messages = [error.msg for error in production_values_check(None) if error.id == "lp.E005"]
+
+    assert len(messages) == 1
+    assert messages[0].startswith("PUBLISHER_CONTACTS entry 2: ")
+    assert expected in messages[0]
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        REAL_CONTACT,
+        {**REAL_CONTACT, "phone": "+49 (0)531 708-9250"},
+        {**REAL_CONTACT, "phone": "0531 7080 1000", "email": "schultraeger@westermann.de"},
+    ],
+)
+def test_real_publisher_contacts_pass(settings, contact):
+    from config.checks import production_values_check
+
+    settings.PUBLISHER_CONTACTS = [contact]
+
+    assert [e for e in production_values_check(None) if e.id == "lp.E005"] == []
+
+
+def test_no_publisher_contacts_at_all_is_refused(settings):
+    from config.checks import production_values_check
+
+    settings.PUBLISHER_CONTACTS = []
+
+    assert [e.msg for e in production_values_check(None) if e.id == "lp.E005"] == [
+        "PUBLISHER_CONTACTS is empty."
+    ]

@@ -58,7 +58,7 @@ def test_order_with_the_registration_list_in_the_browser(
     expect(error_row).to_have_count(1)
     assert error_row.inner_text().split("\t") == [
         "5",
-        "E-Mail",
+        "Ansprechpartner E-Mail",
         "„maria.lehrerin(at)schule.example.org“ ist keine gültige E-Mail-Adresse.",
     ]
     assert page.get_by_role("button", name="Verbindlich bestellen").count() == 0

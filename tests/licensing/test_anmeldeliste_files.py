@@ -199,8 +199,8 @@ def test_required_column_missing(upload_list, directory):
     content = make_xlsx([["100001", "Max"]], header=["Schulnummer", "Vorname"], leading_rows=[[]])
     message = form_error(upload_list(content))
     assert message == (
-        "In der Kopfzeile (Zeile 2) fehlen die Spalten: Nachname, E-Mail. Bitte verwenden Sie "
-        "die Vorlage oder ergänzen Sie die Spalten."
+        "In der Kopfzeile (Zeile 2) fehlen die Spalten: Ansprechpartner Nachname, "
+        "Ansprechpartner E-Mail. Bitte verwenden Sie die Vorlage oder ergänzen Sie die Spalten."
     )
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from licensing.anmeldeliste import read_list
-from licensing.models import Licence, Order, OrderSchool, RegistrationUpload
+from licensing.models import Licence, Order, OrderSchool, Price, RegistrationUpload
 from licensing.registration import registration_validate
 from licensing.services import order_submit
 from tests.factories import SchoolFactory
@@ -247,6 +247,21 @@ def test_export_command_writes_the_template(tmp_path, authority, product, direct
     sheet = load_workbook(out)["Anmeldeliste"]
     assert sheet["A5"].value == "100001"
     assert "(6 Schulen)" in stdout.getvalue()
+
+
+def test_export_command_counts_the_not_orderable_schools_apart(
+    tmp_path, authority, product, directory, gymnasium
+):
+    Price.objects.filter(product=product, school_type=gymnasium).delete()
+    stdout = io.StringIO()
+    call_command(
+        "export_anmeldeliste",
+        "--authority", authority.customer_number,
+        "--product", "mathe-digital",
+        "--out", str(tmp_path / "liste.xlsx"),
+        stdout=stdout,
+    )  # fmt: skip
+    assert "(4 Schulen; 2 nicht bestellbar, im Blatt „Nicht bestellbar“)" in stdout.getvalue()
 
 
 def run_import(path: Path, authority, *extra):

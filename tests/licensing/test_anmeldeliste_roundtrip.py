@@ -31,7 +31,8 @@ def test_template_round_trip_ends_in_the_submitted_order(
     sheet = workbook["Anmeldeliste"]
     assert [c.value for c in sheet[4]] == [
         "Schulnummer", "Schulname", "Schulform", "Adresse",
-        "Vorname", "Nachname", "E-Mail", "Telefon",
+        "Ansprechpartner Vorname", "Ansprechpartner Nachname",
+        "Ansprechpartner E-Mail", "Ansprechpartner Telefon",
     ]  # fmt: skip
     assert sheet.freeze_panes == "A5"
     listed = [sheet.cell(row=r, column=1).value for r in range(5, sheet.max_row + 1)]

@@ -93,11 +93,11 @@ def errors_of(response):
         ),
         (
             contact("100004", first=""),
-            "Zeile 3, Spalte Vorname: Der Vorname der Ansprechperson fehlt.",
+            "Zeile 3, Spalte Vorname: Der Vorname des Ansprechpartners fehlt.",
         ),
         (
             contact("100004", last=" "),
-            "Zeile 3, Spalte Nachname: Der Nachname der Ansprechperson fehlt.",
+            "Zeile 3, Spalte Nachname: Der Nachname des Ansprechpartners fehlt.",
         ),
         (
             contact("100004", first="x" * 101),
@@ -105,13 +105,13 @@ def errors_of(response):
         ),
         (
             ["100004", "Grundschule Am Park 4", "Grundschule", "", " ", "", ""],
-            "Zeile 3, Spalte Vorname: Zu dieser Schule fehlen die Angaben zur Ansprechperson. "
+            "Zeile 3, Spalte Vorname: Zu dieser Schule fehlen die Angaben zum Ansprechpartner. "
             "Bitte tragen Sie Vorname, Nachname und E-Mail-Adresse ein oder löschen Sie die "
             "Zeile, wenn die Schule nicht teilnehmen soll.",
         ),
         (
             ["100004", "", "", "Max", "Muster", "", ""],
-            "Zeile 3, Spalte E-Mail: Die E-Mail-Adresse der Ansprechperson fehlt.",
+            "Zeile 3, Spalte E-Mail: Die E-Mail-Adresse des Ansprechpartners fehlt.",
         ),
         (
             contact("100004", email="max.muster(at)schule.de"),
@@ -162,9 +162,9 @@ def test_row_with_some_contact_data_gets_the_specific_errors(upload_list, direct
     messages = errors_of(upload_list(content))
 
     assert messages == [
-        "Zeile 3, Spalte Vorname: Der Vorname der Ansprechperson fehlt.",
-        "Zeile 3, Spalte Nachname: Der Nachname der Ansprechperson fehlt.",
-        "Zeile 3, Spalte E-Mail: Die E-Mail-Adresse der Ansprechperson fehlt.",
+        "Zeile 3, Spalte Vorname: Der Vorname des Ansprechpartners fehlt.",
+        "Zeile 3, Spalte Nachname: Der Nachname des Ansprechpartners fehlt.",
+        "Zeile 3, Spalte E-Mail: Die E-Mail-Adresse des Ansprechpartners fehlt.",
     ]
 
 
@@ -210,7 +210,7 @@ def test_all_errors_are_listed_at_once_in_row_and_column_order(upload_list, dire
         "Zeile 2, Spalte E-Mail: „kaputt“ ist keine gültige E-Mail-Adresse.",
         "Zeile 3, Spalte Schulnummer: Die Schulnummer 999999 steht nicht im Schulverzeichnis. "
         "Bitte prüfen Sie die Nummer.",
-        "Zeile 3, Spalte Vorname: Der Vorname der Ansprechperson fehlt.",
+        "Zeile 3, Spalte Vorname: Der Vorname des Ansprechpartners fehlt.",
         # The faulty Grundschule 100001 no longer counts: 2 of 4.
         "Grundschule: 2 von 4 Schulen angemeldet. Nötig sind mehr als die Hälfte, also "
         "mindestens 3.",
@@ -227,7 +227,7 @@ def test_columns_are_named_as_the_user_wrote_them(upload_list, directory):
     messages = errors_of(upload_list(make_xlsx(rows, header=header)))
 
     assert messages == [
-        "Zeile 3, Spalte Ansprechpartner E-Mail: Die E-Mail-Adresse der Ansprechperson fehlt."
+        "Zeile 3, Spalte Ansprechpartner E-Mail: Die E-Mail-Adresse des Ansprechpartners fehlt."
     ]
 
 
@@ -394,7 +394,9 @@ def test_type_without_price_names_its_rows(upload_list, directory, product, gymn
     messages = errors_of(upload_list(make_xlsx(VALID)))
 
     assert messages == [
-        "Zeilen 5, 6: Für die Schulform Gymnasium gibt es für dieses Produkt keinen Preis. "
-        "Bitte löschen Sie diese Zeilen oder wenden Sie sich an den Verlag."
+        f"Zeile {row}, Spalte {column}: Die Schule {number} hat die Schulform Gymnasium; diese "
+        "Schulform ist für dieses Produkt nicht bestellbar (es gibt keinen Preis dafür). Bitte "
+        "löschen Sie die Zeile oder wenden Sie sich an Ihre Ansprechpartner im Verlag."
+        for row, column, number in ((5, "Schulform", "200001"), (6, "Schulform", "200002"))
     ]
     assert_nothing_written()

@@ -13,7 +13,7 @@ from licensing.privacy import contacts_anonymise
 
 class Command(BaseCommand):
     help = (
-        "Anonymisiert Ansprechpersonen von Bestellungen, die länger als "
+        "Anonymisiert Ansprechpartner von Bestellungen, die länger als "
         "CONTACT_RETENTION_DAYS beendet sind."
     )
 

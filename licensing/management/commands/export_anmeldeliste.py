@@ -4,9 +4,11 @@ order page offers it: ``export_anmeldeliste --authority 10182 --product X --out 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from licensing.management.commands._lookup import lookup_authority, lookup_product
 from licensing.registration import registration_template
+from licensing.selectors import prices_on
 
 
 class Command(BaseCommand):
@@ -28,5 +30,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Die Datei {out} kann nicht geschrieben werden: {exc.strerror}."
             ) from exc
-        count = authority.schools.filter(is_active=True).count()
-        self.stdout.write(f"Anmeldeliste für {authority.name} ({count} Schulen) geschrieben: {out}")
+        priced = prices_on(product=product, on=timezone.localdate())
+        schools = authority.schools.filter(is_active=True)
+        count = schools.filter(school_type_id__in=priced).count()
+        apart = schools.count() - count
+        note = f"; {apart} nicht bestellbar, im Blatt „Nicht bestellbar“" if apart else ""
+        self.stdout.write(
+            f"Anmeldeliste für {authority.name} ({count} Schulen{note}) geschrieben: {out}"
+        )

@@ -227,14 +227,7 @@ class Command(BaseCommand):
         header = next(r[0].row for r in sheet.iter_rows() if r[0].value == "Schulnummer")
         first_names = ["Anna", "Jonas", "Lea", "Lukas", "Mia", "Paul", "Emma", "Ben"]
         last_names = ["Schmidt", "Müller", "Schneider", "Fischer", "Weber", "Meyer", "Wagner"]
-        priced = {
-            price.school_type.name
-            for price in Price.objects.filter(product=product).select_related("school_type")
-        }
-        # Schools of a type without a price for the product are not ordered.
-        for row in range(sheet.max_row, header, -1):
-            if sheet.cell(row=row, column=3).value not in priced:
-                sheet.delete_rows(row)
+        # The template holds only schools of types with a price for the product.
         for index, row in enumerate(range(header + 1, sheet.max_row + 1)):
             number = sheet.cell(row=row, column=1).value
             sheet.cell(row=row, column=5, value=first_names[index % len(first_names)])
@@ -255,7 +248,7 @@ class Command(BaseCommand):
             result=result,
             by=user,
         )
-        return order_submit(upload=upload, by=user)
+        return order_submit(upload=upload, by=user, terms_accepted=True)
 
     def _users(self, authorities: dict[str, SchoolAuthority]) -> list[str]:
         User = get_user_model()
