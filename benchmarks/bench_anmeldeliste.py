@@ -9,7 +9,8 @@ Works in its own throwaway database ``<DATABASE_URL name>_bench_anmeldeliste``
 Namensnennung – Version 2.0; Ministerium für Schule und Bildung des Landes
 Nordrhein-Westfalen, open.nrw), and the uploaded lists spell them as people do
 ("Städt. Gymnasium" for "Städtisches Gymnasium", ae/oe/ue for umlauts, hyphens
-for spaces), with real-looking contact persons, e-mail addresses and phone numbers.
+for spaces, a letter left out), with real-looking contact persons, e-mail
+addresses and phone numbers.
 
 Measured per list size (median of several runs; wall clock and CPU time of this
 process plus its reader processes, since the machine is shared):
@@ -121,6 +122,9 @@ def spelled_as_people_do(name: str, rng: random.Random) -> str:
         name = name.replace("-", " ")
     elif choice < 0.85:
         name = name.replace(" ", "-", 1)
+    elif len(name) > 12:  # a typo: one letter left out
+        cut = rng.randrange(4, len(name) - 4)
+        name = name[:cut] + name[cut + 1 :]
     return name
 
 

@@ -77,7 +77,7 @@ class _Reader:
         return answer
 
     @staticmethod
-    def _read(fd: int, size: int, deadline: float) -> bytes:
+    def _read(fd: int, size: int, deadline: float) -> bytearray:
         buffer = bytearray()
         while len(buffer) < size:
             remaining = deadline - time.monotonic()
@@ -89,7 +89,7 @@ class _Reader:
                 if not chunk:
                     raise ReaderFailed("the reader process died")
                 buffer += chunk
-        return bytes(buffer)
+        return buffer
 
     def kill(self) -> None:
         """Stop it now (it failed or ran out of time) and reap it."""

@@ -86,12 +86,38 @@ def _missing_name_message(key: str) -> str:
     return _("Der Nachname des Ansprechpartners fehlt.")
 
 
+# The abbreviations of school names, each with its long forms: both names are
+# brought to the short form before they are compared once more.
+_ABBREVIATIONS = [
+    (re.compile(pattern, re.IGNORECASE), short)
+    for pattern, short in (
+        (r"\bstädt(?:ische[nrs]?\b|\.)", "städt "),
+        (r"\bkath(?:olische[nrs]?\b|\.)", "kath "),
+        (r"\bev(?:angelische[nrs]?\b|ang\.|\.)", "ev "),
+        (r"\bbischöfl(?:iche[nrs]?\b|\.)", "bischöfl "),
+        (r"\bsankt\b|\bst\.", "st "),
+        (r"stra(?:ße|sse)\b|str\.", "str "),
+    )
+]
+
+
+def _abbreviated(name: str) -> str:
+    for pattern, short in _ABBREVIATIONS:
+        name = pattern.sub(short, name)
+    return normalise_header(name)
+
+
 def _names_match(given: str, directory: str) -> bool:
-    """Loose check of the school name (R3): the user may abbreviate."""
+    """Loose check of the school name (R3): the user may abbreviate ("Städt."
+    for "Städtisches", "Str." for "Straße"), write ae for ä, drop hyphens or
+    words, or mistype a little (similarity of at least 0.6)."""
     if given == directory:
         return True
     a, b = normalise_header(given), normalise_header(directory)
     if not a or a == b or a in b or b in a:
+        return True
+    short_a, short_b = _abbreviated(given), _abbreviated(directory)
+    if short_a == short_b or short_a in short_b or short_b in short_a:
         return True
     matcher = difflib.SequenceMatcher(None, a, b)
     return matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6

@@ -212,3 +212,39 @@ def test_a_forked_child_starts_its_own_reader(fresh_pool):
     assert answer == b"ok"
     assert reader_process.idle_reader_pids() == [parent_reader]
     assert len(read_list(valid_list(), "liste.xlsx").rows) == len(NUMBERS)
+
+
+@pytest.mark.parametrize("name", ["libreoffice.xlsx", "libreoffice.ods", "libreoffice.xls", None])
+def test_the_reader_answers_what_calamine_reads(fresh_pool, name):
+    """Every cell, date and offset arrives as calamine read it (dates as text)."""
+    import datetime
+    from io import BytesIO
+    from pathlib import Path
+
+    from openpyxl import Workbook
+
+    from licensing.sheet_reader import cell_text
+    from licensing.sheet_reader import read_sheets as read_in_process
+
+    if name:
+        data = (Path(__file__).parent / "fixtures" / name).read_bytes()
+    else:  # a used area from C5, two sheets, a date, a float, a boolean
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet["C5"], sheet["D5"], sheet["C6"], sheet["D6"] = "Schulnummer", "Datum", 1.5, True
+        sheet["E9"] = datetime.date(2026, 8, 1)
+        workbook.create_sheet("Zweites")["A1"] = "Ümlaut\u00a0"
+        buffer = BytesIO()
+        workbook.save(buffer)
+        data = buffer.getvalue()
+    expected = [
+        [
+            sheet_name,
+            [[cell_text(v) if isinstance(v, datetime.date) else v for v in row] for row in rows],
+            r,
+            c,
+        ]
+        for sheet_name, rows, r, c in read_in_process(data, 1000)
+    ]
+
+    assert reader_process.read_sheets(data, 1000) == expected

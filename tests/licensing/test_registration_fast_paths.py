@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from licensing.anmeldeliste import cell_text, normalise_header
-from licensing.registration_rows import email_is_valid
+from licensing.registration_rows import _names_match, email_is_valid
 
 INVISIBLE = str.maketrans(
     {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\u200c": "", "\ufeff": ""}
@@ -126,3 +126,23 @@ def test_normalise_header_fast_path_is_the_general_result(text):
     assert normalise_header(text) == "".join(
         c for c in general if c in "abcdefghijklmnopqrstuvwxyz0123456789"
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "directory", "match"),
+    [
+        ("Städt. Gymnasium Köln-Mülheim", "Städtisches Gymnasium Köln-Mülheim", True),
+        ("Staedtisches Gymnasium Koeln Muelheim", "Städtisches Gymnasium Köln-Mülheim", True),
+        ("Kath. Grundschule St. Maria", "Katholische Grundschule Sankt Maria", True),
+        ("Ev. Grundschule Hauptstr.", "Evangelische Grundschule Hauptstraße", True),
+        ("Bischöfl. Gymnasium", "Bischöfliches Gymnasium", True),
+        ("Städt. Realschule Am Bach", "Städtische Realschule Am Bach", True),
+        ("Humboldt-Gymnasim", "Humboldt-Gymnasium", True),  # a typo
+        ("Humboldt", "Humboldt-Gymnasium", True),  # a part
+        ("Städt. Gymnasium Köln", "Katholische Grundschule Bonn", False),
+        ("Kath. Grundschule", "Evangelische Grundschule Am Park", False),
+        ("Gymnasium Straßenbahn", "Realschule Am Markt", False),
+    ],
+)
+def test_school_names_people_write_match_the_directory(given, directory, match):
+    assert _names_match(given, directory) is match
