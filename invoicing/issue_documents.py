@@ -8,6 +8,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from invoicing import sending
@@ -29,8 +30,10 @@ def invoice_documents_store(*, invoice_id: int) -> tuple[Invoice, bool]:
             raise ValidationError(_("Ein Entwurf hat noch keine Belege."))
         if locked.pdf_sha256:
             return locked, False
+        # The XML and the PDF read the lines once; the PDF embeds the very bytes stored.
+        prefetch_related_objects([locked], "lines")
         xml_bytes = einvoice.invoice_xml(locked)
-        pdf_bytes = pdf.render_invoice_pdf(locked)
+        pdf_bytes = pdf.render_invoice_pdf(locked, xml=xml_bytes)
         documents_store(document=locked, pdf=pdf_bytes, xml=xml_bytes)
         locked.save(update_fields=list(DOCUMENT_FIELDS))
     return locked, True

@@ -5,11 +5,13 @@ nightly run issues every draft whose day has come and repairs documents a crash
 left missing."""
 
 import datetime
+import itertools
 import logging
+import operator
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,31 +20,50 @@ from invoicing.drafts import draft_rebuild_lines
 from invoicing.issue_documents import invoice_documents_store
 from invoicing.models import Invoice, NumberSeries, Refund
 from invoicing.numbering import number_next
+from invoicing.precheck import issue_prepare, issue_problems_record
 from invoicing.refunds import refund_documents_make
 from invoicing.rule_check import document_rules_check
-from invoicing.tasks import make_invoice_documents, send_invoice_email, send_refund_notice
-from schools.billing import billing_missing_text
+from invoicing.tasks import (
+    make_invoice_documents,
+    precheck_drafts,
+    send_invoice_email,
+    send_refund_notice,
+)
 
 logger = logging.getLogger(__name__)
 
-# Invoices per worker task on the issue day: small enough that two workers share
-# the night's invoices evenly, large enough that queueing costs nothing.
+# Worker tasks on the issue day: at most DOCUMENT_CHUNK invoices and about
+# DOCUMENT_CHUNK_LINES invoice lines each (a 260-school PDF takes about ten times
+# as long as a 20-school one), so that queueing costs nothing and the last task
+# of the night is short: all workers finish at about the same time.
 DOCUMENT_CHUNK = 10
+DOCUMENT_CHUNK_LINES = 400
+# Drafts due within this many days are checked ahead on the workers
+# (``precheck.draft_precheck``) so that numbering skips CEN's schematron.
+PRECHECK_DAYS = 2
 
 
-def _snapshot_buyer(invoice: Invoice) -> None:
-    authority = invoice.authority
-    invoice.buyer_name = authority.invoice_name
-    invoice.buyer_department = authority.billing_department
-    invoice.buyer_street = authority.street
-    invoice.buyer_postal_code = authority.postal_code
-    invoice.buyer_city = authority.city
-    invoice.buyer_country = authority.country or "DE"
-    invoice.buyer_email = authority.email
-    invoice.buyer_leitweg_id = authority.leitweg_id
-    invoice.buyer_vat_id = authority.vat_id
-    invoice.buyer_customer_number = authority.customer_number
-    invoice.buyer_order_reference = invoice.order.order_reference
+class _Chunks:
+    """Collects ids and hands each full chunk to ``task`` (``task.delay(ids,
+    *args)``) at once, so that the workers start while the rest is numbered."""
+
+    def __init__(self, task, *args) -> None:
+        self.task, self.args = task, args
+        self.ids: list[int] = []
+        self.lines = 0
+        self.handed_out: set[int] = set()
+
+    def add(self, invoice_id: int, lines: int) -> None:
+        self.ids.append(invoice_id)
+        self.lines += lines
+        if len(self.ids) >= DOCUMENT_CHUNK or self.lines >= DOCUMENT_CHUNK_LINES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ids:
+            self.task.delay(self.ids, *self.args)
+            self.handed_out.update(self.ids)
+        self.ids, self.lines = [], 0
 
 
 def _issue_locked(invoice: Invoice, *, on: datetime.date) -> None:
@@ -51,31 +72,12 @@ def _issue_locked(invoice: Invoice, *, on: datetime.date) -> None:
     billing data and the e-invoice rules are checked BEFORE the number is drawn:
     a failing draft raises and draws no number."""
     draft_rebuild_lines(invoice)
-    if not invoice.lines.exists():
-        raise ValidationError(
-            _("Die Rechnung hat keine Positionen: Das Nutzungsjahr enthält keine Lizenz.")
-        )
-    missing = billing_missing_text(invoice.authority)
-    if missing:
-        raise ValidationError(missing)
-    _snapshot_buyer(invoice)
-    invoice.seller = dict(settings.SELLER)
-    invoice.issue_date = on
-    invoice.issued_at = timezone.now()
-    invoice.due_date = on + datetime.timedelta(days=settings.INVOICE_PAYMENT_DAYS)
+    issue_prepare(invoice, on=on)
     document_rules_check(invoice, series=NumberSeries.INVOICE)
     invoice.number = number_next(series=NumberSeries.INVOICE, year=on.year)
     invoice.status = Invoice.Status.ISSUED
     invoice.issue_problems = ""
     invoice.save()
-
-
-def _issue_problems_record(invoice_id: int, error: ValidationError) -> None:
-    """Keep on the draft why it could not be issued (the work queue lists it);
-    written after the issuing transaction rolled back."""
-    Invoice.objects.filter(pk=invoice_id, status=Invoice.Status.DRAFT).update(
-        issue_problems=" ".join(error.messages)[:4000]
-    )
 
 
 def invoice_issue(*, invoice: Invoice, by=None, on: datetime.date | None = None) -> Invoice:
@@ -92,7 +94,7 @@ def invoice_issue(*, invoice: Invoice, by=None, on: datetime.date | None = None)
                 )
             _issue_locked(locked, on=on)
     except ValidationError as error:
-        _issue_problems_record(invoice.pk, error)
+        issue_problems_record(invoice.pk, error)
         raise
     logger.info("invoice %s issued by %s", locked.number, by or "nightly run")
     return invoice_store_documents(invoice=locked)
@@ -118,7 +120,7 @@ def invoice_number_if_due(*, invoice_id: int, on: datetime.date) -> bool:
                 return False
             _issue_locked(locked, on=on)
     except ValidationError as error:
-        _issue_problems_record(invoice_id, error)
+        issue_problems_record(invoice_id, error)
         raise
     return True
 
@@ -142,39 +144,46 @@ def invoice_store_documents(*, invoice: Invoice, send: bool = True) -> Invoice:
 
 
 def invoices_issue_due(*, on: datetime.date) -> StepResult:
-    """Nightly: number every draft whose issue date has come, then hand the
-    rendering, storing and sending of the documents of every issued invoice that
-    has none yet (tonight's and any a dead worker left) to the workers, in chunks
-    of ``DOCUMENT_CHUNK`` that all workers share (without a broker they run here,
-    one after another). The result names the invoices numbered and the drafts that
-    could not be issued; ``invoices_documents_progress`` tells what the workers
-    have finished.
+    """Nightly: number every draft whose issue date has come and hand the
+    rendering, storing and sending of its documents to the workers as soon as
+    a chunk is numbered (``DOCUMENT_CHUNK``; all workers share them; without a
+    broker they run here); then hand out the documents a dead worker left, and
+    the drafts due in the next ``PRECHECK_DAYS`` days for the rule check ahead.
+    The result names the invoices numbered and the drafts that could not be
+    issued; ``invoices_documents_progress`` tells what the workers have finished.
 
     Safe to run twice, late or after a crash: each draft is taken under
     ``select_for_update(skip_locked=True)`` and only while it is still a draft;
     documents are made once (``invoice_store_documents``), mails sent once."""
-    result = invoices_number_due(on=on)
-    invoices_hand_out_documents()
+    documents = _Chunks(make_invoice_documents)
+    result = invoices_number_due(on=on, documents=documents)
+    documents.flush()
+    invoices_hand_out_documents(skip=documents.handed_out)
     invoices_repair_documents(failed=result.failed, invoices=False)
+    drafts_hand_out_precheck(on=on)
     return result
 
 
-def invoices_number_due(*, on: datetime.date) -> StepResult:
+def invoices_number_due(*, on: datetime.date, documents: _Chunks | None = None) -> StepResult:
     """Number every due draft, each in its own short transaction (the counter's
-    lock is held only that long). Documents are not made here."""
-    due_ids = list(
+    lock is held only that long); each numbered invoice goes to ``documents``
+    (documents are not made here)."""
+    due = (
         Invoice.objects.filter(
             kind=Invoice.Kind.INVOICE, status=Invoice.Status.DRAFT, issue_due_on__lte=on
         )
+        .annotate(line_count=Count("lines"))
         .order_by("issue_due_on", "pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "line_count")
     )
     result = StepResult()
     numbered: list[int] = []
-    for invoice_id in due_ids:
+    for invoice_id, lines in list(due):
         try:
             if invoice_number_if_due(invoice_id=invoice_id, on=on):
                 numbered.append(invoice_id)
+                if documents is not None:
+                    documents.add(invoice_id, lines)
         except Exception as error:  # one broken draft must not stop the others
             if isinstance(error, ValidationError):
                 logger.warning("draft invoice %s not issued: %s", invoice_id, error.messages)
@@ -192,18 +201,48 @@ def invoices_number_due(*, on: datetime.date) -> StepResult:
     return result
 
 
-def invoices_hand_out_documents() -> int:
-    """Enqueue the making of the documents of every issued invoice that has none,
-    ``DOCUMENT_CHUNK`` invoices per task. Returns the number of invoices."""
-    ids = list(
+def invoices_hand_out_documents(*, skip: set[int] = frozenset()) -> int:
+    """Enqueue the making of the documents of every issued invoice that has none
+    (except ``skip``, handed out already), the largest first, in chunks. Returns
+    the number of invoices."""
+    missing = (
         Invoice.objects.exclude(status=Invoice.Status.DRAFT)
         .filter(pdf_sha256="")
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        .exclude(pk__in=skip)
+        .annotate(line_count=Count("lines"))
+        .order_by("-line_count", "pk")
+        .values_list("pk", "line_count")
     )
-    for start in range(0, len(ids), DOCUMENT_CHUNK):
-        make_invoice_documents.delay(ids[start : start + DOCUMENT_CHUNK])
-    return len(ids)
+    chunks = _Chunks(make_invoice_documents)
+    for invoice_id, lines in missing:
+        chunks.add(invoice_id, lines)
+    chunks.flush()
+    return len(chunks.handed_out)
+
+
+def drafts_hand_out_precheck(*, on: datetime.date) -> int:
+    """Hand the drafts due after ``on`` and within ``PRECHECK_DAYS`` days to the
+    workers for the rule check ahead, each with the day it will be issued on.
+    Returns the number of drafts."""
+    drafts = (
+        Invoice.objects.filter(
+            kind=Invoice.Kind.INVOICE,
+            status=Invoice.Status.DRAFT,
+            issue_due_on__gt=on,
+            issue_due_on__lte=on + datetime.timedelta(days=PRECHECK_DAYS),
+        )
+        .annotate(line_count=Count("lines"))
+        .order_by("issue_due_on", "pk")
+        .values_list("pk", "issue_due_on", "line_count")
+    )
+    handed_out = 0
+    for day, group in itertools.groupby(drafts, key=operator.itemgetter(1)):
+        chunks = _Chunks(precheck_drafts, day.isoformat())
+        for invoice_id, _day, lines in group:
+            chunks.add(invoice_id, lines)
+        chunks.flush()
+        handed_out += len(chunks.handed_out)
+    return handed_out
 
 
 def invoices_documents_progress(*, numbers: list[str]) -> dict[str, int]:

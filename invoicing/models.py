@@ -210,6 +210,26 @@ class DocumentCounter(models.Model):
         return f"{self.get_series_display()} {self.year}: {self.last_number}"
 
 
+class RuleCheckPass(models.Model):
+    """An e-invoice content that passed every rule check (``invoicing.rule_check``):
+    the SHA-256 of the schematron's version and the XML exactly as it would be
+    issued (provisional number included). The same bytes give the same result,
+    so a draft checked ahead (on the workers, the nights before its issue day)
+    skips CEN's schematron at numbering; any change of the draft, the buyer, the
+    seller, the date or the schematron changes the key and the full check runs
+    again. XSD and the product's own rules run at numbering every time."""
+
+    sha256 = models.CharField(_("SHA-256 des geprüften Inhalts"), max_length=64, unique=True)
+    checked_at = models.DateTimeField(_("geprüft am"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bestandene Regelprüfung")
+        verbose_name_plural = _("bestandene Regelprüfungen")
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
 class Invoice(ImmutableAfterIssueMixin, models.Model):
     """A consolidated invoice to the buyer for one licence year of an order, or a
     cancellation invoice that voids one. Issued documents are snapshots: buyer,

@@ -522,11 +522,13 @@ def _unique_associated_files(document, pdf) -> None:
         files.extend(unique)
 
 
-def render_invoice_pdf(invoice: Invoice) -> bytes:
+def render_invoice_pdf(invoice: Invoice, *, xml: bytes | None = None) -> bytes:
     """The PDF/A-3 of an issued invoice or cancellation invoice with its
-    XRechnung XML embedded (ZUGFeRD / Factur-X)."""
+    XRechnung XML embedded (ZUGFeRD / Factur-X): ``xml`` when the caller has
+    written it already (``einvoice.invoice_xml`` of the same invoice)."""
     context = invoice_context(invoice)
-    xml = document_xml(invoice_document(invoice))
+    if xml is None:
+        xml = document_xml(invoice_document(invoice))
     return _render("invoicing/pdf/invoice.html", context, xml)
 
 

@@ -4,6 +4,7 @@ replaced by small fakes whose bytes name the document, so that these tests check
 what invoicing does with the documents (store, hash, send, serve, export)."""
 
 import datetime
+import hashlib
 import sys
 import types
 from decimal import Decimal
@@ -20,7 +21,7 @@ from tests.factories import (
 )
 
 
-def fake_pdf(document) -> bytes:
+def fake_pdf(document, xml=None) -> bytes:
     return f"%PDF-1.7 fake {document.number} {document.pk}\n%%EOF\n".encode()
 
 
@@ -39,7 +40,8 @@ def fake_renderers(monkeypatch, settings):
     # The fake XML is no e-invoice: the rule check before the number passes it
     # (tests/invoicing/test_rule_check.py runs the real one).
     rules = types.ModuleType("invoicing.einvoice_rules")
-    rules.check_document = lambda xml: []
+    rules.check_document = lambda xml, with_schematron=True: []
+    rules.content_key = lambda xml: hashlib.sha256(xml).hexdigest()
     monkeypatch.setitem(sys.modules, "invoicing.einvoice_rules", rules)
     monkeypatch.setattr(invoicing, "einvoice_rules", rules, raising=False)
     monkeypatch.setitem(sys.modules, "invoicing.pdf", pdf)

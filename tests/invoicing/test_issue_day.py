@@ -23,9 +23,11 @@ class _Queue:
 
     def __init__(self) -> None:
         self.chunks: list[list[int]] = []
+        self.args: list[tuple] = []
 
-    def delay(self, invoice_ids):
+    def delay(self, invoice_ids, *args):
         self.chunks.append(list(invoice_ids))
+        self.args.append(args)
 
 
 @pytest.fixture
@@ -36,11 +38,13 @@ def queue(monkeypatch):
     return queue
 
 
-def _drafts(authority, count: int) -> list[Invoice]:
+def _drafts(authority, count: int, *, schools: int = 1) -> list[Invoice]:
     start = datetime.date(2099, 1, 1)
     return [
         invoice_create_draft(
-            licence_year=make_licence_year(authority=authority, start=start, prices=(D("10.00"),)),
+            licence_year=make_licence_year(
+                authority=authority, start=start, prices=(D("10.00"),) * schools
+            ),
             on=start,
         )
         for _i in range(count)
@@ -104,10 +108,10 @@ def test_an_invoice_whose_documents_fail_does_not_stop_its_chunk(
     pdf, _einvoice = fake_renderers
     real = pdf.render_invoice_pdf
 
-    def broken_for_the_first(document):
+    def broken_for_the_first(document, xml=None):
         if document.pk == drafts[0].pk:
             raise RuntimeError("Schriftart fehlt")
-        return real(document)
+        return real(document, xml=xml)
 
     monkeypatch.setattr(pdf, "render_invoice_pdf", broken_for_the_first)
     assert issue_documents.invoices_make_documents(invoice_ids=[d.pk for d in drafts]) == 1
@@ -139,3 +143,42 @@ def test_the_nightly_runs_page_shows_what_the_workers_finished(authority, queue,
 
     page = publisher_client.get(reverse("admin:portal_nightlyrun_change", args=[run.pk]))
     assert "3 gestellt, 2 mit PDF/XML, 2 versendet" in page.content.decode()
+
+
+def test_a_chunk_holds_few_lines_so_that_the_workers_finish_together(authority, queue, monkeypatch):
+    monkeypatch.setattr(issuing, "DOCUMENT_CHUNK_LINES", 4)
+    small = _drafts(authority, 2, schools=1)
+    large = _drafts(authority, 2, schools=4)
+
+    invoices_issue_due(on=DAY)
+
+    assert queue.chunks == [[d.pk for d in small], [large[0].pk], [large[1].pk]]
+
+
+def test_what_a_dead_worker_left_is_handed_out_again_the_largest_first(
+    authority, queue, monkeypatch
+):
+    small, large, middle = (_drafts(authority, 1, schools=n)[0] for n in (1, 3, 2))
+    invoices_issue_due(on=DAY)
+    queue.chunks.clear()  # the worker died with all of them
+    monkeypatch.setattr(issuing, "DOCUMENT_CHUNK", 1)
+
+    assert invoices_issue_due(on=DAY + datetime.timedelta(days=1)).done == []
+    assert queue.chunks == [[large.pk], [middle.pk], [small.pk]]
+
+
+def test_the_night_hands_the_drafts_due_in_the_next_two_days_out_for_the_check_ahead(
+    authority, monkeypatch
+):
+    precheck_queue = _Queue()
+    monkeypatch.setattr(issuing, "precheck_drafts", precheck_queue)
+    monkeypatch.setattr(issuing, "DOCUMENT_CHUNK", 2)
+    drafts = _drafts(authority, 4)
+    due = [DAY + datetime.timedelta(days=n) for n in (1, 1, 2, 3)]
+    for invoice, day in zip(drafts, due, strict=True):
+        Invoice.objects.filter(pk=invoice.pk).update(issue_due_on=day)
+
+    assert invoices_issue_due(on=DAY).done == []
+
+    assert precheck_queue.chunks == [[drafts[0].pk, drafts[1].pk], [drafts[2].pk]]
+    assert precheck_queue.args == [(due[0].isoformat(),), (due[2].isoformat(),)]

@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
+from invoicing import einvoice as einvoice_module
 from invoicing import pdf as pdf_module
 from invoicing.einvoice import XRECHNUNG_GUIDELINE, invoice_xml, refund_xml
 from invoicing.pdf import einvoice_profile, render_invoice_pdf, render_refund_pdf
@@ -279,3 +280,25 @@ def test_refund_letter_names_the_payout_account_when_known(monkeypatch, tmp_path
         "Den Betrag von 67,28 € überweisen wir auf das Konto Förderverein, DE02 **** 2051." in text
     )
     assert "sobald uns das Konto" not in text
+
+
+def test_the_stored_pdf_embeds_the_stored_xml_byte_for_byte(monkeypatch):
+    # The worker writes the XML once and hands it to the PDF (issue_documents).
+    import sys
+
+    import invoicing
+    from invoicing.documents import document_read
+    from invoicing.issue_documents import invoice_documents_store
+
+    for name, module in (("pdf", pdf_module), ("einvoice", einvoice_module)):
+        monkeypatch.setitem(sys.modules, f"invoicing.{name}", module)
+        monkeypatch.setattr(invoicing, name, module, raising=False)
+    invoice = add_lines(InvoiceFactory(), MIXED)
+
+    stored, made = invoice_documents_store(invoice_id=invoice.pk)
+
+    assert made
+    xml = document_read(stored.xml)
+    assert xml == invoice_xml(invoice)
+    _values, attachments, _files = embedding(document_read(stored.pdf))
+    assert attachments == {"xrechnung.xml": [xml]}

@@ -15,7 +15,8 @@ import invoicing.einvoice_rules as real_rules
 from invoicing.cancellation import invoice_cancel_and_reissue
 from invoicing.drafts import invoice_create_draft
 from invoicing.issuing import invoice_issue, invoices_issue_due
-from invoicing.models import DocumentCounter, Invoice, Refund
+from invoicing.models import DocumentCounter, Invoice, Refund, RuleCheckPass
+from invoicing.precheck import draft_precheck
 from invoicing.refunds import refund_issue
 from invoicing.rule_check import DocumentRulesFailed
 from invoicing.selectors import drafts_failing_issue
@@ -216,3 +217,109 @@ def test_a_good_refund_is_numbered():
     refund = RefundFactory(status=Refund.Status.DRAFT, number=None, issue_date=None)
     issued_refund = refund_issue(refund=refund, on=DAY)
     assert issued_refund.number == "ER-2026-00001"
+
+
+# --- The check ahead (issue 15): the workers check drafts the nights before ------
+
+
+@pytest.fixture
+def schematron_runs(monkeypatch) -> list[bytes]:
+    """The documents CEN's schematron is run on from now on."""
+    runs: list[bytes] = []
+    real = real_rules.schematron.failures
+
+    def counted(xml: bytes) -> list[str]:
+        runs.append(xml)
+        return real(xml)
+
+    monkeypatch.setattr(real_rules.schematron, "failures", counted)
+    return runs
+
+
+def test_a_draft_checked_ahead_is_numbered_without_running_the_schematron_again(
+    schematron_runs, django_capture_on_commit_callbacks
+):
+    invoice = draft()
+    assert draft_precheck(invoice_id=invoice.pk, on=DAY) is True
+    assert len(schematron_runs) == 1 and RuleCheckPass.objects.count() == 1
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number, invoice.buyer_name) == ("draft", None, "")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        issued_invoice = invoice_issue(invoice=invoice, on=DAY)
+
+    assert issued_invoice.number == "RE-2026-00001"
+    assert len(schematron_runs) == 1  # the very same bytes passed ahead
+
+
+def test_a_draft_changed_after_its_check_ahead_is_checked_in_full_and_never_numbered(
+    schematron_runs,
+):
+    invoice = draft()
+    assert draft_precheck(invoice_id=invoice.pk, on=DAY) is True
+    # Only CEN's schematron knows the country codes (XSD and the product's own
+    # rules pass "XX"): the change is caught because the full check runs again.
+    invoice.authority.country = "XX"
+    invoice.authority.save()
+
+    with pytest.raises(DocumentRulesFailed) as info:
+        invoice_issue(invoice=invoice, on=DAY)
+
+    assert "FX-SCH-A-000568" in info.value.rule_ids
+    assert len(schematron_runs) == 2
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number) == ("draft", None)
+    assert "FX-SCH-A-000568" in invoice.issue_problems
+    assert counter() == 0
+
+
+def test_a_check_ahead_for_another_issue_day_does_not_count(
+    schematron_runs, django_capture_on_commit_callbacks
+):
+    invoice = draft()
+    assert draft_precheck(invoice_id=invoice.pk, on=DAY - datetime.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert invoice_issue(invoice=invoice, on=DAY).number == "RE-2026-00001"
+    assert len(schematron_runs) == 2  # dates differ: checked in full at numbering
+
+
+def test_a_draft_failing_the_check_ahead_is_listed_and_never_numbered(
+    django_capture_on_commit_callbacks,
+):
+    invoice = draft(authority=SchoolAuthorityFactory(country="XX"))
+
+    assert draft_precheck(invoice_id=invoice.pk, on=DAY) is False
+    invoice.refresh_from_db()
+    assert "FX-SCH-A-000568" in invoice.issue_problems
+    assert list(drafts_failing_issue()) == [invoice]
+    assert not RuleCheckPass.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = invoices_issue_due(on=DAY)
+    assert result.done == [] and "FX-SCH-A-000568" in result.failed[0]["error"]
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.number) == ("draft", None)
+    assert counter() == 0
+
+    invoice.authority.country = "DE"  # corrected: the next check ahead clears the listing
+    invoice.authority.save()
+    assert draft_precheck(invoice_id=invoice.pk, on=DAY) is True
+    assert list(drafts_failing_issue()) == []
+
+
+def test_the_night_before_checks_the_drafts_due_and_the_issue_day_skips_the_schematron(
+    schematron_runs, django_capture_on_commit_callbacks
+):
+    tomorrow = draft(due=DAY)
+    draft(due=DAY + datetime.timedelta(days=5))  # not yet
+    with django_capture_on_commit_callbacks(execute=True):
+        invoices_issue_due(on=DAY - datetime.timedelta(days=1))  # no broker: checked here
+    assert len(schematron_runs) == 1 and RuleCheckPass.objects.count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = invoices_issue_due(on=DAY)
+
+    assert result.done == ["RE-2026-00001"] and result.failed == []
+    tomorrow.refresh_from_db()
+    assert tomorrow.number == "RE-2026-00001"
+    assert len(schematron_runs) == 1
