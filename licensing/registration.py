@@ -37,11 +37,13 @@ def registration_validate(
     authority: SchoolAuthority,
     product: Product,
     today: datetime.date | None = None,
+    directory: dict[str, DirectorySchool] | None = None,
 ) -> RegistrationResult:
-    """Check every row of ``parsed`` and the list as a whole; writes nothing."""
+    """Check every row of ``parsed`` and the list as a whole; writes nothing.
+    ``directory``: the authority's ``directory_schools``, when already loaded."""
     today = today or timezone.localdate()
     result = RegistrationResult(assumed_start=today.isoformat(), row_count=len(parsed.rows))
-    checker = RowChecker(parsed=parsed, authority=authority)
+    checker = RowChecker(parsed=parsed, authority=authority, directory=directory)
     for parsed_row in parsed.rows:
         checker.check(parsed_row)
     result.row_errors = checker.errors

@@ -20,6 +20,7 @@ from licensing.models import Licence, Order, OrderSchool, Product, RegistrationU
 from licensing.order_summary import order_terms, order_terms_text, summary_of_result, terms_sha256
 from licensing.registration import registration_validate
 from licensing.registration_result import RegistrationResult
+from licensing.registration_rows import DirectorySchool, directory_schools
 from schools.billing import billing_missing_text
 from schools.models import School, SchoolAuthority
 
@@ -44,9 +45,17 @@ def registration_check(
     *, data: bytes, filename: str, authority: SchoolAuthority, product: Product
 ) -> RegistrationResult:
     """Parse and validate uploaded bytes; raises ``ListFileError`` for a file that
-    cannot be read. Writes nothing."""
-    parsed = read_list(data, filename)
-    return registration_validate(parsed=parsed, authority=authority, product=product)
+    cannot be read. Writes nothing. The school directory is loaded while the
+    reader process reads the file."""
+    loaded: dict[str, dict[str, DirectorySchool]] = {}
+
+    def load_directory() -> None:
+        loaded["directory"] = directory_schools(authority=authority)
+
+    parsed = read_list(data, filename, while_reading=load_directory)
+    return registration_validate(
+        parsed=parsed, authority=authority, product=product, directory=loaded.get("directory")
+    )
 
 
 @transaction.atomic
