@@ -73,6 +73,9 @@ def test_big_world_has_a_row_for_every_school(db, worlds):
     assert detail.count("freigeschaltet am ") == 256
     assert client.get(urls["preview"]).content.decode().count("@schule.example.org") >= 256
     assert client.get(urls["invoices"]).content.decode().count("eingegangen am") == 1
+    submitted = client.get(urls["order submitted"]).content.decode()
+    assert submitted.count("<td>Maria Lehrerin ") == 256
+    assert submitted.count("<td>Gymnasium</td>") == 256 // 5
 
 
 def test_price_overviews_of_all_products_match_each_products_overview(db, worlds):
