@@ -155,7 +155,8 @@ def summary_of_order(*, order) -> OrderSummary:
     """The order's annual totals: of its latest licence year once confirmed,
     before that of the checked list it was placed with (with the refunds the
     check expected)."""
-    year = order.years.order_by("-number").first()
+    # order.years.all(): the years prefetched with the order, if they were.
+    year = max(order.years.all(), key=lambda y: y.number, default=None)
     if year is not None:
         return summary_of_year(year=year)
     result = RegistrationResult.from_dict(order.upload.result if order.upload else {})
