@@ -39,12 +39,22 @@ class OpenAmounts:
     overdue: Decimal = Decimal("0.00")
 
 
-def open_amounts_by_order(*, authority: SchoolAuthority) -> dict[int, OpenAmounts]:
+def open_amounts_by_order(
+    *, authority: SchoolAuthority, documents: list[Invoice] | None = None
+) -> dict[int, OpenAmounts]:
     """Open and overdue amounts per order of the authority: what remains of each
-    issued, unpaid invoice after the payments received (2 queries)."""
-    invoices = Invoice.objects.filter(
-        authority=authority, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
-    ).prefetch_related("payments")
+    issued, unpaid invoice after the payments received (2 queries; none when
+    ``documents`` are the authority's ``invoices_of_authority`` already read)."""
+    if documents is None:
+        invoices = Invoice.objects.filter(
+            authority=authority, kind=Invoice.Kind.INVOICE, status=Invoice.Status.ISSUED
+        ).prefetch_related("payments")
+    else:
+        invoices = [
+            d
+            for d in documents
+            if d.kind == Invoice.Kind.INVOICE and d.status == Invoice.Status.ISSUED
+        ]
     amounts: dict[int, OpenAmounts] = {}
     for invoice in invoices:
         remaining = invoice.balance.remaining

@@ -9,29 +9,24 @@ a generic "file is damaged" message.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import datetime
-import faulthandler
 import io
 import logging
-import os
-import pickle
 import re
-import resource
-import select
-import signal
-import time
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from config.spreadsheet import write_text
+from licensing import reader_process
+from licensing.reader_process import ReaderFailed
+from licensing.sheet_reader import SheetError, cell_text
+
+__all__ = ["ListFileError", "ParsedList", "ParsedRow", "cell_text", "read_list"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,19 +96,16 @@ REQUIRED_COLUMNS = ("school_number", "first_name", "last_name", "email")
 LABELS = {key: label for key, label, _aliases in COLUMNS}
 HEADER_SEARCH_ROWS = 30
 
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-# Spaces Excel users paste in from web pages and Word: NBSP, narrow NBSP,
-# figure space, zero-width characters and the BOM.
-_INVISIBLE = str.maketrans(
-    {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\u200c": "", "\ufeff": ""}
-)
 
 
 def normalise_header(text: str) -> str:
     """``"Ansprechpartner E-Mail"`` → ``"ansprechpartneremail"``; ``"Schulnr."`` →
     ``"schulnr"``; umlaut spellings (ü/ue, ß/ss) and case do not matter."""
-    text = unicodedata.normalize("NFC", text).lower().translate(_UMLAUTS)
+    if text.isascii():
+        return _NON_ALNUM.sub("", text.lower())
+    text = unicodedata.normalize("NFC", text).lower()
+    text = text.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
     return _NON_ALNUM.sub("", text)
 
 
@@ -148,38 +140,6 @@ class ParsedList:
 
     def column_label(self, key: str) -> str:
         return self.headers.get(key) or LABELS[key]
-
-
-# --- cell values -------------------------------------------------------------
-
-
-def cell_text(value) -> str:
-    """One cell as clean text: floats that are whole numbers lose their ``.0``
-    (``123456.0`` → ``"123456"``), dates become ``dd.mm.yyyy``, every kind of
-    space is collapsed and the ends are stripped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "WAHR" if value else "FALSCH"
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):  # NaN / inf
-            return ""
-        if value.is_integer():
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%d.%m.%Y %H:%M")
-    if isinstance(value, datetime.date):
-        return value.strftime("%d.%m.%Y")
-    if isinstance(value, datetime.timedelta | datetime.time):
-        return str(value)
-    text = str(value)
-    if text.isascii() and text.isprintable() and "  " not in text and text == text.strip():
-        return text  # the common case, ten times faster than the general one
-    text = text.translate(_INVISIBLE)
-    return " ".join(text.split())
 
 
 # --- reading -------------------------------------------------------------------
@@ -282,113 +242,29 @@ def _rows_from_csv(data: bytes) -> list[list[str]]:
         raise _damaged() from exc
 
 
-# A damaged or crafted file can make calamine (Rust) allocate gigabytes for a
-# sheet whose declared size is huge, and a failed allocation aborts the whole
-# process. So the workbook is read in a forked child with an address-space limit
-# and a time limit; the parent gets the rows through a pipe, or a German message.
-ISOLATED_MEMORY_BYTES = 1024 * 1024 * 1024
-ISOLATED_SECONDS = 30
-
-
-def _sheets_isolated(data: bytes) -> list[tuple[str, list[list], int, int]]:
-    if not hasattr(os, "fork"):  # pragma: no cover - the server runs Linux
-        return _sheets_from_workbook(data)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: no Django, no database, just the reader
-        status = 0
-        try:
-            os.close(read_fd)
-            # A reader that aborts is expected and reported to the user; no dump.
-            faulthandler.disable()
-            with contextlib.suppress(ValueError, OSError):
-                resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-                pages = int(Path("/proc/self/statm").read_text().split()[0])
-                limit = pages * os.sysconf("SC_PAGE_SIZE") + ISOLATED_MEMORY_BYTES
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            try:
-                payload = ("ok", _sheets_from_workbook(data))
-            except ListFileError as exc:
-                payload = ("error", exc.message)
-            except BaseException:
-                payload = ("damaged", None)
-            blob = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(blob)
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    chunks = []
-    deadline = time.monotonic() + ISOLATED_SECONDS
+# Workbooks are read by python-calamine in a separate, memory-limited reader
+# process that is started once and reused (``licensing/reader_process.py``): a
+# crafted file can make calamine allocate gigabytes and abort the process.
+def _sheets_isolated(data: bytes, while_reading=None) -> list[list]:
+    """``[name, rows, first_row_index, first_col_index]`` of every visible
+    worksheet, or a ``ListFileError``."""
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                os.kill(pid, signal.SIGKILL)
-                raise _damaged()
-            ready, _w, _x = select.select([read_fd], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(read_fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(read_fd)
-        os.waitpid(pid, 0)
-    try:
-        kind, value = pickle.loads(b"".join(chunks))
-    except Exception as exc:  # the child died (memory limit, abort) before answering
-        logger.warning("the spreadsheet reader process failed on an upload")
-        raise _damaged() from exc
-    if kind == "ok":
-        return value
-    if kind == "error":
-        raise ListFileError(value)
-    raise _damaged()
-
-
-def _sheets_from_workbook(data: bytes) -> list[tuple[str, list[list], int, int]]:
-    """(name, rows, first_row_index, first_col_index) of every visible worksheet.
-    Indexes are 0-based offsets of the used area."""
-    from python_calamine import CalamineWorkbook, PasswordError
-
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except PasswordError as exc:
-        raise _password_protected() from exc
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # calamine errors and Rust panics for broken files
-        raise _damaged() from exc
-    metadata = list(workbook.sheets_metadata)
-    if not metadata:
-        raise ListFileError(
-            _("Die Arbeitsmappe enthält kein Tabellenblatt. Bitte verwenden Sie die Vorlage.")
+        return reader_process.read_sheets(
+            data, settings.UPLOAD_MAX_ROWS + HEADER_SEARCH_ROWS, while_waiting=while_reading
         )
-    sheets = []
-    for index, meta in enumerate(metadata):
-        if str(getattr(meta, "visible", "")).endswith("Hidden") and index:
-            continue
-        try:
-            sheet = workbook.get_sheet_by_index(index)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException:  # chart sheets, broken sheets
-            continue
-        if sheet.height > settings.UPLOAD_MAX_ROWS + HEADER_SEARCH_ROWS:
+    except SheetError as exc:
+        if exc.code == "password":
+            raise _password_protected() from exc
+        if exc.code == "no_sheets":
+            raise ListFileError(
+                _("Die Arbeitsmappe enthält kein Tabellenblatt. Bitte verwenden Sie die Vorlage.")
+            ) from exc
+        if exc.code == "too_many_rows":
             _raise_too_many_rows()
-        try:
-            rows = sheet.to_python(skip_empty_area=True)
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
-            raise _damaged() from exc
-        start = sheet.start or (0, 0)
-        sheets.append((sheet.name, rows, start[0], start[1]))
-    return sheets
+        raise _damaged() from exc
+    except ReaderFailed as exc:
+        logger.warning("the spreadsheet reader process failed on an upload: %s", exc)
+        raise _damaged() from exc
 
 
 def _raise_too_many_rows():
@@ -420,10 +296,13 @@ def _find_header(rows: Sequence[Sequence], col_offset: int) -> tuple[int, dict[s
     return -1, {}, {}
 
 
-def read_list(data: bytes, filename: str = "") -> ParsedList:
-    """Parse an uploaded registration list. Raises ``ListFileError`` only."""
+def read_list(data: bytes, filename: str = "", while_reading=None) -> ParsedList:
+    """Parse an uploaded registration list. Raises ``ListFileError`` only.
+    ``while_reading()``, when given, is called once while a reader process reads
+    a workbook (work that does not need the file, done meanwhile), or before a
+    CSV file is parsed; not at all when the file is refused beforehand."""
     try:
-        return _read_list(data, filename)
+        return _read_list(data, filename, while_reading or _nothing)
     except ListFileError:
         raise
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
@@ -434,7 +313,11 @@ def read_list(data: bytes, filename: str = "") -> ParsedList:
         raise _damaged() from exc
 
 
-def _read_list(data: bytes, filename: str) -> ParsedList:
+def _nothing() -> None:
+    pass
+
+
+def _read_list(data: bytes, filename: str, while_reading) -> ParsedList:
     if len(data) > settings.UPLOAD_MAX_BYTES:
         raise ListFileError(
             _(
@@ -448,14 +331,15 @@ def _read_list(data: bytes, filename: str) -> ParsedList:
     lower = filename.lower()
     if data.startswith(_ZIP_MAGIC):
         _check_zip(data)
-        sheets = _sheets_isolated(data)
+        sheets = _sheets_isolated(data, while_reading)
     elif data.startswith(_OLE_MAGIC):
         if _ENCRYPTED_PACKAGE in data:
             raise _password_protected()
-        sheets = _sheets_isolated(data)
+        sheets = _sheets_isolated(data, while_reading)
     elif data.startswith(b"%PDF") or data[:8].startswith(b"\x89PNG") or data[:3] == b"\xff\xd8\xff":
         raise _not_a_spreadsheet()
     elif lower.endswith((".csv", ".txt")) or not lower or _looks_like_text(data):
+        while_reading()
         sheets = [("CSV", _rows_from_csv(data), 0, 0)]
     else:
         raise _not_a_spreadsheet()

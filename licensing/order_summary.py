@@ -90,11 +90,16 @@ def terms_sha256(text: str) -> str:
 def summary_of_result(*, result: RegistrationResult, product: Product) -> OrderSummary:
     """The summary of a checked list (before the binding order), at the prices
     valid on the day it was checked."""
-    prices = {f.school_type_id: Decimal(f.bulk_price) for f in result.figures if f.bulk_price}
+    # One line per school; the schools of a type share one (immutable) line object.
+    line_of_type = {
+        f.school_type_id: _SchoolLine(net_amount=Decimal(f.bulk_price), vat_rate=product.vat_rate)
+        for f in result.figures
+        if f.bulk_price
+    }
     school_lines = [
-        _SchoolLine(net_amount=prices[entry.school_type_id], vat_rate=product.vat_rate)
+        line_of_type[entry.school_type_id]
         for entry in result.entries
-        if entry.school_type_id in prices
+        if entry.school_type_id in line_of_type
     ]
     lines = [
         TypeLine(
@@ -150,7 +155,8 @@ def summary_of_order(*, order) -> OrderSummary:
     """The order's annual totals: of its latest licence year once confirmed,
     before that of the checked list it was placed with (with the refunds the
     check expected)."""
-    year = order.years.order_by("-number").first()
+    # order.years.all(): the years prefetched with the order, if they were.
+    year = max(order.years.all(), key=lambda y: y.number, default=None)
     if year is not None:
         return summary_of_year(year=year)
     result = RegistrationResult.from_dict(order.upload.result if order.upload else {})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,10 +26,58 @@ from licensing.registration_result import (
     RowError,
     TypeFigure,
 )
-from licensing.registration_rows import DirectorySchool, RowChecker
+from licensing.registration_rows import DirectorySchool, RowChecker, directory_schools
 from licensing.selectors import prices_on
 from licensing.terms import refund_amount
 from schools.models import School, SchoolAuthority
+
+
+class ListContext:
+    """What a check reads from the database that does not depend on the list's
+    rows, each part loaded on first use (1 query each), or all at once by
+    ``load`` (called while the reader process reads the file)."""
+
+    def __init__(self, *, authority: SchoolAuthority, product: Product, on: datetime.date):
+        self.authority, self.product, self.on = authority, product, on
+
+    @cached_property
+    def directory(self) -> dict[str, DirectorySchool]:
+        return directory_schools(authority=self.authority)
+
+    @cached_property
+    def running(self) -> list[Licence]:
+        """Running bulk licences of the product at the authority's schools."""
+        return list(
+            # By authority rather than a 10,000-item IN list; filtered by the caller.
+            Licence.objects.filter(
+                product=self.product, school__authority=self.authority, status__in=Licence.RUNNING
+            )
+            .select_related("school")
+            .only("id", "order_id", "school__school_number", "school__name", "school_id")
+        )
+
+    @cached_property
+    def prices(self) -> dict:
+        return prices_on(product=self.product, on=self.on)
+
+    @cached_property
+    def individual(self) -> list[IndividualLicence]:
+        """Active individual licences of the product at the authority's schools
+        that have not ended by ``on``."""
+        return list(
+            IndividualLicence.objects.filter(
+                product=self.product,
+                school__authority=self.authority,
+                status=IndividualLicence.Status.ACTIVE,
+                end_date__gte=self.on,
+            )
+            .select_related("school")
+            .order_by("school__school_number", "start_date")
+        )
+
+    def load(self) -> None:
+        for part in ("directory", "running", "prices", "individual"):
+            getattr(self, part)
 
 
 def registration_validate(
@@ -37,11 +86,17 @@ def registration_validate(
     authority: SchoolAuthority,
     product: Product,
     today: datetime.date | None = None,
+    context: ListContext | None = None,
 ) -> RegistrationResult:
-    """Check every row of ``parsed`` and the list as a whole; writes nothing."""
-    today = today or timezone.localdate()
+    """Check every row of ``parsed`` and the list as a whole; writes nothing.
+    ``context``: the database rows, when already loaded (its day is ``today``)."""
+    if context is None:
+        context = ListContext(
+            authority=authority, product=product, on=today or timezone.localdate()
+        )
+    today = context.on
     result = RegistrationResult(assumed_start=today.isoformat(), row_count=len(parsed.rows))
-    checker = RowChecker(parsed=parsed, authority=authority)
+    checker = RowChecker(parsed=parsed, authority=authority, directory=context.directory)
     for parsed_row in parsed.rows:
         checker.check(parsed_row)
     result.row_errors = checker.errors
@@ -50,11 +105,10 @@ def registration_validate(
         entries=checker.entries,
         listed=checker.seen,
         parsed=parsed,
-        authority=authority,
-        product=product,
+        context=context,
     )
     _type_figures(
-        result=result, own=checker.own, entries=entries, parsed=parsed, product=product, on=today
+        result=result, own=checker.own, entries=entries, parsed=parsed, prices=context.prices
     )
     column_order = {header: index for index, header in enumerate(parsed.headers.values())}
     result.row_errors.sort(key=lambda e: (e.row, column_order.get(e.column, len(column_order))))
@@ -73,7 +127,7 @@ def registration_validate(
         and school.pk not in checker.seen
         and school.school_type_id in orderable_types
     ]
-    result.refunds = _refund_notes(entries=entries, authority=authority, product=product, on=today)
+    result.refunds = _refund_notes(entries=entries, context=context)
     result.entries = entries
     return result
 
@@ -84,22 +138,13 @@ def _running_licences_check(
     entries: list[EntryRow],
     listed: dict[int, int],
     parsed: ParsedList,
-    authority: SchoolAuthority,
-    product: Product,
+    context: ListContext,
 ) -> list[EntryRow]:
     """R2: listed schools that already hold a running bulk licence of the product
     are reported (1 query); returns the entries without them."""
     if not listed:
         return entries
-    running = (
-        # By authority rather than a 10,000-item IN list; filtered below.
-        Licence.objects.filter(
-            product=product, school__authority=authority, status__in=Licence.RUNNING
-        )
-        .select_related("school")
-        .only("id", "order_id", "school__school_number", "school__name", "school_id")
-    )
-    for licence in running:
+    for licence in context.running:
         if licence.school_id not in listed:
             continue
         row = listed[licence.school_id]
@@ -133,13 +178,11 @@ def _type_figures(
     own: dict[str, DirectorySchool],
     entries: list[EntryRow],
     parsed: ParsedList,
-    product: Product,
-    on: datetime.date,
+    prices: dict,
 ) -> None:
-    """R1 per school type, totals from the directory, with the prices valid on
-    ``on`` (1 query); a type below the threshold is a list error, each row of a
+    """R1 per school type, totals from the directory, with the prices valid on the
+    day of the check; a type below the threshold is a list error, each row of a
     type without price a row error."""
-    prices = prices_on(product=product, on=on)
     totals: dict[int, int] = {}
     type_names: dict[int, str] = {}
     for school in own.values():
@@ -206,24 +249,14 @@ def _not_orderable_errors(
     ]
 
 
-def _refund_notes(
-    *, entries: list[EntryRow], authority: SchoolAuthority, product: Product, on: datetime.date
-) -> list[RefundNote]:
+def _refund_notes(*, entries: list[EntryRow], context: ListContext) -> list[RefundNote]:
     """R8: the individual licences the bulk licence would supersede if it started
-    on ``on``, with the refund each would get (1 query)."""
+    on the day of the check, with the refund each would get (1 query)."""
     if not entries:
         return []
     entry_ids = {entry.school_id for entry in entries}
-    individual = (
-        IndividualLicence.objects.filter(
-            product=product,
-            school__authority=authority,
-            status=IndividualLicence.Status.ACTIVE,
-            end_date__gte=on,
-        )
-        .select_related("school")
-        .order_by("school__school_number", "start_date")
-    )
+    individual = context.individual
+    on = context.on
     notes = []
     for licence in individual:
         if licence.school_id not in entry_ids:

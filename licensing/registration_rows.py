@@ -60,30 +60,89 @@ def _number_candidates(raw: str) -> list[str]:
     return [number]
 
 
+# Addresses as nearly all lists have them (ASCII dot-atom local part, ASCII host
+# names with a letter TLD): each one is also valid for Django's validate_email,
+# which judges every other address (tests/licensing/test_registration_fast_paths.py).
+_COMMON_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def email_is_valid(email: str) -> bool:
+    """Exactly Django's ``validate_email``, without its cost for common addresses."""
+    if len(email) <= 320 and _COMMON_EMAIL.fullmatch(email):
+        return True
+    try:
+        validate_email(email)
+    except ValidationError:
+        return False
+    return True
+
+
+def _missing_name_message(key: str) -> str:
+    if key == "first_name":
+        return _("Der Vorname des Ansprechpartners fehlt.")
+    return _("Der Nachname des Ansprechpartners fehlt.")
+
+
+# The abbreviations of school names, each with its long forms: both names are
+# brought to the short form before they are compared once more.
+_ABBREVIATIONS = [
+    (re.compile(pattern, re.IGNORECASE), short)
+    for pattern, short in (
+        (r"\bstädt(?:ische[nrs]?\b|\.)", "städt "),
+        (r"\bkath(?:olische[nrs]?\b|\.)", "kath "),
+        (r"\bev(?:angelische[nrs]?\b|ang\.|\.)", "ev "),
+        (r"\bbischöfl(?:iche[nrs]?\b|\.)", "bischöfl "),
+        (r"\bsankt\b|\bst\.", "st "),
+        (r"stra(?:ße|sse)\b|str\.", "str "),
+    )
+]
+
+
+def _abbreviated(name: str) -> str:
+    for pattern, short in _ABBREVIATIONS:
+        name = pattern.sub(short, name)
+    return normalise_header(name)
+
+
 def _names_match(given: str, directory: str) -> bool:
-    """Loose check of the school name (R3): the user may abbreviate."""
+    """Loose check of the school name (R3): the user may abbreviate ("Städt."
+    for "Städtisches", "Str." for "Straße"), write ae for ä, drop hyphens or
+    words, or mistype a little (similarity of at least 0.6)."""
     if given == directory:
         return True
     a, b = normalise_header(given), normalise_header(directory)
     if not a or a == b or a in b or b in a:
         return True
-    return difflib.SequenceMatcher(None, a, b).quick_ratio() >= 0.6 and (
-        difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
-    )
+    short_a, short_b = _abbreviated(given), _abbreviated(directory)
+    if short_a == short_b or short_a in short_b or short_b in short_a:
+        return True
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6
 
 
 class RowChecker:
     """Checks the rows of one list in order; remembers the schools seen (for
     duplicates) and the spellings of school types given."""
 
-    def __init__(self, *, parsed: ParsedList, authority: SchoolAuthority) -> None:
+    def __init__(
+        self,
+        *,
+        parsed: ParsedList,
+        authority: SchoolAuthority,
+        directory: dict[str, DirectorySchool] | None = None,
+    ) -> None:
         self.label = parsed.column_label
-        self.own = directory_schools(authority=authority)
+        self.own = directory if directory is not None else directory_schools(authority=authority)
         self.foreign = self._foreign_numbers(parsed, authority)
         self.type_ids: dict[str, int] = {}
-        for school in self.own.values():
-            self.type_ids[normalise_header(school.type_name)] = school.school_type_id
-            self.type_ids[normalise_header(school.type_key)] = school.school_type_id
+        types = {(s.type_name, s.type_key, s.school_type_id) for s in self.own.values()}
+        for type_name, type_key, type_id in types:
+            self.type_ids[normalise_header(type_name)] = type_id
+            self.type_ids[normalise_header(type_key)] = type_id
+        self._type_of_spelling: dict[str, int | None] = {}  # spelling given -> type id
         self.seen: dict[int, int] = {}  # school id -> row of its (first) line
         self.errors: list[RowError] = []
         self.entries: list[EntryRow] = []
@@ -94,6 +153,7 @@ class RowChecker:
         numbers = {
             candidate
             for parsed_row in parsed.rows
+            if parsed_row.values.get("school_number", "") not in self.own
             for candidate in _number_candidates(parsed_row.values.get("school_number", ""))
             if candidate and candidate not in self.own
         }
@@ -137,8 +197,10 @@ class RowChecker:
         if not raw_number:
             self._error(row, "school_number", _("Die Schulnummer fehlt."))
             return None
-        candidates = _number_candidates(raw_number)
-        school = next((self.own[c] for c in candidates if c in self.own), None)
+        school = self.own.get(raw_number) if " " not in raw_number else None
+        if school is None:
+            candidates = _number_candidates(raw_number)
+            school = next((self.own[c] for c in candidates if c in self.own), None)
         if school is None:
             if any(c in self.foreign for c in candidates):
                 message = _(
@@ -174,9 +236,15 @@ class RowChecker:
         self._type_and_name(values, row, school)
         return school
 
+    def _type_id(self, spelling: str) -> int | None:
+        """The school type a list's spelling names (few spellings per list)."""
+        if spelling not in self._type_of_spelling:
+            self._type_of_spelling[spelling] = self.type_ids.get(normalise_header(spelling))
+        return self._type_of_spelling[spelling]
+
     def _type_and_name(self, values: dict, row: int, school: DirectorySchool) -> None:
         given_type = values.get("school_type", "")
-        if given_type and self.type_ids.get(normalise_header(given_type)) != school.school_type_id:
+        if given_type and self._type_id(given_type) != school.school_type_id:
             self._error(
                 row,
                 "school_type",
@@ -201,7 +269,8 @@ class RowChecker:
     def _contact(self, values: dict, row: int) -> None:
         """The contact person: first and last name, e-mail (required), phone.
         A row without any contact data gets one error: fill in or delete it."""
-        if not any(values.get(key, "") for key in CONTACT_KEYS):
+        get = values.get
+        if not (get("first_name") or get("last_name") or get("email") or get("phone")):
             self._error(
                 row,
                 "first_name",
@@ -212,14 +281,10 @@ class RowChecker:
                 ),
             )
             return
-        missing = {
-            "first_name": _("Der Vorname des Ansprechpartners fehlt."),
-            "last_name": _("Der Nachname des Ansprechpartners fehlt."),
-        }
-        for key, message in missing.items():
+        for key in ("first_name", "last_name"):
             value = values.get(key, "")
             if not value:
-                self._error(row, key, message)
+                self._error(row, key, _missing_name_message(key))
             elif len(value) > NAME_MAX:
                 self._error(
                     row,
@@ -236,15 +301,10 @@ class RowChecker:
                 _("Die E-Mail-Adresse ist zu lang (höchstens %(max)s Zeichen).")
                 % {"max": EMAIL_MAX},
             )
-        else:
-            try:
-                validate_email(email)
-            except ValidationError:
-                self._error(
-                    row,
-                    "email",
-                    _("„%(value)s“ ist keine gültige E-Mail-Adresse.") % {"value": email},
-                )
+        elif not email_is_valid(email):
+            self._error(
+                row, "email", _("„%(value)s“ ist keine gültige E-Mail-Adresse.") % {"value": email}
+            )
         phone = values.get("phone", "")
         if phone and (len(phone) > PHONE_MAX or not _PHONE.match(phone)):
             self._error(

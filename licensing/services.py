@@ -18,7 +18,7 @@ from config.mail import send_templated_mail
 from licensing.anmeldeliste import ListFileError, read_list
 from licensing.models import Licence, Order, OrderSchool, Product, RegistrationUpload
 from licensing.order_summary import order_terms, order_terms_text, summary_of_result, terms_sha256
-from licensing.registration import registration_validate
+from licensing.registration import ListContext, registration_validate
 from licensing.registration_result import RegistrationResult
 from schools.billing import billing_missing_text
 from schools.models import School, SchoolAuthority
@@ -44,9 +44,13 @@ def registration_check(
     *, data: bytes, filename: str, authority: SchoolAuthority, product: Product
 ) -> RegistrationResult:
     """Parse and validate uploaded bytes; raises ``ListFileError`` for a file that
-    cannot be read. Writes nothing."""
-    parsed = read_list(data, filename)
-    return registration_validate(parsed=parsed, authority=authority, product=product)
+    cannot be read. Writes nothing. The database rows the check needs are read
+    while the reader process reads the file."""
+    context = ListContext(authority=authority, product=product, on=timezone.localdate())
+    parsed = read_list(data, filename, while_reading=context.load)
+    return registration_validate(
+        parsed=parsed, authority=authority, product=product, context=context
+    )
 
 
 @transaction.atomic

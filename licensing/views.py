@@ -22,6 +22,7 @@ from licensing.registration_result import RegistrationResult
 from licensing.selectors import (
     open_draft_of_authority,
     order_of_upload,
+    order_school_rows,
     orderable_products,
     price_overview,
     price_overviews,
@@ -193,8 +194,8 @@ def order_submit(request, authority, upload_id):
 @authority_required
 def order_submitted(request, authority, order_id):
     order = submitted_order_of_authority(authority=authority, order_id=order_id)
-    entries = order.schools.select_related("school__school_type").order_by(
-        "school__school_type__name", "school__school_number"
+    entries = order_school_rows(
+        order=order, ordering=("school__school_type__name", "school__school_number")
     )
     return render(
         request,

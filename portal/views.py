@@ -56,7 +56,10 @@ def start(request):
 
 @authority_required
 def dashboard(request, authority):
-    amounts = open_amounts_by_order(authority=authority)
+    # Every issued document once (with its payments): the open amounts and the
+    # latest ten come from the same rows.
+    documents = list(invoices_of_authority(authority=authority))
+    amounts = open_amounts_by_order(authority=authority, documents=documents)
     running = [
         (item, amounts.get(item.order.pk, OpenAmounts()))
         for item in running_orders(authority=authority, on=clock.today())
@@ -70,7 +73,7 @@ def dashboard(request, authority):
             "open_total": sum((a.open for a in amounts.values()), Decimal("0.00")),
             "overdue_total": sum((a.overdue for a in amounts.values()), Decimal("0.00")),
             "orders": orders_of_authority(authority=authority),
-            "invoices": invoices_of_authority(authority=authority)[:10],
+            "invoices": documents[:10],
             "is_manager": is_manager(user=request.user, authority=authority),
         },
     )

@@ -43,9 +43,13 @@ class SchoolTypeGroup:
 
 
 def schools_by_type(*, authority: SchoolAuthority) -> list[SchoolTypeGroup]:
-    """The authority's active schools grouped by school type (one query)."""
+    """The authority's active schools grouped by school type (one query, only the
+    columns the school list shows)."""
     groups: dict[int, SchoolTypeGroup] = {}
-    for school in schools_of_authority(authority=authority):
+    listed = schools_of_authority(authority=authority).only(
+        "school_type__name", "school_number", "name", "street", "postal_code", "city"
+    )
+    for school in listed:
         group = groups.get(school.school_type_id)
         if group is None:
             group = groups[school.school_type_id] = SchoolTypeGroup(school.school_type, [])

@@ -2,13 +2,18 @@
 statements: the same for 10 schools as for Köln's 256 (no query per school, order
 row or invoice line). Time per page is measured in benchmarks/bench_pages.py."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from invoicing.models import Invoice
+from invoicing.selectors import invoices_of_authority, open_amounts_by_order
 from licensing.models import Product
 from licensing.selectors import price_overview, price_overviews
+from tests.invoicing.factories import cancellation_of
 from tests.portal.scaled_world import build_scaled_world
 
 PAGES = [
@@ -73,6 +78,9 @@ def test_big_world_has_a_row_for_every_school(db, worlds):
     assert detail.count("freigeschaltet am ") == 256
     assert client.get(urls["preview"]).content.decode().count("@schule.example.org") >= 256
     assert client.get(urls["invoices"]).content.decode().count("eingegangen am") == 1
+    submitted = client.get(urls["order submitted"]).content.decode()
+    assert submitted.count("<td>Maria Lehrerin ") == 256
+    assert submitted.count("<td>Gymnasium</td>") == 256 // 5
 
 
 def test_price_overviews_of_all_products_match_each_products_overview(db, worlds):
@@ -86,3 +94,25 @@ def test_price_overviews_of_all_products_match_each_products_overview(db, worlds
     for product, overview in together:
         assert overview == price_overview(authority=big.authority, product=product)
     assert together[-1][1].missing_prices
+
+
+def test_open_amounts_from_the_listed_documents_match_their_own_query(db, worlds):
+    """The dashboard computes the open amounts from the documents it lists; a
+    cancellation invoice among them counts for nothing, as in the own query."""
+    _small, big = worlds
+    invoice = Invoice.objects.get(authority=big.authority, kind=Invoice.Kind.INVOICE)
+
+    def both():
+        documents = list(invoices_of_authority(authority=big.authority))
+        return (
+            open_amounts_by_order(authority=big.authority, documents=documents),
+            open_amounts_by_order(authority=big.authority),
+        )
+
+    listed, queried = both()
+    assert listed == queried
+    assert listed[invoice.order_id].open == invoice.gross_total - Decimal("100.00")
+
+    cancellation_of(invoice, number=f"RE-2026-S{big.authority.customer_number}")
+    listed, queried = both()
+    assert listed == queried == {}

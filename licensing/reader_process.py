@@ -1,0 +1,212 @@
+"""The web process's side of the spreadsheet reader processes
+(``licensing/sheet_reader.py``): a small pool of reader processes, started on
+first use and reused across uploads, one per concurrent upload.
+
+A reader that dies on a file (its memory limit, a Rust abort) or takes longer
+than the time limit is killed and replaced; the upload gets ``ReaderFailed``.
+A reader that grew large on a big file is retired after answering. After a
+fork (a worker server that forks after the first upload) the child forgets the
+parent's readers and starts its own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from licensing.sheet_reader import ANSWER, REQUEST, SheetError
+
+READER_SCRIPT = Path(__file__).with_name("sheet_reader.py")
+# Address space a reader may use beyond what it has mapped when it starts.
+MEMORY_BYTES = 1024 * 1024 * 1024
+SECONDS = 30
+MAX_IDLE = 2
+RETIRE_RSS_BYTES = 150 * 1024 * 1024
+_MAX_ANSWER_BYTES = 512 * 1024 * 1024
+
+
+class ReaderFailed(Exception):
+    """The reader process died, answered nonsense or ran out of time."""
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(READER_SCRIPT), str(MEMORY_BYTES)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def ask(self, data: bytes, row_limit: int, seconds: float, while_waiting=None) -> dict:
+        deadline = time.monotonic() + seconds
+        try:
+            self.process.stdin.write(REQUEST.pack(len(data), row_limit))
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
+        except OSError as exc:  # it died (broken pipe)
+            raise ReaderFailed("the reader process is gone") from exc
+        if while_waiting is not None:
+            while_waiting()
+        fd = self.process.stdout.fileno()
+        (size,) = ANSWER.unpack(self._read(fd, ANSWER.size, deadline))
+        if size > _MAX_ANSWER_BYTES:
+            raise ReaderFailed("answer too large")
+        try:
+            answer = json.loads(self._read(fd, size, deadline))
+        except ValueError as exc:
+            raise ReaderFailed("answer is not JSON") from exc
+        if not isinstance(answer, dict):
+            raise ReaderFailed("answer is not an object")
+        return answer
+
+    @staticmethod
+    def _read(fd: int, size: int, deadline: float) -> bytearray:
+        buffer = bytearray()
+        while len(buffer) < size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ReaderFailed("time limit")
+            ready, _w, _x = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, min(size - len(buffer), 1 << 20))
+                if not chunk:
+                    raise ReaderFailed("the reader process died")
+                buffer += chunk
+        return buffer
+
+    def kill(self) -> None:
+        """Stop it now (it failed or ran out of time) and reap it."""
+        if self.alive():
+            self.process.kill()
+        self.process.wait()
+        self._close_pipes()
+
+    def close(self) -> None:
+        """Let it end by closing its input; kill it if it does not."""
+        self._close_pipes()
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _close_pipes(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+_lock = threading.Lock()
+_idle: list[_Reader] = []
+
+
+def _take() -> _Reader:
+    with _lock:
+        while _idle:
+            reader = _idle.pop()
+            if reader.alive():
+                return reader
+            reader.kill()  # died while idle: reap it, take another
+    return _Reader()
+
+
+def _give_back(reader: _Reader, resident_bytes) -> None:
+    if not isinstance(resident_bytes, int) or resident_bytes > RETIRE_RSS_BYTES:
+        reader.close()
+        return
+    with _lock:
+        if len(_idle) < MAX_IDLE:
+            _idle.append(reader)
+            return
+    reader.close()
+
+
+def read_sheets(
+    data: bytes, row_limit: int, seconds: float = SECONDS, while_waiting=None
+) -> list[list]:
+    """The visible worksheets of ``data`` as ``[name, rows, first_row, first_col]``
+    (see ``sheet_reader.read_sheets``), read in a reader process. Raises
+    ``SheetError`` for a file the reader refused and ``ReaderFailed`` when the
+    reader died or ran out of time on it. ``while_waiting()`` is called while
+    the reader reads (other work that does not need the file)."""
+    reader = _take()
+    try:
+        answer = reader.ask(data, row_limit, seconds, while_waiting)
+    except BaseException:
+        reader.kill()
+        raise
+    _give_back(reader, answer.get("rss"))
+    if "error" in answer:
+        raise SheetError(str(answer["error"]))
+    sheets = answer.get("sheets")
+    if not isinstance(sheets, list) or not all(_is_sheet(sheet) for sheet in sheets):
+        raise ReaderFailed("answer has no sheets")
+    return sheets
+
+
+def _is_sheet(sheet) -> bool:
+    return (
+        isinstance(sheet, list)
+        and len(sheet) == 4
+        and isinstance(sheet[0], str)
+        and isinstance(sheet[1], list)
+        and all(isinstance(row, list) for row in sheet[1])
+        and isinstance(sheet[2], int)
+        and isinstance(sheet[3], int)
+    )
+
+
+def idle_reader_pids() -> list[int]:
+    """Process ids of the readers waiting for the next file (tests, benchmarks)."""
+    with _lock:
+        return [reader.pid for reader in _idle]
+
+
+def prestart() -> None:
+    """Start a reader now so that the first upload does not wait for it."""
+    with _lock:
+        if _idle:
+            return
+    reader = _Reader()
+    with _lock:
+        _idle.append(reader)
+
+
+def shutdown() -> None:
+    """End every idle reader (at exit)."""
+    with _lock:
+        readers = list(_idle)
+        _idle.clear()
+    for reader in readers:
+        reader.close()
+
+
+def _forget_after_fork() -> None:
+    """In a forked child: the readers belong to the parent. Close this copy of
+    their pipes (so they still see the parent go) and start afresh."""
+    global _lock
+    _lock = threading.Lock()
+    for reader in _idle:
+        reader._close_pipes()
+    _idle.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+atexit.register(shutdown)

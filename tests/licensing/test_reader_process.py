@@ -1,0 +1,250 @@
+"""The spreadsheet reader processes (licensing/reader_process.py): reused across
+uploads, replaced when one dies or hangs, one per concurrent upload, never shared
+with a forked child; a reader that fails on a file is a German message and
+nothing written."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from licensing import reader_process
+from licensing.anmeldeliste import ListFileError, read_list
+from licensing.models import RegistrationUpload
+from licensing.reader_process import ReaderFailed
+from tests.licensing.listfiles import contact, make_xlsx
+
+DAMAGED = (
+    "Die Datei ist beschädigt oder unvollständig und kann nicht gelesen werden. Bitte öffnen "
+    "Sie sie in Excel oder LibreOffice, speichern Sie sie als Excel-Arbeitsmappe (.xlsx) und "
+    "laden Sie sie erneut hoch."
+)
+NUMBERS = ["100001", "100002", "100003", "200001", "200002"]
+
+
+def valid_list() -> bytes:
+    return make_xlsx([contact(n) for n in NUMBERS])
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A killed child not yet reaped is a zombie: not alive either.
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture
+def fresh_pool():
+    reader_process.shutdown()
+    yield
+    reader_process.shutdown()
+
+
+@pytest.fixture
+def fake_reader(tmp_path, monkeypatch, fresh_pool):
+    """Replace the reader script by ``code`` (a Python program) for one test."""
+
+    def install(code: str):
+        script = tmp_path / "fake_reader.py"
+        script.write_text(code)
+        monkeypatch.setattr(reader_process, "READER_SCRIPT", script)
+
+    return install
+
+
+def test_the_reader_is_reused_across_uploads(fresh_pool):
+    read_list(valid_list(), "liste.xlsx")
+    [pid] = reader_process.idle_reader_pids()
+    for _ in range(3):
+        parsed = read_list(valid_list(), "liste.xlsx")
+        assert [row.values["school_number"] for row in parsed.rows] == NUMBERS
+    assert reader_process.idle_reader_pids() == [pid]
+    assert alive(pid)
+
+
+def test_the_reader_runs_without_django():
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import sheet_reader; "
+        "import python_calamine; assert 'django' not in sys.modules, 'django imported'"
+    )
+    folder = str(reader_process.READER_SCRIPT.parent)
+    subprocess.run([sys.executable, "-I", "-c", code, folder], check=True)
+
+
+def test_a_reader_killed_while_idle_is_replaced(fresh_pool):
+    read_list(valid_list(), "liste.xlsx")
+    [pid] = reader_process.idle_reader_pids()
+    os.kill(pid, signal.SIGKILL)
+
+    parsed = read_list(valid_list(), "liste.xlsx")
+
+    assert len(parsed.rows) == len(NUMBERS)
+    [new_pid] = reader_process.idle_reader_pids()
+    assert new_pid != pid
+
+
+def test_a_hostile_file_kills_the_reader_not_the_server(fresh_pool):
+    # A cell at XFD1048576 makes calamine allocate the whole 17-billion-cell grid:
+    # the reader hits its memory limit and dies; the next upload gets a new one.
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["A1"], sheet["B1"], sheet["XFD1048576"] = "Schulnummer", "E-Mail", "x"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    read_list(valid_list(), "liste.xlsx")
+    [pid] = reader_process.idle_reader_pids()
+
+    with pytest.raises(ListFileError) as exc:
+        read_list(buffer.getvalue(), "liste.xlsx")
+
+    assert exc.value.message == DAMAGED
+    assert not alive(pid)
+    assert reader_process.idle_reader_pids() == []
+    assert len(read_list(valid_list(), "liste.xlsx").rows) == len(NUMBERS)
+
+
+@pytest.mark.django_db
+def test_reader_dying_mid_read_is_a_german_message_and_nothing_is_written(
+    fake_reader, upload_list, directory
+):
+    # Reads the request, then dies the way calamine does on a failed allocation.
+    fake_reader("import os, sys\nsys.stdin.buffer.read(16)\nos.abort()\n")
+
+    response = upload_list(valid_list())
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [DAMAGED]
+    assert RegistrationUpload.objects.count() == 0
+    assert reader_process.idle_reader_pids() == []
+
+
+def test_a_reader_that_hangs_is_killed_after_the_time_limit(fake_reader):
+    fake_reader("import time\ntime.sleep(60)\n")
+    started = []
+    original = reader_process._Reader.__init__
+
+    def remember(self):
+        original(self)
+        started.append(self.pid)
+
+    reader = reader_process._Reader
+    reader.__init__ = remember
+    try:
+        with pytest.raises(ReaderFailed):
+            reader_process.read_sheets(valid_list(), 100, seconds=0.5)
+    finally:
+        reader.__init__ = original
+    assert not alive(started[0])
+
+
+def test_a_reader_answering_nonsense_is_a_failure(fake_reader):
+    fake_reader(
+        "import struct, sys\nsys.stdin.buffer.read(16)\n"
+        "sys.stdout.buffer.write(struct.pack('<Q', 5) + b'<xml>')\nsys.stdout.flush()\n"
+        "import time\ntime.sleep(60)\n"
+    )
+    with pytest.raises(ListFileError) as exc:
+        read_list(valid_list(), "liste.xlsx")
+    assert exc.value.message == DAMAGED
+    assert reader_process.idle_reader_pids() == []
+
+
+def test_concurrent_uploads_each_get_their_own_reader(fresh_pool):
+    files = {thread: make_xlsx([contact(n) for n in NUMBERS[: thread + 1]]) for thread in range(4)}
+    barrier = threading.Barrier(len(files))
+    results, errors = {}, []
+
+    def read(thread):
+        try:
+            barrier.wait()
+            for _ in range(3):
+                parsed = read_list(files[thread], "liste.xlsx")
+                results.setdefault(thread, []).append(
+                    [row.values["school_number"] for row in parsed.rows]
+                )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=(t,)) for t in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    for thread in files:
+        assert results[thread] == [NUMBERS[: thread + 1]] * 3
+    assert 1 <= len(reader_process.idle_reader_pids()) <= reader_process.MAX_IDLE
+
+
+def test_a_forked_child_starts_its_own_reader(fresh_pool):
+    read_list(valid_list(), "liste.xlsx")
+    [parent_reader] = reader_process.idle_reader_pids()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: must not talk to the parent's reader
+        status = 1
+        try:
+            os.close(read_fd)
+            own_before = reader_process.idle_reader_pids()
+            rows = len(read_list(valid_list(), "liste.xlsx").rows)
+            own_after = reader_process.idle_reader_pids()
+            ok = own_before == [] and rows == len(NUMBERS) and parent_reader not in own_after
+            os.write(write_fd, b"ok" if ok else b"no")
+            reader_process.shutdown()
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    answer = os.read(read_fd, 2)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    assert answer == b"ok"
+    assert reader_process.idle_reader_pids() == [parent_reader]
+    assert len(read_list(valid_list(), "liste.xlsx").rows) == len(NUMBERS)
+
+
+@pytest.mark.parametrize("name", ["libreoffice.xlsx", "libreoffice.ods", "libreoffice.xls", None])
+def test_the_reader_answers_what_calamine_reads(fresh_pool, name):
+    """Every cell, date and offset arrives as calamine read it (dates as text)."""
+    import datetime
+    from io import BytesIO
+    from pathlib import Path
+
+    from openpyxl import Workbook
+
+    from licensing.sheet_reader import cell_text
+    from licensing.sheet_reader import read_sheets as read_in_process
+
+    if name:
+        data = (Path(__file__).parent / "fixtures" / name).read_bytes()
+    else:  # a used area from C5, two sheets, a date, a float, a boolean
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet["C5"], sheet["D5"], sheet["C6"], sheet["D6"] = "Schulnummer", "Datum", 1.5, True
+        sheet["E9"] = datetime.date(2026, 8, 1)
+        workbook.create_sheet("Zweites")["A1"] = "Ümlaut\u00a0"
+        buffer = BytesIO()
+        workbook.save(buffer)
+        data = buffer.getvalue()
+    expected = [
+        [
+            sheet_name,
+            [[cell_text(v) if isinstance(v, datetime.date) else v for v in row] for row in rows],
+            r,
+            c,
+        ]
+        for sheet_name, rows, r, c in read_in_process(data, 1000)
+    ]
+
+    assert reader_process.read_sheets(data, 1000) == expected

@@ -1,0 +1,122 @@
+"""The tables of the check result and the preview, written in Python for speed
+(licensing/templatetags/registration_tables.py): every problem by row and
+column, every registered school, escaped like the template language escapes;
+and the stored result, which ``to_dict`` writes without ``asdict``'s deep copy."""
+
+import dataclasses
+import re
+from html import unescape
+
+import pytest
+
+from licensing.models import RegistrationUpload
+from licensing.registration_result import (
+    EntryRow,
+    RefundNote,
+    RegistrationResult,
+    RowError,
+    TypeFigure,
+)
+from tests.factories import SchoolFactory
+from tests.licensing.listfiles import contact, make_xlsx
+
+pytestmark = pytest.mark.django_db
+
+VALID_NUMBERS = ["100001", "100002", "100003", "200001", "200002"]
+
+
+def table_rows(html: str, table_id: str) -> list[list[str]]:
+    body = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    return [
+        [unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1], re.S)
+    ]
+
+
+def test_every_problem_is_a_row_with_its_row_number_and_column(upload_list, directory):
+    hostile = '<script>alert("x")</script>&@schule.de'
+    rows = [contact(n) for n in VALID_NUMBERS]
+    rows[1] = contact("100002", email=hostile)
+    rows += [contact(f"9{i:05d}") for i in range(30)]  # 30 unknown numbers
+
+    response = upload_list(make_xlsx(rows))
+
+    html = response.content.decode()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;@schule.de" in html
+    found = table_rows(html, "row-errors")
+    assert found[0] == ["3", "E-Mail", f"„{hostile}“ ist keine gültige E-Mail-Adresse."]
+    assert [row[:2] for row in found[1:]] == [[str(7 + i), "Schulnummer"] for i in range(30)]
+    assert len(found) == len(response.context["result"].row_errors) == 31
+    assert RegistrationUpload.objects.count() == 0
+
+
+def test_preview_lists_every_school_with_its_contact(
+    staff_client, upload_list, authority, directory, grundschule
+):
+    SchoolFactory(
+        authority=authority,
+        school_type=grundschule,
+        school_number="100005",
+        name="Grundschule <Nord> & Süd",
+    )
+    rows = [contact(n) for n in VALID_NUMBERS]
+    rows.append(contact("100005", first="Anne-Marie", last="O'Neil", phone="0221 / 12-34"))
+    response = upload_list(make_xlsx(rows))
+    assert response.status_code == 302
+
+    html = staff_client.get(response["Location"]).content.decode()
+
+    body = html.split("Angemeldete Schulen und Ansprechpartner<", 1)[1]
+    found = [
+        [unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1].split("</tbody>")[0])
+    ]
+    assert len(found) == 6
+    assert found[-1] == [
+        "7",
+        "100005 Grundschule <Nord> & Süd",
+        "Anne-Marie O'Neil",
+        "p100005@schule.example.org",
+        "0221 / 12-34",
+    ]
+    assert "Grundschule &lt;Nord&gt; &amp; Süd" in body
+    assert "O&#x27;Neil" in body
+
+
+def test_missing_schools_are_listed_escaped(upload_list, authority, directory, grundschule):
+    SchoolFactory(
+        authority=authority,
+        school_type=grundschule,
+        school_number="100006",
+        name="Schule <am> Bach",
+    )
+    response = upload_list(make_xlsx([contact(n) for n in VALID_NUMBERS]))
+    assert response.status_code == 302
+
+    preview = response.client.get(response["Location"]).content.decode()
+
+    assert "<li>100004 Grundschule Am Park 4 (Grundschule)</li>" in preview
+    assert "<li>100006 Schule &lt;am&gt; Bach (Grundschule)</li>" in preview
+
+
+def test_to_dict_is_what_asdict_gives():
+    result = RegistrationResult(
+        row_errors=[RowError(3, "E-Mail", "„x“ ist keine gültige E-Mail-Adresse.")],
+        list_errors=["Grundschule: 2 von 4"],
+        entries=[EntryRow(2, 7, "100001", "GS", 1, "Anna", "Weiß", "a@b.de", "")],
+        figures=[TypeFigure(1, "Grundschule", 2, 4, "100.00", "200.00")],
+        missing_schools=[{"school_number": "1", "school_name": "S", "school_type": "GS"}],
+        licensed_schools=[{"row": 2, "school_number": "1", "school_name": "S", "order_id": 9}],
+        refunds=[RefundNote("1", "S", "2026", "150.00", "75.00", 180, 365)],
+        total_price="200.00",
+        assumed_start="2026-12-06",
+        row_count=2,
+    )
+
+    stored = result.to_dict()
+
+    assert stored == dataclasses.asdict(result)
+    assert RegistrationResult.from_dict(stored) == result
+    stored["missing_schools"][0]["school_name"] = "changed"
+    assert result.missing_schools[0]["school_name"] == "S"
