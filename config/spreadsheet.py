@@ -10,9 +10,12 @@ Control characters the xlsx format cannot hold (e.g. ``\x01`` pasted into a cont
 name) are dropped instead of failing the whole file.
 """
 
+import re
 import unicodedata
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+# The characters openpyxl refuses in a cell (its ``ILLEGAL_CHARACTERS_RE``), kept
+# here so that importing this module does not load openpyxl into every web process.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -4,8 +4,6 @@ among its schools (R9)."""
 from io import BytesIO
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from config.spreadsheet import write_text
 from config.totals import allocate_vat
@@ -16,6 +14,11 @@ EURO = '#,##0.00 "€"'
 
 
 def breakdown_xlsx(*, invoice: Invoice) -> bytes:
+    # openpyxl (~20 MB, ~0.25 s to import) is loaded when a sheet is made, not in
+    # every web process at start (as in licensing/anmeldeliste.py).
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Kosten je Schule")

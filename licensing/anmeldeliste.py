@@ -384,12 +384,14 @@ def _read_list(data: bytes, filename: str, while_reading) -> ParsedList:
                 % {"row": parsed.header_row}
             )
         return parsed
+    *first, last = (str(LABELS[key]) for key in REQUIRED_COLUMNS)
     raise ListFileError(
         _(
             "Die Kopfzeile wurde nicht gefunden. Die Liste braucht eine Zeile mit den "
-            "Spaltenüberschriften Schulnummer, Vorname, Nachname und E-Mail "
-            "(wie in der Vorlage); Reihenfolge und Schreibweise sind egal."
+            "Spaltenüberschriften %(columns)s und %(last)s (wie in der Vorlage); "
+            "Reihenfolge und Schreibweise sind egal."
         )
+        % {"columns": ", ".join(first), "last": last}
     )
 
 

@@ -7,7 +7,9 @@ and axe's best practices. The pages are filled with long content
 Every URL of the portal is either a page here or listed as no page
 (``test_every_portal_url_is_checked``)."""
 
+import re
 from io import BytesIO
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -423,3 +425,27 @@ def test_every_portal_url_is_checked():
     covered = set(PAGES.values()) | set(NOT_PAGES)
     assert names - covered == set(), "portal URLs without a page check"
     assert covered - {None} - names == set(), "names above that are no URL (any more)"
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+WRAPPED_TABLE = re.compile(
+    r'<div class="table-responsive" tabindex="0" role="group" aria-labelledby="([^"]+)">\s*'
+    r'<table[^>]*>\s*<caption id="([^"]+)"'
+)
+
+
+def test_every_portal_table_scrolls_in_its_own_named_box():
+    """Each table of a portal page sits in a focusable .table-responsive box named
+    by the table's caption (the admin, e-mails and PDFs have their own layouts)."""
+    bare, misnamed = [], []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        relative = path.relative_to(TEMPLATES).as_posix()
+        if relative.startswith("admin/") or "/emails/" in relative or "/pdf/" in relative:
+            continue
+        text = path.read_text()
+        wrapped = WRAPPED_TABLE.findall(text)
+        if len(wrapped) != text.count("<table"):
+            bare.append(relative)
+        misnamed += [relative for box, caption in wrapped if box != caption]
+    assert bare == [], "tables without their scrolling box"
+    assert misnamed == [], "boxes not named by their table's caption"

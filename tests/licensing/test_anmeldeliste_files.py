@@ -190,7 +190,8 @@ def test_no_header_row(upload_list, directory):
     message = form_error(upload_list(make_xlsx([["100001", "Max"]], header=["Nummer", "Name"])))
     assert message == (
         "Die Kopfzeile wurde nicht gefunden. Die Liste braucht eine Zeile mit den "
-        "Spaltenüberschriften Schulnummer, Vorname, Nachname und E-Mail (wie in der Vorlage); "
+        "Spaltenüberschriften Schulnummer, Ansprechpartner Vorname, Ansprechpartner Nachname "
+        "und Ansprechpartner E-Mail (wie in der Vorlage); "
         "Reihenfolge und Schreibweise sind egal."
     )
 
