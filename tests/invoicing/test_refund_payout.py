@@ -16,6 +16,7 @@ from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from lxml import etree
 
 from invoicing.documents import document_read
@@ -85,6 +86,7 @@ def test_notice_mails_the_documents_and_the_link_to_the_contact_person_once(refu
         == f"Erstattung {refund.number} für {refund.recipient_name}: bitte Konto angeben"
     )
     assert "Für die restliche Laufzeit erstatten wir 67,28 €" in notice.body
+    assert f"die Einzellizenz für {refund.recipient_name} aus Rechnung" in notice.body
     assert f"http://testserver{link(refund)}".split("/konto/")[0] in notice.body.replace(
         "http://127.0.0.1:8000", "http://testserver"
     )
@@ -122,6 +124,8 @@ def test_link_in_the_notice_opens_the_account_page(client, refund):
 
     assert response.status_code == 200
     assert f"Konto für die Erstattung {refund.number}" in response.content.decode()
+    # No article before the school's name ("der Städtische …" would be wrong German).
+    assert f"Für {escape(refund.recipient_name)} erstatten wir 67,28 €" in response.content.decode()
 
 
 # --- Account page -------------------------------------------------------------------
