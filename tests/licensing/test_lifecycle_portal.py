@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils.html import escape
 
 from licensing.confirmation import order_confirm
 from licensing.models import Order, OrderSchool
@@ -43,6 +44,23 @@ def test_detail_shows_schools_with_activation_and_next_renewal(staff_client, aut
     assert "freigeschaltet am 01.08.2026 09:00" in html
     assert "noch nicht freigeschaltet" in html
     assert "Jahr 1: 01.08.2026 bis 31.07.2027" in html
+
+
+def test_detail_rows_show_each_school_and_escape_what_buyers_typed(staff_client, authority, order):
+    first, second = order.schools.select_related("school").order_by("school__school_number")
+    OrderSchool.objects.filter(pk=first.pk).update(
+        contact_first_name='<script>alert("x")</script>', contact_last_name="O'Neil & Söhne"
+    )
+    html = staff_client.get(
+        reverse("orders:detail", args=[authority.pk, order.pk])
+    ).content.decode()
+
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; O&#x27;Neil &amp; Söhne<br>" in html
+    for row in (first, second):
+        assert f"<tr><td>{row.school.school_number}</td><td>{escape(row.school.name)}</td>" in html
+        assert f'<span class="small">{escape(row.contact_email)}</span>' in html
+    assert html.count("freigeschaltet am 01.08.2026 09:00</td></tr>") == 1
     assert "am 01.08.2027 um ein Jahr, wenn nicht bis einschließlich 31.07.2027 gekündigt" in html
 
 
