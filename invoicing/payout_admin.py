@@ -240,29 +240,26 @@ class RefundTransferAdmin(admin.ModelAdmin):
         description=gettext_lazy("Als ausgezahlt markieren …"), permissions=["pay_out_refunds"]
     )
     def mark_paid(self, request, queryset):
-        form = TransferPaidForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            day = form.cleaned_data["paid_out_on"]
-            for transfer in queryset:
-                try:
-                    refund_transfer_mark_paid(transfer=transfer, paid_out_on=day, by=request.user)
-                except ValidationError as error:
-                    self.message_user(request, " ".join(error.messages), messages.ERROR)
-                else:
-                    self.message_user(
-                        request,
-                        _("%(count)s Erstattungen als ausgezahlt am %(date)s erfasst.")
-                        % {"count": transfer.count, "date": day.strftime("%d.%m.%Y")},
-                    )
-            return HttpResponseRedirect(request.get_full_path())
-        return action_form_page(
+        def paid(transfer, data):
+            day = data["paid_out_on"]
+            refund_transfer_mark_paid(transfer=transfer, paid_out_on=day, by=request.user)
+            return ngettext(
+                "%(count)s Erstattung als ausgezahlt am %(date)s erfasst.",
+                "%(count)s Erstattungen als ausgezahlt am %(date)s erfasst.",
+                transfer.count,
+            ) % {"count": transfer.count, "date": day.strftime("%d.%m.%Y")}
+
+        return apply_to_each(
             self,
             request,
             queryset,
-            form=form,
-            action="mark_paid",
-            title=_("Erstattungen der SEPA-Datei als ausgezahlt markieren"),
-            submit_label=_("Als ausgezahlt markieren"),
+            form_class=TransferPaidForm,
+            apply=paid,
+            page={
+                "action": "mark_paid",
+                "title": _("Erstattungen der SEPA-Datei als ausgezahlt markieren"),
+                "submit_label": _("Als ausgezahlt markieren"),
+            },
         )
 
     @admin.action(

@@ -410,7 +410,7 @@ def test_buchhaltung_enters_an_account_makes_the_file_and_marks_it_paid(publishe
     assert download.content == document_read(transfer.file)
     assert b"<IBAN>DE89370400440532013000</IBAN>" in download.content
 
-    publisher_client.post(
+    marked = publisher_client.post(
         reverse("admin:invoicing_refundtransfer_changelist"),
         {
             "action": "mark_paid",
@@ -418,7 +418,9 @@ def test_buchhaltung_enters_an_account_makes_the_file_and_marks_it_paid(publishe
             "apply": "1",
             "paid_out_on": "02.09.2026",
         },
+        follow=True,
     )
+    assert "1 Erstattung als ausgezahlt am 02.09.2026 erfasst." in marked.content.decode()
     refund.refresh_from_db()
     assert (refund.status, refund.paid_out_at) == (
         Refund.Status.PAID_OUT,
