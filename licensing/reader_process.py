@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from licensing.sheet_reader import ANSWER, REQUEST, SheetError
+from licensing.sheet_reader import ANSWER, FIELD_SEPARATOR, REQUEST, ROW_SEPARATOR, SheetError
 
 READER_SCRIPT = Path(__file__).with_name("sheet_reader.py")
 # Address space a reader may use beyond what it has mapped when it starts.
@@ -54,11 +54,14 @@ class _Reader:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def ask(self, data: bytes, row_limit: int, seconds: float, while_waiting=None) -> dict:
+    def ask(
+        self, data: bytes, row_limit: int, options: bytes, seconds: float, while_waiting=None
+    ) -> dict:
         deadline = time.monotonic() + seconds
         try:
-            self.process.stdin.write(REQUEST.pack(len(data), row_limit))
+            self.process.stdin.write(REQUEST.pack(len(data), row_limit, len(options)))
             self.process.stdin.write(data)
+            self.process.stdin.write(options)
             self.process.stdin.flush()
         except OSError as exc:  # it died (broken pipe)
             raise ReaderFailed("the reader process is gone") from exc
@@ -138,17 +141,24 @@ def _give_back(reader: _Reader, resident_bytes) -> None:
     reader.close()
 
 
-def read_sheets(
-    data: bytes, row_limit: int, seconds: float = SECONDS, while_waiting=None
+def read_tables(
+    data: bytes,
+    row_limit: int,
+    aliases: dict[str, str],
+    search_rows: int,
+    seconds: float = SECONDS,
+    while_waiting=None,
 ) -> list[list]:
-    """The visible worksheets of ``data`` as ``[name, rows, first_row, first_col]``
-    (see ``sheet_reader.read_sheets``), read in a reader process. Raises
-    ``SheetError`` for a file the reader refused and ``ReaderFailed`` when the
-    reader died or ran out of time on it. ``while_waiting()`` is called while
-    the reader reads (other work that does not need the file)."""
+    """The visible worksheets of ``data`` as ``[name, row_count, first_row,
+    first_col, table]`` (see ``sheet_reader.tables``; ``aliases`` maps normalised
+    header texts to column keys), read in a reader process. Raises ``SheetError``
+    for a file the reader refused and ``ReaderFailed`` when the reader died, ran
+    out of time on it or answered something else. ``while_waiting()`` is called
+    while the reader reads (other work that does not need the file)."""
+    options = json.dumps({"aliases": aliases, "search_rows": search_rows}).encode()
     reader = _take()
     try:
-        answer = reader.ask(data, row_limit, seconds, while_waiting)
+        answer = reader.ask(data, row_limit, options, seconds, while_waiting)
     except BaseException:
         reader.kill()
         raise
@@ -156,21 +166,61 @@ def read_sheets(
     if "error" in answer:
         raise SheetError(str(answer["error"]))
     sheets = answer.get("sheets")
-    if not isinstance(sheets, list) or not all(_is_sheet(sheet) for sheet in sheets):
+    keys = set(aliases.values())
+    if not isinstance(sheets, list) or not all(_is_sheet(sheet, keys) for sheet in sheets):
         raise ReaderFailed("answer has no sheets")
     return sheets
 
 
-def _is_sheet(sheet) -> bool:
+def _is_sheet(sheet, keys: set[str]) -> bool:
     return (
         isinstance(sheet, list)
-        and len(sheet) == 4
-        and isinstance(sheet[0], str)
-        and isinstance(sheet[1], list)
-        and all(isinstance(row, list) for row in sheet[1])
-        and isinstance(sheet[2], int)
-        and isinstance(sheet[3], int)
+        and len(sheet) == 5
+        and type(sheet[0]) is str
+        and all(type(number) is int for number in sheet[1:4])
+        and (sheet[4] is None or _is_table(sheet[4], keys))
     )
+
+
+def _is_table(table, keys: set[str]) -> bool:
+    """The reader's table has the shape ``sheet_reader.tables`` gives, its rows
+    as one text (``sheet_reader.rows_text``), made into rows here: every row an
+    offset below the header and one text per column (checked: the reader may
+    have been made to answer anything)."""
+    if not (
+        isinstance(table, dict)
+        and type(table.get("header")) is int
+        and type(table.get("body")) is int
+        and isinstance(table.get("columns"), list)
+        and type(table.get("rows")) is str
+    ):
+        return False
+    columns = table["columns"]
+    if not all(
+        isinstance(column, list)
+        and len(column) == 3
+        and column[0] in keys
+        and type(column[1]) is int
+        and type(column[2]) is str
+        for column in columns
+    ):
+        return False
+    rows = table["rows"] = _rows_from_text(table["rows"], len(columns) + 1)
+    return rows is not None
+
+
+def _rows_from_text(text: str, width: int) -> list[list] | None:
+    """``[[offset, text, ...], ...]`` from the reader's text, or None when a row
+    has not ``width`` fields or its offset is not a number."""
+    if not text:
+        return []
+    rows = [line.split(FIELD_SEPARATOR) for line in text.split(ROW_SEPARATOR)]
+    for row in rows:
+        offset = row[0]
+        if len(row) != width or not (offset.isascii() and offset.isdigit() and len(offset) < 10):
+            return None
+        row[0] = int(offset)
+    return rows
 
 
 def idle_reader_pids() -> list[int]:
