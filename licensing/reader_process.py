@@ -68,8 +68,8 @@ class _Reader:
         if while_waiting is not None:
             while_waiting()
         fd = self.process.stdout.fileno()
-        (size,) = ANSWER.unpack(self._read(fd, ANSWER.size, deadline))
-        if size > _MAX_ANSWER_BYTES:
+        size, text_size = ANSWER.unpack(self._read(fd, ANSWER.size, deadline))
+        if size + text_size > _MAX_ANSWER_BYTES:
             raise ReaderFailed("answer too large")
         try:
             answer = json.loads(self._read(fd, size, deadline))
@@ -77,6 +77,10 @@ class _Reader:
             raise ReaderFailed("answer is not JSON") from exc
         if not isinstance(answer, dict):
             raise ReaderFailed("answer is not an object")
+        try:
+            answer["rows text"] = self._read(fd, text_size, deadline).decode()
+        except UnicodeDecodeError as exc:
+            raise ReaderFailed("rows are not UTF-8") from exc
         return answer
 
     @staticmethod
@@ -169,6 +173,14 @@ def read_tables(
     keys = set(aliases.values())
     if not isinstance(sheets, list) or not all(_is_sheet(sheet, keys) for sheet in sheets):
         raise ReaderFailed("answer has no sheets")
+    found = [sheet[4] for sheet in sheets if sheet[4] is not None]
+    if len(found) > 1:
+        raise ReaderFailed("more than one table")
+    if found:
+        rows = _rows_from_text(answer["rows text"], len(found[0]["columns"]) + 1)
+        if rows is None or len(rows) != found[0]["rows"]:
+            raise ReaderFailed("rows do not fit the table")
+        found[0]["rows"] = rows
     return sheets
 
 
@@ -183,35 +195,30 @@ def _is_sheet(sheet, keys: set[str]) -> bool:
 
 
 def _is_table(table, keys: set[str]) -> bool:
-    """The reader's table has the shape ``sheet_reader.tables`` gives, its rows
-    as one text (``sheet_reader.rows_text``), made into rows here: every row an
-    offset below the header and one text per column (checked: the reader may
-    have been made to answer anything)."""
+    """The reader's table has the shape ``sheet_reader.tables`` gives, with the
+    number of its rows (checked: the reader may have been made to answer anything)."""
     if not (
         isinstance(table, dict)
         and type(table.get("header")) is int
         and type(table.get("body")) is int
         and isinstance(table.get("columns"), list)
-        and type(table.get("rows")) is str
+        and type(table.get("rows")) is int
     ):
         return False
-    columns = table["columns"]
-    if not all(
+    return all(
         isinstance(column, list)
         and len(column) == 3
         and column[0] in keys
         and type(column[1]) is int
         and type(column[2]) is str
-        for column in columns
-    ):
-        return False
-    rows = table["rows"] = _rows_from_text(table["rows"], len(columns) + 1)
-    return rows is not None
+        for column in table["columns"]
+    )
 
 
 def _rows_from_text(text: str, width: int) -> list[list] | None:
-    """``[[offset, text, ...], ...]`` from the reader's text, or None when a row
-    has not ``width`` fields or its offset is not a number."""
+    """``[[offset, text, ...], ...]`` from the reader's rows
+    (``sheet_reader.rows_bytes``), or None when a row has not ``width`` fields
+    or its offset is not a number."""
     if not text:
         return []
     rows = [line.split(FIELD_SEPARATOR) for line in text.split(ROW_SEPARATOR)]

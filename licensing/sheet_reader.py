@@ -14,11 +14,13 @@ the list needs, as clean text (``tables``): less to encode, send and decode.
 Run as ``python -I sheet_reader.py MEMORY_BYTES``. Protocol on stdin/stdout, one
 request at a time: a request is ``<QQQ`` (length of the file, row limit, length
 of the options), the file's bytes and the options as JSON (``{"aliases":
-{normalised header: column key}, "search_rows": n}``); the answer is ``<Q``
-(length) and a JSON object, either ``{"sheets": [[name, row_count, first_row,
-first_col, table], ...]}`` (``table``: see ``tables``) or ``{"error": code}``
-with code ``password``, ``damaged``, ``no_sheets`` or ``too_many_rows``; both
-carry ``"rss"``, this process's resident memory in bytes after the read.
+{normalised header: column key}, "search_rows": n}``); the answer is ``<QQ``
+(two lengths), a JSON object and the rows of its table (``rows_bytes``). The
+object is either ``{"sheets": [[name, row_count, first_row, first_col, table],
+...]}`` (``table``: see ``tables``, its ``rows`` the number of rows that follow)
+or ``{"error": code}`` with code ``password``, ``damaged``, ``no_sheets`` or
+``too_many_rows``; both carry ``"rss"``, this process's resident memory in bytes
+after the read.
 
 This module is also imported by the web process for ``cell_text``, ``tables``
 (CSV files are read there) and ``normalise_header``.
@@ -36,7 +38,7 @@ import sys
 import unicodedata
 
 REQUEST = struct.Struct("<QQQ")
-ANSWER = struct.Struct("<Q")
+ANSWER = struct.Struct("<QQ")
 
 # Spaces Excel users paste in from web pages and Word: NBSP, narrow NBSP,
 # figure space, zero-width characters and the BOM.
@@ -197,26 +199,32 @@ def read_sheets(data: bytes, row_limit: int) -> list[list]:
             raise SheetError("damaged") from exc
         start = sheet.start or (0, 0)
         sheets.append([sheet.name, rows, start[0], start[1]])
+        del sheet  # calamine's copy of the cells
     return sheets
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-# The rows of a table travel as one text: a row's fields (its offset, then its
-# texts) joined by US, the rows by RS. ``cell_text`` never leaves either in a
-# text (they are whitespace to ``str.split``), and one string is encoded and
-# decoded many times faster than a list per row.
+# The rows of the table travel after the JSON, as one UTF-8 text: a row's fields
+# (its offset, then its texts) joined by US, the rows by RS. ``cell_text`` never
+# leaves either in a text (they are whitespace to ``str.split``), and one text is
+# made and split many times faster than a JSON list per row.
 FIELD_SEPARATOR, ROW_SEPARATOR = "\x1f", "\x1e"
 
 
-def rows_text(rows: list[list]) -> str:
-    """``[[offset, text, ...], ...]`` as the text sent (``rows_from_text``)."""
+def rows_bytes(rows: list[list]) -> bytes:
+    """``[[offset, text, ...], ...]`` as the bytes sent; frees the rows."""
     join = FIELD_SEPARATOR.join
-    for row in rows:
+    parts = []
+    for index, row in enumerate(rows):
         row[0] = str(row[0])
-    return ROW_SEPARATOR.join([join(row) for row in rows])
+        parts.append(join(row).encode())
+        rows[index] = None
+    return ROW_SEPARATOR.encode().join(parts)
 
 
-def _answer(data: bytes, row_limit: int, options: dict) -> bytes:
+def _answer(data: bytes, row_limit: int, options: dict) -> tuple[bytes, bytes]:
+    """The JSON answer and the rows of its table (``rows`` there is their number)."""
+    text = b""
     try:
         sheets = read_sheets(data, row_limit)
         del data
@@ -224,16 +232,18 @@ def _answer(data: bytes, row_limit: int, options: dict) -> bytes:
         del sheets
         for sheet in answer["sheets"]:
             if sheet[4] is not None:
-                sheet[4]["rows"] = rows_text(sheet[4]["rows"])
+                rows = sheet[4]["rows"]
+                sheet[4]["rows"] = len(rows)
+                text = rows_bytes(rows)
     except SheetError as exc:
         answer = {"error": exc.code}
     except (ValueError, TypeError, MemoryError):  # e.g. a lone surrogate in a cell
-        answer = {"error": "damaged"}
+        answer, text = {"error": "damaged"}, b""
     answer["rss"] = _resident_bytes()
     try:
-        return _encode(answer).encode()
+        return _encode(answer).encode(), text
     except (ValueError, TypeError, MemoryError):  # a lone surrogate cannot be sent
-        return _encode({"error": "damaged", "rss": _resident_bytes()}).encode()
+        return _encode({"error": "damaged", "rss": _resident_bytes()}).encode(), b""
 
 
 def _resident_bytes() -> int:
@@ -290,12 +300,13 @@ def serve(extra_bytes: int) -> None:
         options = _read_exactly(stdin, options_size)
         if data is None or options is None:
             return
-        answer = _answer(data, row_limit, json.loads(options))
+        answer, text = _answer(data, row_limit, json.loads(options))
         del data
-        stdout.write(ANSWER.pack(len(answer)))
+        stdout.write(ANSWER.pack(len(answer), len(text)))
         stdout.write(answer)
+        stdout.write(text)
         stdout.flush()
-        del answer
+        del answer, text
         _give_memory_back()
 
 

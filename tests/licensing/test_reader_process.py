@@ -150,7 +150,7 @@ def test_a_reader_that_hangs_is_killed_after_the_time_limit(fake_reader):
 def test_a_reader_answering_nonsense_is_a_failure(fake_reader):
     fake_reader(
         "import struct, sys\nsys.stdin.buffer.read(16)\n"
-        "sys.stdout.buffer.write(struct.pack('<Q', 5) + b'<xml>')\nsys.stdout.flush()\n"
+        "sys.stdout.buffer.write(struct.pack('<QQ', 5, 0) + b'<xml>')\nsys.stdout.flush()\n"
         "import time\ntime.sleep(60)\n"
     )
     with pytest.raises(ListFileError) as exc:
