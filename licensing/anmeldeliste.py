@@ -354,9 +354,9 @@ def _parsed_list(name: str, row_offset: int, table: dict) -> ParsedList:
         headers={key: label for key, _col, label in table["columns"]},
     )
     first = header_row + 1
-    parsed.rows = [
-        ParsedRow(first + row[0], dict(zip(keys, row[1:], strict=True))) for row in table["rows"]
-    ]
+    rows = table.pop("rows")
+    parsed.rows = [ParsedRow(first + row[0], dict(zip(keys, row[1:], strict=True))) for row in rows]
+    del rows
     if not parsed.rows:
         raise ListFileError(
             _(

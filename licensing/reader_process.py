@@ -177,7 +177,7 @@ def read_tables(
     if len(found) > 1:
         raise ReaderFailed("more than one table")
     if found:
-        rows = _rows_from_text(answer["rows text"], len(found[0]["columns"]) + 1)
+        rows = _rows_from_text(answer.pop("rows text"), len(found[0]["columns"]) + 1)
         if rows is None or len(rows) != found[0]["rows"]:
             raise ReaderFailed("rows do not fit the table")
         found[0]["rows"] = rows
@@ -221,7 +221,10 @@ def _rows_from_text(text: str, width: int) -> list[list] | None:
     or its offset is not a number."""
     if not text:
         return []
-    rows = [line.split(FIELD_SEPARATOR) for line in text.split(ROW_SEPARATOR)]
+    lines = text.split(ROW_SEPARATOR)
+    del text
+    rows = [line.split(FIELD_SEPARATOR) for line in lines]
+    del lines
     for row in rows:
         offset = row[0]
         if len(row) != width or not (offset.isascii() and offset.isdigit() and len(offset) < 10):

@@ -4,6 +4,7 @@ column, every registered school, escaped like the template language escapes;
 and the stored result, which ``to_dict`` writes without ``asdict``'s deep copy."""
 
 import dataclasses
+import json
 import re
 from html import unescape
 
@@ -100,7 +101,7 @@ def test_missing_schools_are_listed_escaped(upload_list, authority, directory, g
     assert "<li>100006 Schule &lt;am&gt; Bach (Grundschule)</li>" in preview
 
 
-def test_to_dict_is_what_asdict_gives():
+def test_stored_result_is_asdict_with_entries_and_row_errors_as_columns():
     result = RegistrationResult(
         row_errors=[RowError(3, "E-Mail", "„x“ ist keine gültige E-Mail-Adresse.")],
         list_errors=["Grundschule: 2 von 4"],
@@ -116,7 +117,42 @@ def test_to_dict_is_what_asdict_gives():
 
     stored = result.to_dict()
 
-    assert stored == dataclasses.asdict(result)
-    assert RegistrationResult.from_dict(stored) == result
+    as_rows = dataclasses.asdict(result)
+    assert stored == {
+        **as_rows,
+        "row_errors": {
+            "row": [3],
+            "column": ["E-Mail"],
+            "message": [as_rows["row_errors"][0]["message"]],
+        },
+        "entries": {
+            "row": [2],
+            "school_id": [7],
+            "school_number": ["100001"],
+            "school_name": ["GS"],
+            "school_type_id": [1],
+            "first_name": ["Anna"],
+            "last_name": ["Weiß"],
+            "email": ["a@b.de"],
+            "phone": [""],
+        },
+    }
+    assert RegistrationResult.from_dict(json.loads(json.dumps(stored))) == result
+    # Results stored row by row (until December 2026) are read as well.
+    assert RegistrationResult.from_dict(as_rows) == result
     stored["missing_schools"][0]["school_name"] = "changed"
     assert result.missing_schools[0]["school_name"] == "S"
+
+
+def test_stored_columns_of_many_rows_come_back_in_order():
+    entries = [
+        EntryRow(row, row * 10, f"1{row:05d}", f"Schule {row}", row % 3, "A", "B", "a@b.de", "")
+        for row in range(2, 502)
+    ]
+    errors = [RowError(row, "E-Mail", f"Fehler {row}") for row in range(600, 650)]
+    result = RegistrationResult(entries=entries, row_errors=errors, row_count=550)
+
+    back = RegistrationResult.from_dict(json.loads(json.dumps(result.to_dict())))
+
+    assert back.entries == entries
+    assert back.row_errors == errors
