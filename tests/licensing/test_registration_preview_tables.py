@@ -156,3 +156,32 @@ def test_stored_columns_of_many_rows_come_back_in_order():
 
     assert back.entries == entries
     assert back.row_errors == errors
+
+
+def test_summary_of_a_checked_list_totals_every_registered_school():
+    from decimal import Decimal
+
+    from config.totals import compute_totals
+    from licensing.models import Product
+    from licensing.order_summary import summary_of_result
+
+    prices = {1: "123.45", 2: "99.99", 3: "0.07"}
+    types = [1] * 7 + [2] * 3 + [3] * 11 + [4] * 2  # type 4: no price
+    entries = [
+        EntryRow(row, row, str(row), "S", type_id, "A", "B", "a@b.de", "")
+        for row, type_id in enumerate(types, start=2)
+    ]
+    figures = [TypeFigure(t, f"Typ {t}", types.count(t), 20, prices.get(t)) for t in (1, 2, 3, 4)]
+    product = Product(vat_rate=Decimal("19.00"))
+
+    summary = summary_of_result(
+        result=RegistrationResult(entries=entries, figures=figures), product=product
+    )
+
+    class Line:
+        def __init__(self, net):
+            self.net_amount, self.vat_rate = Decimal(net), product.vat_rate
+
+    per_school = compute_totals([Line(prices[t]) for t in types if t in prices])
+    assert summary.totals == per_school
+    assert summary.totals.net == Decimal("1164.89")  # 7 × 123.45 + 3 × 99.99 + 11 × 0.07
