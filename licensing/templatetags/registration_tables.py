@@ -9,7 +9,11 @@ from html import escape
 from operator import attrgetter
 
 from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -48,6 +52,62 @@ def entry_rows(entries) -> str:
     rows = map(int, map(attrgetter("row"), entries))
     columns = [_column(entries, name) for name in _ENTRY_COLUMNS]
     return mark_safe("\n".join(map(_ENTRY_ROW.__mod__, zip(rows, *columns, strict=True))))
+
+
+def _shown(value) -> str:
+    """``value`` as ``{{ value }}`` shows it: localised (1.234), escaped."""
+    return conditional_escape(str(localize(value)))
+
+
+def _price(value) -> str:
+    """``{% if value %}{{ value|floatformat:"2g" }} €{% else %}–{% endif %}``."""
+    return f"{floatformat(value, '2g')} €" if value else "–"
+
+
+@register.simple_tag
+def figure_rows(figures) -> str:
+    """``<tr>`` per school type of the more-than-half table (``TypeFigure``), as the
+    template loop wrote them (tests/licensing/test_registration_preview_tables.py)."""
+    return mark_safe("".join(_figure_row(figure) for figure in figures))
+
+
+def _figure_row(figure) -> str:
+    name, registered, total, needed = (
+        _shown(figure.name),
+        _shown(figure.registered),
+        _shown(figure.total),
+        _shown(figure.needed),
+    )
+    label = gettext("%(name)s: %(registered)s von %(total)s") % {
+        "name": name,
+        "registered": registered,
+        "total": total,
+    }
+    if not figure.registered:
+        state = conditional_escape(gettext("nicht bestellt"))
+    elif figure.passed:
+        state = conditional_escape(gettext("erfüllt"))
+    else:
+        state = (
+            '<span class="text-danger fw-semibold">'
+            f"{conditional_escape(gettext('nicht erfüllt'))}</span>"
+        )
+    return (
+        "\n      <tr>\n"
+        f'        <th scope="row">{name}</th>\n'
+        f'        <td class="text-end">{registered}</td>\n'
+        f'        <td class="text-end">{total}</td>\n'
+        f'        <td class="text-end">{needed}</td>\n'
+        "        <td>\n"
+        f'          <meter class="w-100" min="0" max="{total}" low="{needed}" high="{total}" '
+        f'optimum="{total}" value="{registered}"\n'
+        f'                 aria-label="{label}">{registered}/{total}</meter>\n'
+        f'          <span class="small">{state}</span>\n'
+        "        </td>\n"
+        f'        <td class="text-end">{_price(figure.bulk_price)}</td>\n'
+        f'        <td class="text-end">{_price(figure.subtotal)}</td>\n'
+        "      </tr>\n    "
+    )
 
 
 @register.simple_tag

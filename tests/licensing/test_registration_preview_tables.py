@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 from html import unescape
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +186,26 @@ def test_summary_of_a_checked_list_totals_every_registered_school():
     per_school = compute_totals([Line(prices[t]) for t in types if t in prices])
     assert summary.totals == per_school
     assert summary.totals.net == Decimal("1164.89")  # 7 × 123.45 + 3 × 99.99 + 11 × 0.07
+
+
+def test_figure_rows_are_what_the_template_loop_wrote():
+    from django.template import Context, Template
+
+    from licensing.templatetags.registration_tables import figure_rows
+
+    figures = [
+        TypeFigure(1, "Grundschule", 0, 4, "100.00", "0.00"),  # none registered
+        TypeFigure(2, 'Gymnasium <G8> & "Ganztag"', 3, 4, "1234.5", "3703.50"),  # passed
+        TypeFigure(3, "Realschule", 2, 4, "99.99", "199.98"),  # not more than half
+        TypeFigure(4, "Förderschule", 1, 1, None, None),  # no price
+        TypeFigure(5, "Berufskolleg", 1250, 2400, "12000.00", "15000000.00"),  # thousands
+    ]
+    # The loop the preview template had before ``figure_rows`` wrote its rows.
+    loop = (
+        "{% load i18n %}" + (Path(__file__).parent / "fixtures" / "figures_loop.html").read_text()
+    )
+    context = Context({"result": RegistrationResult(figures=figures)})
+
+    assert f"    {figure_rows(figures)}\n" == Template(loop).render(context)
+    assert "1.250/2.400" in figure_rows(figures)
+    assert "Gymnasium &lt;G8&gt; &amp; &quot;Ganztag&quot;: 3 von 4" in figure_rows(figures)
