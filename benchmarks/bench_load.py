@@ -329,6 +329,7 @@ def main() -> int:
         )
         load_before = os.getloadavg()[0]
         cpu_before = cpu_seconds(gunicorn.pid)
+        client_before = time.process_time()
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -336,8 +337,12 @@ def main() -> int:
             thread.join(timeout=max(1.0, deadline - time.monotonic() + 90))
         elapsed = time.monotonic() - started
         server_cpu = cpu_seconds(gunicorn.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
         load_after = os.getloadavg()[0]
         processes.assert_running()
+        # gunicorn logs every worker it boots; beyond the first two, recycled ones.
+        restarts = processes.log("gunicorn").count("Booting worker") - 2
+        print(f"gunicorn workers restarted during the run: {restarts}")
     except BaseException:
         print(processes.logs())
         raise
@@ -345,10 +350,11 @@ def main() -> int:
         processes.stop()
     drop_database(url)
 
-    return report(recorder, elapsed, server_cpu, (load_before, load_after))
+    return report(recorder, elapsed, (server_cpu, client_cpu), (load_before, load_after))
 
 
-def report(recorder: Recorder, elapsed: float, server_cpu: float, load: tuple) -> int:
+def report(recorder: Recorder, elapsed: float, cpu: tuple, load: tuple) -> int:
+    server_cpu, client_cpu = cpu
     total = sum(len(v) for v in recorder.latencies.values())
     print(f"\n{'page':36} {'requests':>8} {'req/s':>7} {'median ms':>10} {'p95 ms':>8}")
     for name, values in sorted(recorder.latencies.items()):
@@ -366,6 +372,7 @@ def report(recorder: Recorder, elapsed: float, server_cpu: float, load: tuple) -
     print(
         f"gunicorn CPU: {server_cpu:.1f} s for {total} requests = "
         f"{server_cpu / max(total, 1) * 1000:.1f} ms per request; "
+        f"load generator (this process) {client_cpu / max(total, 1) * 1000:.1f} ms per request; "
         f"load average {load[0]:.1f} before, {load[1]:.1f} after"
     )
     verdicts = [
