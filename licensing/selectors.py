@@ -155,11 +155,14 @@ def upload_of_authority(*, authority: SchoolAuthority, upload_id) -> Registratio
 def open_draft_of_authority(
     *, authority: SchoolAuthority, product: Product
 ) -> RegistrationUpload | None:
-    """The authority's checked list of ``product`` that is not ordered yet."""
+    """The authority's checked list of ``product`` that is not ordered yet, for the
+    order page's note: its name and time only (the stored check result of a
+    260-school list is ~100 kB of JSON; ``result`` and the rest load on access)."""
     return (
         RegistrationUpload.objects.filter(
             authority=authority, product=product, is_draft=True, order__isnull=True
         )
+        .only("pk", "original_filename", "uploaded_at")
         .order_by("-uploaded_at")
         .first()
     )
