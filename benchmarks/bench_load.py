@@ -28,6 +28,7 @@ Targets (issue 15), on the browsing mix: ≥ 80 requests/s, p95 ≤ 250 ms, 0 er
 
 import argparse
 import datetime
+import http.client
 import os
 import random
 import re
@@ -39,6 +40,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 from tests.live_portal import (  # noqa: E402
     PortalClient,
     ProcessGroup,
+    Response,
     database_url_named,
     drop_database,
     fill_registration_list,
@@ -132,6 +135,37 @@ def cpu_seconds(pid: int) -> float:
     return total / tick
 
 
+class PageClient:
+    """The browsing users' GETs: a logged-in ``PortalClient``'s cookies and headers
+    over a bare ``http.client`` connection (gunicorn's sync workers close it after
+    each answer), no redirect followed: a redirect (to the login, say) comes back as
+    itself and counts as an error. urllib's opener and cookie jar cost this process,
+    which shares the machine's cores with gunicorn and PostgreSQL, more CPU per page
+    than the page's own HTTP. Set-Cookie values (a renewed session) are taken over."""
+
+    def __init__(self, client: PortalClient):
+        parts = urlsplit(client.base_url)
+        self.base_url = client.base_url
+        self.host, self.port = parts.hostname, parts.port
+        self.timeout = client.timeout
+        self.cookies = {cookie.name: cookie.value for cookie in client.jar}
+        self.headers = {"Host": parts.netloc, **dict(client.opener.addheaders)}
+
+    def get(self, path: str) -> Response:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+            connection.request("GET", path, headers={**self.headers, "Cookie": cookie})
+            answer = connection.getresponse()
+            body = answer.read()
+        finally:
+            connection.close()
+        for header in answer.headers.get_all("Set-Cookie") or ():
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return Response(answer.status, self.base_url + path, dict(answer.headers), body)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
@@ -164,7 +198,7 @@ def expect_page(path: str, text: str):
             return f"status {response.status} for {path}"
         if response.path != path:
             return f"redirected to {response.path}"
-        if text not in response.text:
+        if text.encode() not in response.body:
             return f"{path} without „{text}“"
         return None
 
@@ -307,6 +341,7 @@ def main() -> int:
             if i < args.browsers:
                 pages_of_user = pages[i % len(pages) :] + pages[: i % len(pages)]
                 target, kwargs = browse, {"pages": pages_of_user}
+                client = PageClient(client)
             else:
                 path, (content, _count) = upload_paths[i - args.browsers], lists[i - args.browsers]
                 target, kwargs = upload, {"upload_path": path, "content": content}
