@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError
@@ -203,7 +204,7 @@ def test_gunicorn_master_preloads_the_portal_and_recycled_workers_serve(producti
         for _ in range(6):
             response = get(port, "/health/")
             answers.append((response.status, json.loads(response.read())["database"]))
-        maps = open(f"/proc/{server.pid}/maps").read()
+        maps = Path(f"/proc/{server.pid}/maps").read_text()
         files = [
             os.readlink(f"/proc/{server.pid}/fd/{fd}")
             for fd in os.listdir(f"/proc/{server.pid}/fd")
