@@ -20,8 +20,9 @@ Every user waits 0.5 to 1.5 s (``--think``) between two pages, like a person, so
 user stops after ``--max-requests`` requests or when the time is up. Prints
 requests per second, median and 95th-percentile latency per page, the number of
 errors (any status but 200, a redirect to the login, or a wrong page), the CPU time
-the gunicorn processes spent per request and the load average; exits 1 if there
-was an error or a target was missed.
+the gunicorn processes and this process (the load generator, on the same cores)
+spent per request, the workers gunicorn replaced during the run (max_requests) and
+the load average; exits 1 if there was an error or a target was missed.
 
 Targets (issue 15), on the browsing mix: ≥ 80 requests/s, p95 ≤ 250 ms, 0 errors.
 """
