@@ -65,14 +65,17 @@ def orders_of_authority(*, authority: SchoolAuthority) -> QuerySet[Order]:
 
 def order_of_authority(*, authority: SchoolAuthority, order_id: int) -> Order:
     """One order of the authority with its product and years; 404 for any other.
-    Its schools: ``order_school_rows``."""
-    return get_object_or_404(
-        Order.objects.select_related("product", "authority", "terms_accepted_by").prefetch_related(
+    Its schools: ``order_school_rows``. ``order.authority`` is the ``authority`` given
+    (the caller read it already: its 19 columns are not joined again)."""
+    order = get_object_or_404(
+        Order.objects.select_related("product", "terms_accepted_by").prefetch_related(
             Prefetch("years", queryset=LicenceYear.objects.order_by("number")),
         ),
         pk=order_id,
         authority=authority,
     )
+    order.authority = authority
+    return order
 
 
 @dataclass(frozen=True)
