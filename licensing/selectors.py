@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -152,6 +152,16 @@ def upload_of_authority(*, authority: SchoolAuthority, upload_id) -> Registratio
     """One uploaded registration list of the authority; 404 for any other."""
     return get_object_or_404(
         RegistrationUpload.objects.select_related("product"), pk=upload_id, authority=authority
+    )
+
+
+def upload_for_preview(*, authority: SchoolAuthority, upload_id) -> RegistrationUpload:
+    """``upload_of_authority`` with ``ordered_as``: the pk of the order placed from
+    it, or None (``order_of_upload`` in the same query: the preview asks first)."""
+    return get_object_or_404(
+        RegistrationUpload.objects.select_related("product").annotate(ordered_as=F("order__pk")),
+        pk=upload_id,
+        authority=authority,
     )
 
 

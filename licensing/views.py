@@ -27,6 +27,7 @@ from licensing.selectors import (
     price_overview,
     price_overviews,
     submitted_order_of_authority,
+    upload_for_preview,
     upload_of_authority,
 )
 from licensing.services import (
@@ -123,10 +124,11 @@ def order_template(request, authority, product_code):
 
 @authority_required
 def order_preview(request, authority, upload_id):
-    upload = upload_of_authority(authority=authority, upload_id=upload_id)
-    order = order_of_upload(upload=upload)
-    if order is not None:
-        return redirect("licensing:order_submitted", authority_id=authority.pk, order_id=order.pk)
+    upload = upload_for_preview(authority=authority, upload_id=upload_id)
+    if upload.ordered_as is not None:
+        return redirect(
+            "licensing:order_submitted", authority_id=authority.pk, order_id=upload.ordered_as
+        )
     if not upload.is_draft:
         messages.warning(request, REPLACED_MESSAGE)
         return redirect(
