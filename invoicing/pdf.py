@@ -32,10 +32,8 @@ that re-reads and re-writes the PDF.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import functools
-import gc
 import re
 import threading
 from dataclasses import dataclass
@@ -47,6 +45,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from config.gc_passes import fewer_gc_passes
 from config.totals import compute_totals
 from invoicing.einvoice import (
     document_xml,
@@ -353,31 +352,6 @@ def _stylesheet(language: str | None):
 
 
 _fonts = threading.local()
-_gc_lock = threading.Lock()
-_gc_state = {"depth": 0, "threshold": gc.get_threshold()}
-
-
-@contextlib.contextmanager
-def _fewer_gc_passes():
-    """Run the young-generation garbage collection less often while rendering.
-
-    WeasyPrint allocates hundreds of thousands of long-lived box objects; with the
-    default threshold (700) the collector keeps rescanning them, about a tenth of
-    a 500-school render. Nested or concurrent renders share one raised threshold;
-    the last one to finish restores the previous setting.
-    """
-    with _gc_lock:
-        if _gc_state["depth"] == 0:
-            _gc_state["threshold"] = gc.get_threshold()
-            gc.set_threshold(50_000, *_gc_state["threshold"][1:])
-        _gc_state["depth"] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_state["depth"] -= 1
-            if _gc_state["depth"] == 0:
-                gc.set_threshold(*_gc_state["threshold"])
 
 
 def _font_config():
@@ -504,7 +478,7 @@ def _render(template: str, context: dict, xml: bytes) -> bytes:
     )
     html = render_to_string(template, {**context, "einvoice_format": einvoice_format})
     options = {"pdf_variant": "pdf/a-3b", "attachments": [attachment]}
-    with _fewer_gc_passes():
+    with fewer_gc_passes():
         document = _html_class()(
             string=html, base_url=static_base_url(), url_fetcher=StaticOnlyFetcher()
         ).render(stylesheets=[_stylesheet(get_language())], font_config=_font_config(), **options)
