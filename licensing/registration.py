@@ -122,16 +122,20 @@ def registration_validate(
         result.list_errors.append(_("Die Liste enthält keine Schulen."))
     # Schools of a type without a price cannot be ordered: not "missing".
     orderable_types = {figure.school_type_id for figure in result.figures if figure.bulk_price}
+    missing = [
+        school
+        for school in checker.own.values()
+        if school.is_active
+        and school.pk not in checker.seen
+        and school.school_type_id in orderable_types
+    ]  # sorted after the filter: few of the authority's schools are missing
     result.missing_schools = [
         {
             "school_number": school.school_number,
             "school_name": school.name,
             "school_type": school.type_name,
         }
-        for school in sorted(checker.own.values(), key=lambda s: (s.type_name, s.school_number))
-        if school.is_active
-        and school.pk not in checker.seen
-        and school.school_type_id in orderable_types
+        for school in sorted(missing, key=lambda s: (s.type_name, s.school_number))
     ]
     result.refunds = _refund_notes(entries=entries, context=context)
     result.entries = entries
