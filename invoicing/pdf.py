@@ -56,7 +56,7 @@ from invoicing.einvoice import (
     refund_document,
     seller_data,
 )
-from invoicing.pdf_rows import Column, lines_rows, text_em
+from invoicing.pdf_rows import Column, info_lines, lines_rows, text_em
 
 if TYPE_CHECKING:
     from invoicing.models import Invoice, Refund
@@ -212,7 +212,7 @@ def invoice_context(invoice: Invoice) -> dict:
             invoice.buyer_street,
             f"{invoice.buyer_postal_code} {invoice.buyer_city}".strip(),
         ],
-        "info": info,
+        **_info_context(info),
         "products": ", ".join(products),
         "period": f"{date_de(invoice.service_period_start)} – "
         f"{date_de(invoice.service_period_end)}",
@@ -225,6 +225,12 @@ def invoice_context(invoice: Invoice) -> dict:
         "due_date": date_de(invoice.due_date),
         **_carried_over_context(invoice),
     }
+
+
+def _info_context(info: list[tuple[str, str]]) -> dict:
+    """The information block: one line per label and value, the values at a tab stop."""
+    lines, tab_mm = info_lines(info)
+    return {"info": lines, "info_tab_mm": tab_mm}
 
 
 def _carried_over_context(invoice: Invoice) -> dict:
@@ -273,17 +279,19 @@ def refund_context(refund: Refund) -> dict:
             refund.recipient_street,
             f"{refund.recipient_postal_code} {refund.recipient_city}".strip(),
         ],
-        "info": [
-            (_("Belegnummer"), refund.number),
-            (_("Belegdatum"), date_de(refund.issue_date)),
-            (_("Schulnummer"), school.school_number),
-            (_("Originalrechnung"), refund.original_invoice_number),
-            (_("Rechnungsdatum Original"), date_de(refund.original_invoice_date)),
-            (
-                _("Erstattungszeitraum"),
-                f"{date_de(line.period_start)} – {date_de(line.period_end)}",
-            ),
-        ],
+        **_info_context(
+            [
+                (_("Belegnummer"), refund.number),
+                (_("Belegdatum"), date_de(refund.issue_date)),
+                (_("Schulnummer"), school.school_number),
+                (_("Originalrechnung"), refund.original_invoice_number),
+                (_("Rechnungsdatum Original"), date_de(refund.original_invoice_date)),
+                (
+                    _("Erstattungszeitraum"),
+                    f"{date_de(line.period_start)} – {date_de(line.period_end)}",
+                ),
+            ]
+        ),
         "original_number": refund.original_invoice_number,
         "original_date": date_de(refund.original_invoice_date),
         "product": individual.product.name,

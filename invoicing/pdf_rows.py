@@ -151,11 +151,11 @@ def lines_rows(heading: str, schools: list[tuple[str, str]], columns: list[Colum
         first, *rest = wrap(name, name_em - indent_em)
         first = f"{number} {first}"
         indent = spaces(indent_em)
-        rows.append(_to_tab(first, tab_em) + part + "".join(f"\n{indent}{line}" for line in rest))
-    return Rows(_to_tab(heading, tab_em, bold=True) + right_heading, rows, f"{tab_mm:.2f}")
+        rows.append(to_tab(first, tab_em) + part + "".join(f"\n{indent}{line}" for line in rest))
+    return Rows(to_tab(heading, tab_em, bold=True) + right_heading, rows, f"{tab_mm:.2f}")
 
 
-def _to_tab(text: str, tab_em: float, bold: bool = False) -> str:
+def to_tab(text: str, tab_em: float, bold: bool = False) -> str:
     """``text`` and a tab, with no-break spaces before the tab that fill all but
     the last space's width of the way to the stop: WeasyPrint 70 draws a tab 2.4 %
     wider than Pango lays it out (an empty glyph's width is written to the PDF
@@ -164,3 +164,15 @@ def _to_tab(text: str, tab_em: float, bold: bool = False) -> str:
     space = widths.get(ord(NBSP), default)
     fill = int((tab_em - text_em(text, bold)) / space) - 1
     return text + NBSP * max(0, fill) + "\t"
+
+
+# The information block (``_letter.css``): 8.5 pt, labels and values 2 mm apart.
+INFO_EM_MM = 8.5 * 25.4 / 72
+INFO_GAP_MM = 2.0
+
+
+def info_lines(info: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str]:
+    """The information block's lines as (label with the spaces and tab that end
+    it, value), and the tab stop in mm: right of the longest label."""
+    tab_em = max(text_em(label) for label, _value in info) + INFO_GAP_MM / INFO_EM_MM
+    return [(to_tab(label, tab_em), value) for label, value in info], f"{tab_em * INFO_EM_MM:.2f}"

@@ -124,6 +124,10 @@ def test_address_window_and_information_block_follow_din_5008_form_b(tmp_path):
     assert label[1] == pytest.approx(125, abs=0.5)
     assert 50 <= label[2] < 52
     assert find(boxes, "Leistungszeitraum")[1] == pytest.approx(125, abs=0.5)
+    # The values in one column, just right of the longest label.
+    values = [find(boxes, value)[1] for value in ("10.08.2026", "05315000-SCHULAMT1-82")]
+    assert values[0] == pytest.approx(values[1], abs=0.2)
+    assert 0 < values[0] - find(boxes, "Leistungszeitraum")[3] < 4
 
 
 def dark_rows_at_left_edge(pdf: bytes, tmp_path, page: int) -> list[float]:
