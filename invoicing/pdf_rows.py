@@ -40,10 +40,17 @@ COLUMN_GAP_EM = 2.0  # between licence year, rate and net
 NAME_GAP_MM = 3.0  # at least between a name and the licence year
 
 
+class _Widths(dict):
+    """Advance width in em per character; characters the font lacks get the default."""
+
+    def __missing__(self, char: str) -> float:
+        return _DEFAULT_EM
+
+
 @functools.cache
-def advance_widths(bold: bool = False) -> tuple[dict[int, float], float]:
+def advance_widths(bold: bool = False) -> _Widths:
     """Advance width in em per character of the letter font (the fallback font
-    when it is missing), and the width assumed for characters it lacks."""
+    when it is missing)."""
     from fontTools.ttLib import TTFont
 
     for path in _FONT_FILES[bold]:
@@ -52,40 +59,41 @@ def advance_widths(bold: bool = False) -> tuple[dict[int, float], float]:
         except OSError:
             continue
         metrics, per_em = font["hmtx"], font["head"].unitsPerEm
-        widths = {code: metrics[glyph][0] / per_em for code, glyph in font.getBestCmap().items()}
-        return widths, _DEFAULT_EM
-    return {}, _DEFAULT_EM
+        return _Widths(
+            (chr(code), metrics[glyph][0] / per_em) for code, glyph in font.getBestCmap().items()
+        )
+    return _Widths()
 
 
 def text_em(text: str, bold: bool = False) -> float:
-    widths, default = advance_widths(bold)
-    return sum(widths.get(ord(char), default) for char in text)
+    return sum(map(advance_widths(bold).__getitem__, text))
 
 
 def spaces(em: float, bold: bool = False) -> str:
     """No-break spaces as close to ``em`` as they come (at least one)."""
-    widths, default = advance_widths(bold)
-    return NBSP * max(1, round(em / widths.get(ord(NBSP), default)))
+    return NBSP * max(1, round(em / advance_widths(bold)[NBSP]))
 
 
 def wrap(text: str, width_em: float) -> list[str]:
     """``text`` in lines of at most ``width_em`` (a word longer than that stands
     on a line of its own and is cut between characters)."""
     lines: list[str] = []
-    current = ""
+    current, current_em = "", 0.0
+    space_em = text_em(" ")
     for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if text_em(candidate) <= width_em or not current and text_em(word) <= width_em:
-            current = candidate
+        word_em = text_em(word)
+        if current and current_em + space_em + word_em <= width_em:
+            current, current_em = f"{current} {word}", current_em + space_em + word_em
             continue
         if current:
             lines.append(current)
-        while text_em(word) > width_em:
+        while word_em > width_em:
             fits = (n for n in range(len(word) - 1, 1, -1) if text_em(word[:n]) <= width_em)
             cut = next(fits, 1)
             lines.append(word[:cut])
             word = word[cut:]
-        current = word
+            word_em = text_em(word)
+        current, current_em = word, word_em
     lines.append(current)
     return lines
 
@@ -160,9 +168,7 @@ def to_tab(text: str, tab_em: float, bold: bool = False) -> str:
     the last space's width of the way to the stop: WeasyPrint 70 draws a tab 2.4 %
     wider than Pango lays it out (an empty glyph's width is written to the PDF
     in Pango units, not thousandths of an em), so the tab itself stays short."""
-    widths, default = advance_widths(bold)
-    space = widths.get(ord(NBSP), default)
-    fill = int((tab_em - text_em(text, bold)) / space) - 1
+    fill = int((tab_em - text_em(text, bold)) / advance_widths(bold)[NBSP]) - 1
     return text + NBSP * max(0, fill) + "\t"
 
 
