@@ -20,14 +20,16 @@ Every user waits 0.5 to 1.5 s (``--think``) between two pages, like a person, so
 user stops after ``--max-requests`` requests or when the time is up. Prints
 requests per second, median and 95th-percentile latency per page, the number of
 errors (any status but 200, a redirect to the login, or a wrong page), the CPU time
-the gunicorn processes spent per request and the load average; exits 1 if there
-was an error or a target was missed.
+the gunicorn processes and this process (the load generator, on the same cores)
+spent per request, the workers gunicorn replaced during the run (max_requests) and
+the load average; exits 1 if there was an error or a target was missed.
 
 Targets (issue 15), on the browsing mix: ≥ 80 requests/s, p95 ≤ 250 ms, 0 errors.
 """
 
 import argparse
 import datetime
+import http.client
 import os
 import random
 import re
@@ -39,6 +41,7 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from tests.live_portal import (  # noqa: E402
     PortalClient,
     ProcessGroup,
+    Response,
     database_url_named,
     drop_database,
     fill_registration_list,
@@ -132,6 +136,37 @@ def cpu_seconds(pid: int) -> float:
     return total / tick
 
 
+class PageClient:
+    """The browsing users' GETs: a logged-in ``PortalClient``'s cookies and headers
+    over a bare ``http.client`` connection (gunicorn's sync workers close it after
+    each answer), no redirect followed: a redirect (to the login, say) comes back as
+    itself and counts as an error. urllib's opener and cookie jar cost this process,
+    which shares the machine's cores with gunicorn and PostgreSQL, more CPU per page
+    than the page's own HTTP. Set-Cookie values (a renewed session) are taken over."""
+
+    def __init__(self, client: PortalClient):
+        parts = urlsplit(client.base_url)
+        self.base_url = client.base_url
+        self.host, self.port = parts.hostname, parts.port
+        self.timeout = client.timeout
+        self.cookies = {cookie.name: cookie.value for cookie in client.jar}
+        self.headers = {"Host": parts.netloc, **dict(client.opener.addheaders)}
+
+    def get(self, path: str) -> Response:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+            connection.request("GET", path, headers={**self.headers, "Cookie": cookie})
+            answer = connection.getresponse()
+            body = answer.read()
+        finally:
+            connection.close()
+        for header in answer.headers.get_all("Set-Cookie") or ():
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return Response(answer.status, self.base_url + path, dict(answer.headers), body)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))
@@ -164,7 +199,7 @@ def expect_page(path: str, text: str):
             return f"status {response.status} for {path}"
         if response.path != path:
             return f"redirected to {response.path}"
-        if text not in response.text:
+        if text.encode() not in response.body:
             return f"{path} without „{text}“"
         return None
 
@@ -307,6 +342,7 @@ def main() -> int:
             if i < args.browsers:
                 pages_of_user = pages[i % len(pages) :] + pages[: i % len(pages)]
                 target, kwargs = browse, {"pages": pages_of_user}
+                client = PageClient(client)
             else:
                 path, (content, _count) = upload_paths[i - args.browsers], lists[i - args.browsers]
                 target, kwargs = upload, {"upload_path": path, "content": content}
@@ -329,6 +365,7 @@ def main() -> int:
         )
         load_before = os.getloadavg()[0]
         cpu_before = cpu_seconds(gunicorn.pid)
+        client_before = time.process_time()
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -336,8 +373,12 @@ def main() -> int:
             thread.join(timeout=max(1.0, deadline - time.monotonic() + 90))
         elapsed = time.monotonic() - started
         server_cpu = cpu_seconds(gunicorn.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
         load_after = os.getloadavg()[0]
         processes.assert_running()
+        # gunicorn logs every worker it boots; beyond the first two, recycled ones.
+        restarts = processes.log("gunicorn").count("Booting worker") - 2
+        print(f"gunicorn workers restarted during the run: {restarts}")
     except BaseException:
         print(processes.logs())
         raise
@@ -345,10 +386,11 @@ def main() -> int:
         processes.stop()
     drop_database(url)
 
-    return report(recorder, elapsed, server_cpu, (load_before, load_after))
+    return report(recorder, elapsed, (server_cpu, client_cpu), (load_before, load_after))
 
 
-def report(recorder: Recorder, elapsed: float, server_cpu: float, load: tuple) -> int:
+def report(recorder: Recorder, elapsed: float, cpu: tuple, load: tuple) -> int:
+    server_cpu, client_cpu = cpu
     total = sum(len(v) for v in recorder.latencies.values())
     print(f"\n{'page':36} {'requests':>8} {'req/s':>7} {'median ms':>10} {'p95 ms':>8}")
     for name, values in sorted(recorder.latencies.items()):
@@ -366,6 +408,7 @@ def report(recorder: Recorder, elapsed: float, server_cpu: float, load: tuple) -
     print(
         f"gunicorn CPU: {server_cpu:.1f} s for {total} requests = "
         f"{server_cpu / max(total, 1) * 1000:.1f} ms per request; "
+        f"load generator (this process) {client_cpu / max(total, 1) * 1000:.1f} ms per request; "
         f"load average {load[0]:.1f} before, {load[1]:.1f} after"
     )
     verdicts = [

@@ -92,9 +92,17 @@ def _contact_phone_problem(phone: str) -> str:
         return "is still the demo value"
     if not _PHONE.match(phone) or len(digits) < 6:
         return "is not a phone number"
-    if any(len(group) >= 3 and set(group) == {"0"} for group in re.findall(r"\d+", phone)):
+    if _zero_placeholder(re.findall(r"\d+", phone)):
         return "is a placeholder (0000)"
     return ""
+
+
+def _zero_placeholder(groups: list[str]) -> bool:
+    """A run of four zeros ("0531 708 0000") or nothing but zeros after the area
+    code ("0531 000 000"); a switchboard's "0531 708 000" is a real number."""
+    if any(len(group) >= 4 and set(group) == {"0"} for group in groups):
+        return True
+    return len(groups) > 1 and set("".join(groups[1:])) == {"0"}
 
 
 def _contact_email_problem(email: str) -> str:

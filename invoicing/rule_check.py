@@ -10,13 +10,20 @@ date they will be issued on (``issuing.drafts_precheck``), and numbering skips
 the schematron for exactly those bytes. XSD and the product's own rules run at
 numbering every time; a draft whose content changed since is checked in full."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.steps import StepResult
 from invoicing.models import Invoice, NumberSeries, Refund, RuleCheckPass
 from invoicing.numbering import PREFIXES
 
 PROVISIONAL_SEQUENCE = "PRUEFUNG"
+# A pass is useful until its draft is numbered: drafts are checked at most
+# ``issuing.PRECHECK_DAYS`` ahead, so a month covers late and repeated runs.
+PASS_KEEP_DAYS = 30
 
 
 def rule_ids(errors: list[str]) -> list[str]:
@@ -99,3 +106,15 @@ def refund_rules_check(refund: Refund) -> None:
     if errors:
         label = _("Die Erstattung an %(school)s") % {"school": refund.recipient_name}
         raise DocumentRulesFailed(label=label, errors=errors)
+
+
+def rule_check_passes_prune(*, on: datetime.date) -> StepResult:
+    """Forget the passes recorded more than ``PASS_KEEP_DAYS`` days before ``on``
+    (nightly step): their drafts are numbered by then. A content checked again
+    later only costs the full check once more."""
+    day = on - datetime.timedelta(days=PASS_KEEP_DAYS)
+    cutoff = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    stale = RuleCheckPass.objects.filter(checked_at__lt=cutoff)
+    keys = list(stale.values_list("sha256", flat=True))
+    stale.delete()
+    return StepResult(done=keys)

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
 from invoicing.models import Invoice, Refund
@@ -12,22 +12,33 @@ from licensing.models import Order, OrderSchool
 from schools.models import SchoolAuthority
 
 
-def invoices_of_authority(*, authority: SchoolAuthority) -> QuerySet[Invoice]:
+def _issued_documents(*, authority: SchoolAuthority) -> QuerySet[Invoice]:
     """The authority's issued documents, invoices and cancellation invoices (drafts
-    are internal to the publisher), newest first, with their payments."""
+    are internal to the publisher)."""
+    return Invoice.objects.filter(authority=authority).exclude(status=Invoice.Status.DRAFT)
+
+
+def invoices_of_authority(*, authority: SchoolAuthority) -> QuerySet[Invoice]:
+    """The authority's issued documents, newest first, with their payments, for the
+    invoice table: the product's name (``product_name``) and the number of the
+    invoice a cancellation cancels (``cancels_number``) come as two columns. (Joined
+    as whole rows, order, product and cancelled invoice were 85 columns more; building
+    that query took longer than reading it.)"""
     return (
-        Invoice.objects.filter(authority=authority)
-        .exclude(status=Invoice.Status.DRAFT)
-        .select_related("order__product", "cancels")
+        _issued_documents(authority=authority)
+        .annotate(product_name=F("order__product__name"), cancels_number=F("cancels__number"))
         .prefetch_related("payments")
         .order_by("-issue_date", "-number")
     )
 
 
 def invoice_of_authority(*, authority: SchoolAuthority, invoice_id: int) -> Invoice:
-    """One issued document of the authority; 404 for drafts and for documents of
-    other authorities alike."""
-    return get_object_or_404(invoices_of_authority(authority=authority), pk=invoice_id)
+    """One issued document of the authority, with its order, product and the
+    invoice it cancels; 404 for drafts and for documents of other authorities alike."""
+    return get_object_or_404(
+        _issued_documents(authority=authority).select_related("order__product", "cancels"),
+        pk=invoice_id,
+    )
 
 
 @dataclass(frozen=True)

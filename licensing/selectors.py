@@ -65,14 +65,17 @@ def orders_of_authority(*, authority: SchoolAuthority) -> QuerySet[Order]:
 
 def order_of_authority(*, authority: SchoolAuthority, order_id: int) -> Order:
     """One order of the authority with its product and years; 404 for any other.
-    Its schools: ``order_school_rows``."""
-    return get_object_or_404(
-        Order.objects.select_related("product", "authority", "terms_accepted_by").prefetch_related(
+    Its schools: ``order_school_rows``. ``order.authority`` is the ``authority`` given
+    (the caller read it already: its 19 columns are not joined again)."""
+    order = get_object_or_404(
+        Order.objects.select_related("product", "terms_accepted_by").prefetch_related(
             Prefetch("years", queryset=LicenceYear.objects.order_by("number")),
         ),
         pk=order_id,
         authority=authority,
     )
+    order.authority = authority
+    return order
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,14 @@ def upload_of_authority(*, authority: SchoolAuthority, upload_id) -> Registratio
 def open_draft_of_authority(
     *, authority: SchoolAuthority, product: Product
 ) -> RegistrationUpload | None:
-    """The authority's checked list of ``product`` that is not ordered yet."""
+    """The authority's checked list of ``product`` that is not ordered yet, for the
+    order page's note: its name and time only (the stored check result of a
+    260-school list is ~100 kB of JSON; ``result`` and the rest load on access)."""
     return (
         RegistrationUpload.objects.filter(
             authority=authority, product=product, is_draft=True, order__isnull=True
         )
+        .only("pk", "original_filename", "uploaded_at")
         .order_by("-uploaded_at")
         .first()
     )

@@ -1,8 +1,9 @@
 """The nightly work (R12), in order: renewal notices, renewals, expiries, invoice
-issuing, overdue checks and reminders, and re-sending mails a dead worker left behind. Each step
-is isolated: a failing step is recorded and the others still run. The run and what
-it did are stored in ``NightlyRun`` for the publisher's staff (admin). Only one run
-works at a time (``NightlyLock``); a second one raises ``NightlyRunBusy``."""
+issuing, overdue checks and reminders, re-sending mails a dead worker left behind,
+and forgetting old rule-check passes. Each step is isolated: a failing step is
+recorded and the others still run. The run and what it did are stored in
+``NightlyRun`` for the publisher's staff (admin). Only one run works at a time
+(``NightlyLock``); a second one raises ``NightlyRunBusy``."""
 
 import contextlib
 import datetime
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from invoicing import issuing, reminders
+from invoicing import issuing, reminders, rule_check
 from licensing import outbox, renewals
 from portal.models import NightlyLock, NightlyRun
 
@@ -36,6 +37,7 @@ def _steps() -> list[tuple[str, Callable]]:
         ("overdue", reminders.invoices_mark_overdue),
         ("second_reminders", reminders.invoices_send_second_reminder),
         ("mails_requeued", outbox.outgoing_mails_requeue),
+        ("rule_checks_pruned", rule_check.rule_check_passes_prune),
     ]
 
 

@@ -111,6 +111,11 @@ class SchoolType(models.Model):
         return self.name
 
 
+def address_text(street: str, postal_code: str, city: str) -> str:
+    """``Street 1, 50667 Köln``: the parts a school has, comma-separated."""
+    return ", ".join(p for p in [street, f"{postal_code} {city}".strip()] if p)
+
+
 class School(models.Model):
     """A school of the directory. Its official number is unique within its state."""
 
@@ -155,7 +160,7 @@ class School(models.Model):
 
     @property
     def address(self) -> str:
-        return ", ".join(p for p in [self.street, f"{self.postal_code} {self.city}".strip()] if p)
+        return address_text(self.street, self.postal_code, self.city)
 
 
 class AuthorityMembership(models.Model):

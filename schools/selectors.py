@@ -2,11 +2,19 @@
 logged-in user belongs to: ``authority_for_user`` is the one gate."""
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from schools.models import AuthorityMembership, Invitation, School, SchoolAuthority, SchoolType
+from schools.models import (
+    AuthorityMembership,
+    Invitation,
+    School,
+    SchoolAuthority,
+    SchoolType,
+    address_text,
+)
 
 
 def authorities_for_user(*, user) -> QuerySet[SchoolAuthority]:
@@ -32,10 +40,18 @@ def schools_of_authority(*, authority: SchoolAuthority, active_only: bool = True
     return qs.order_by("school_type__name", "school_number")
 
 
+class SchoolRow(NamedTuple):
+    """One line of the school list: what it shows of a school."""
+
+    school_number: str
+    name: str
+    address: str
+
+
 @dataclass(frozen=True)
 class SchoolTypeGroup:
     school_type: SchoolType
-    schools: list[School]
+    schools: list[SchoolRow]
 
     @property
     def count(self) -> int:
@@ -44,16 +60,19 @@ class SchoolTypeGroup:
 
 def schools_by_type(*, authority: SchoolAuthority) -> list[SchoolTypeGroup]:
     """The authority's active schools grouped by school type (one query, only the
-    columns the school list shows)."""
+    columns the school list shows, read as rows: 256 model instances were a fifth
+    of Köln's school list)."""
     groups: dict[int, SchoolTypeGroup] = {}
-    listed = schools_of_authority(authority=authority).only(
-        "school_type__name", "school_number", "name", "street", "postal_code", "city"
-    )
-    for school in listed:
-        group = groups.get(school.school_type_id)
+    listed = schools_of_authority(authority=authority).values_list(
+        "school_type_id", "school_type__name", "school_number", "name", "street",
+        "postal_code", "city",
+    )  # fmt: skip
+    for type_id, type_name, number, name, street, postal_code, city in listed:
+        group = groups.get(type_id)
         if group is None:
-            group = groups[school.school_type_id] = SchoolTypeGroup(school.school_type, [])
-        group.schools.append(school)
+            school_type = SchoolType(pk=type_id, name=type_name)
+            group = groups[type_id] = SchoolTypeGroup(school_type, [])
+        group.schools.append(SchoolRow(number, name, address_text(street, postal_code, city)))
     return list(groups.values())
 
 

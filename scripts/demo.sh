@@ -3,7 +3,8 @@
 # Celery tasks run in-process). Stop with Ctrl+C.
 #   PORT=8101 ./scripts/demo.sh   another port (the links in the e-mails follow it)
 #   ./scripts/demo.sh --reset     start again from fresh demo data: deletes the demo's
-#                                 SQLite database and its e-mails in var/mails first
+#                                 SQLite database, its e-mails in var/mails and its
+#                                 stored files in var/private first
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reset=""

@@ -149,3 +149,44 @@ def test_demo_reset_refuses_any_other_database(database, tmp_path):
         demo_reset(database=database, mail_dir=mails)
 
     assert (mails / "1.log").exists()
+
+
+def test_demo_reset_deletes_the_demos_stored_files(tmp_path):
+    database = tmp_path / "db.sqlite3"
+    database.write_bytes(b"SQLite format 3\x00")
+    private = tmp_path / "private"
+    (private / "invoices" / "2026").mkdir(parents=True)
+    (private / "invoices" / "2026" / "RE-2026-000001.pdf").write_bytes(b"%PDF")
+    (private / "uploads").mkdir()
+    (private / "uploads" / "liste.xlsx").write_bytes(b"PK")
+
+    deleted = demo_reset(
+        database={"ENGINE": SQLITE, "NAME": str(database)}, mail_dir=None, files_dir=private
+    )
+
+    assert private.is_dir() and list(private.iterdir()) == []
+    assert len(deleted) == 3
+
+
+def test_demo_reset_keeps_stored_files_outside_the_project(settings, tmp_path):
+    from portal.management.commands.demo_reset import demo_files_dir
+
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    assert demo_files_dir() is None
+    settings.PRIVATE_STORAGE_ROOT = settings.BASE_DIR / "var" / "private"
+    assert demo_files_dir() == (settings.BASE_DIR / "var" / "private").resolve()
+
+
+def test_demo_reset_refusing_a_database_keeps_the_stored_files(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "liste.xlsx").write_bytes(b"PK")
+
+    with pytest.raises(CommandError):
+        demo_reset(
+            database={"ENGINE": "django.db.backends.postgresql", "NAME": "lizenzportal"},
+            mail_dir=None,
+            files_dir=private,
+        )
+
+    assert (private / "liste.xlsx").exists()

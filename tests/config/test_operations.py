@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError
@@ -161,3 +162,59 @@ def get(port: int, path: str, https: bool = False):
         headers["X-Forwarded-Proto"] = "https"
     connection.request("GET", path, headers=headers)
     return connection.getresponse()
+
+
+@pytest.mark.slow
+def test_gunicorn_master_preloads_the_portal_and_recycled_workers_serve(production_env, tmp_path):
+    """``preload_app``: the master has Django and the database backend loaded (its
+    workers are forks of it) but holds no database connection or file; a worker
+    recycled after GUNICORN_MAX_REQUESTS answers like the first."""
+    assert (
+        run_manage("migrate", "--noinput", env_vars=production_env, tmp_path=tmp_path).returncode
+        == 0
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(production_env, DJANGO_SETTINGS_MODULE="config.settings.production")
+    env.update(
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        GUNICORN_MAX_REQUESTS="2",
+        REDIS_URL="",
+    )
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        answers = []
+        for _ in range(100):
+            try:
+                answers.append(get(port, "/health/").status)
+                break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(6):
+            response = get(port, "/health/")
+            answers.append((response.status, json.loads(response.read())["database"]))
+        maps = Path(f"/proc/{server.pid}/maps").read_text()
+        files = [
+            os.readlink(f"/proc/{server.pid}/fd/{fd}")
+            for fd in os.listdir(f"/proc/{server.pid}/fd")
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    assert answers == [200] + [(200, "ok")] * 6
+    assert log.read_text().count("Booting worker") >= 4  # recycled after every 2 requests
+    assert "_sqlite3" in maps  # the database backend was loaded in the master
+    assert not [f for f in files if "db.sqlite3" in f]
+    assert len([f for f in files if f.startswith("socket:")]) == 1  # the listening socket

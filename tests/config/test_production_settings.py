@@ -162,6 +162,8 @@ REAL_CONTACT = {
     ("change", "expected"),
     [
         ({"phone": "0531 708 0000"}, "the phone '0531 708 0000' is a placeholder (0000)."),
+        ({"phone": "0531 000 000"}, "the phone '0531 000 000' is a placeholder (0000)."),
+        ({"phone": "+49 000 000"}, "the phone '+49 000 000' is a placeholder (0000)."),
         ({"phone": "0000"}, "the phone '0000' is not a phone number."),
         ({"phone": "TODO"}, "the phone 'TODO' is a placeholder."),
         ({"phone": "bitte anrufen"}, "the phone 'bitte anrufen' is not a phone number."),
@@ -194,6 +196,8 @@ def test_placeholder_publisher_contacts_are_refused(settings, change, expected):
         REAL_CONTACT,
         {**REAL_CONTACT, "phone": "+49 (0)531 708-9250"},
         {**REAL_CONTACT, "phone": "0531 7080 1000", "email": "schultraeger@westermann.de"},
+        {**REAL_CONTACT, "phone": "0531 708 000"},  # a switchboard
+        {**REAL_CONTACT, "phone": "+49 531 708 000"},
     ],
 )
 def test_real_publisher_contacts_pass(settings, contact):

@@ -51,6 +51,26 @@ def test_list_shows_issued_and_overdue_but_never_drafts(staff_client, authority,
 
 
 @pytest.mark.django_db
+def test_list_names_the_product_and_the_invoice_a_cancellation_cancels(
+    staff_client, authority, licence_year
+):
+    first = issue(licence_year)
+    cancellation, _draft = invoice_cancel_and_reissue(
+        invoice=first, reason="Korrektur", on=ISSUE_DAY
+    )
+
+    content = staff_client.get(reverse("invoicing:invoice_list", args=[authority.pk])).content
+    rows = content.decode().split("<tr>")
+
+    (cancellation_row,) = [row for row in rows if f">{cancellation.number}</th>" in row]
+    assert f"Stornorechnung zu {first.number}</td>" in cancellation_row
+    assert f"<td>{first.order.product.name}</td>" in cancellation_row
+    (first_row,) = [row for row in rows if f">{first.number}</th>" in row]
+    assert "<td>Rechnung</td>" in first_row
+    assert f"<td>{first.order.product.name}</td>" in first_row
+
+
+@pytest.mark.django_db
 def test_documents_are_served_unchanged_with_their_number_as_filename(staff_client, licence_year):
     invoice = issue(licence_year)
 

@@ -5,6 +5,7 @@ the next number, so the series stays gapless."""
 
 import datetime
 import sys
+import zoneinfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -323,3 +324,26 @@ def test_the_night_before_checks_the_drafts_due_and_the_issue_day_skips_the_sche
     tomorrow.refresh_from_db()
     assert tomorrow.number == "RE-2026-00001"
     assert len(schematron_runs) == 1
+
+
+def test_nightly_run_forgets_rule_check_passes_older_than_a_month(db):
+    from invoicing.rule_check import PASS_KEEP_DAYS
+    from portal.nightly import run_nightly
+
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    on = datetime.date(2027, 8, 8)
+    first_kept = datetime.datetime(2027, 7, 9, 0, 0, tzinfo=berlin)  # on - 30 days, 00:00
+    assert on - datetime.timedelta(days=PASS_KEEP_DAYS) == first_kept.date()
+    stamps = {
+        "a" * 64: first_kept - datetime.timedelta(microseconds=1),
+        "b" * 64: first_kept,
+        "c" * 64: datetime.datetime(2027, 8, 7, 23, 0, tzinfo=berlin),
+    }
+    for key, stamp in stamps.items():
+        RuleCheckPass.objects.create(sha256=key)
+        RuleCheckPass.objects.filter(sha256=key).update(checked_at=stamp)
+
+    run = run_nightly(on=on)
+
+    assert set(RuleCheckPass.objects.values_list("sha256", flat=True)) == {"b" * 64, "c" * 64}
+    assert run.log["steps"]["rule_checks_pruned"] == {"count": 1, "done": ["a" * 64]}

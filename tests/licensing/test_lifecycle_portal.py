@@ -118,3 +118,15 @@ def test_order_of_another_authority_under_own_id_is_404(
     assert staff_client.post(url).status_code == 404
     foreign.refresh_from_db()
     assert foreign.cancellation_effective_on is None
+
+
+def test_order_of_authority_carries_the_given_authority_without_reading_it_again(
+    authority, order, django_assert_num_queries
+):
+    from licensing.selectors import order_of_authority
+
+    with django_assert_num_queries(2):  # the order with product and user, its years
+        found = order_of_authority(authority=authority, order_id=order.pk)
+        assert found.authority is authority
+        assert [year.number for year in found.years.all()] == [1]
+        assert found.product.name == order.product.name

@@ -141,3 +141,69 @@ def test_showing_who_accepted_costs_no_extra_query(staff_client, authority, dire
         staff_client.get(url)
 
     assert len(accepted.captured_queries) == len(without.captured_queries)
+
+
+def _order_mail(mailoutbox, staff_user):
+    (mail,) = [m for m in mailoutbox if m.to == [staff_user.email]]
+    return mail.body, mail.alternatives[0][0]
+
+
+def test_order_mail_states_who_accepted_the_terms_and_when(
+    staff_client,
+    staff_user,
+    authority,
+    directory,
+    upload_list,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    staff_user.first_name, staff_user.last_name = "Petra", "Schulz"
+    staff_user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        place_order(staff_client, authority, upload_list)
+    order = Order.objects.get()
+    when = timezone.localtime(order.terms_accepted_at).strftime("%d.%m.%Y %H:%M")
+
+    text, html = _order_mail(mailoutbox, staff_user)
+    accepted = f"Diesen Bedingungen hat Petra Schulz mit der Bestellung am {when} Uhr zugestimmt."
+    assert accepted in text
+    assert accepted in html
+    assert order.terms_text in text
+
+
+def test_order_mail_repeats_the_stored_terms_not_todays(
+    staff_client, staff_user, authority, directory, upload_list, mailoutbox
+):
+    from licensing.services import order_submitted_notify
+
+    with override_settings(INVOICE_PAYMENT_DAYS=21):
+        place_order(staff_client, authority, upload_list)
+    order = Order.objects.get()
+    mailoutbox.clear()
+
+    order_submitted_notify(order_id=order.pk)  # the settings are back at 30 days
+
+    text, html = _order_mail(mailoutbox, staff_user)
+    for body in (text, html):
+        assert "innerhalb von 21 Tagen vollständig" in body
+        assert "innerhalb von 30 Tagen vollständig" not in body
+
+
+def test_order_mail_without_recorded_acceptance_shows_the_terms_without_the_line(
+    staff_user, staff_client, authority, directory, upload_list, mailoutbox
+):
+    from licensing.services import order_submitted_notify
+
+    place_order(staff_client, authority, upload_list)
+    order = Order.objects.get()
+    Order.objects.filter(pk=order.pk).update(
+        terms_accepted_at=None, terms_accepted_by=None, terms_text=""
+    )
+    mailoutbox.clear()
+
+    order_submitted_notify(order_id=order.pk)
+
+    text, html = _order_mail(mailoutbox, staff_user)
+    for body in (text, html):
+        assert "verlängert sich automatisch" in body
+        assert "zugestimmt" not in body

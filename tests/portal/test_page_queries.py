@@ -83,6 +83,22 @@ def test_big_world_has_a_row_for_every_school(db, worlds):
     assert submitted.count("<td>Gymnasium</td>") == 256 // 5
 
 
+def test_order_page_names_the_open_draft_without_reading_its_stored_result(db, worlds):
+    """The note about an unordered list needs its name and time, not the check
+    result stored with it (JSON of every row)."""
+    _small, big = worlds
+    client = Client()
+    client.force_login(big.user)
+
+    queries = queries_of(big, "order page")
+    page = client.get(big.page_urls()["order page"]).content.decode()
+
+    (draft_query,) = [q for q in queries if "licensing_registrationupload" in q]
+    assert '"result"' not in draft_query
+    assert big.draft.original_filename in page
+    assert f"/bestellen/entwurf/{big.draft.pk}/" in page
+
+
 def test_price_overviews_of_all_products_match_each_products_overview(db, worlds):
     _small, big = worlds
     products = list(Product.objects.filter(pk__in=[big.product.pk, big.draft_product.pk]))

@@ -62,3 +62,24 @@ def test_wrong_password_shows_a_german_message(client, staff_user):
 
     assert response.status_code == 200
     assert "Beide Felder berücksichtigen die" in response.content.decode()
+
+
+def test_school_list_rows_show_number_name_and_address_escaped(staff_client, authority):
+    SchoolFactory(
+        authority=authority,
+        school_number="123456",
+        name='Schule <b>"Am Ring"</b> & Co',
+        street="Ring 1",
+        postal_code="50667",
+        city="Köln",
+    )
+    SchoolFactory(authority=authority, school_number="654321", street="", postal_code="", city="")
+
+    html = staff_client.get(reverse("schools:school_list", args=[authority.pk])).content.decode()
+
+    assert (
+        "<tr><td>123456</td><td>Schule &lt;b&gt;&quot;Am Ring&quot;&lt;/b&gt; &amp; Co</td>"
+        "<td>Ring 1, 50667 Köln</td></tr>"
+    ) in html
+    assert "<b>" not in html
+    assert "<td>654321</td>" in html

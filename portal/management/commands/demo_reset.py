@@ -1,7 +1,9 @@
 """``manage.py demo_reset``: back to fresh demo data (``./scripts/demo.sh --reset``
-runs it before ``migrate`` and ``seed_demo``). Deletes the demo's SQLite database
-and the e-mail files of the file backend; refuses any other database, so that it
-can never empty a PostgreSQL database that was meant for real work.
+runs it before ``migrate`` and ``seed_demo``). Deletes the demo's SQLite database,
+the e-mail files of the file backend and the demo's private files (uploaded lists,
+invoice documents) when they are in the project's ``var/`` folder; refuses any
+other database, so that it can never empty a PostgreSQL database that was meant
+for real work.
 """
 
 from pathlib import Path
@@ -12,10 +14,13 @@ from django.core.management.base import BaseCommand, CommandError
 FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 
 
-def demo_reset(*, database: dict, mail_dir: Path | None) -> list[Path]:
-    """Delete the SQLite file of ``database`` (with its journal files) and the
-    ``*.log`` mails in ``mail_dir``; returns what was deleted. Raises
-    ``CommandError`` for a database that is not an SQLite file."""
+def demo_reset(
+    *, database: dict, mail_dir: Path | None, files_dir: Path | None = None
+) -> list[Path]:
+    """Delete the SQLite file of ``database`` (with its journal files), the
+    ``*.log`` mails in ``mail_dir`` and every file below ``files_dir``; returns
+    what was deleted. Raises ``CommandError`` (deleting nothing) for a database
+    that is not an SQLite file."""
     name = str(database.get("NAME") or "")
     if not database.get("ENGINE", "").endswith("sqlite3") or name in ("", ":memory:"):
         raise CommandError(
@@ -31,20 +36,40 @@ def demo_reset(*, database: dict, mail_dir: Path | None) -> list[Path]:
         for mail in sorted(mail_dir.glob("*.log")):
             mail.unlink()
             deleted.append(mail)
+    if files_dir is not None and files_dir.is_dir():
+        for path in sorted(files_dir.rglob("*"), reverse=True):  # files before their folders
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink()
+                deleted.append(path)
     return deleted
 
 
+def demo_files_dir() -> Path | None:
+    """The private storage when it is the demo's (inside the project's ``var/``);
+    a storage configured elsewhere is never touched."""
+    root = Path(settings.PRIVATE_STORAGE_ROOT).resolve()
+    return root if root.is_relative_to((Path(settings.BASE_DIR) / "var").resolve()) else None
+
+
 class Command(BaseCommand):
-    help = "Löscht die SQLite-Datenbank der Demo und ihre E-Mail-Dateien (für frische Demodaten)."
+    help = (
+        "Löscht die SQLite-Datenbank der Demo, ihre E-Mail-Dateien und abgelegten Dateien "
+        "(für frische Demodaten)."
+    )
 
     def handle(self, *args, **options):
-        file_backend = settings.EMAIL_BACKEND == FILE_BACKEND
-        deleted = demo_reset(
-            database=settings.DATABASES["default"],
-            mail_dir=Path(settings.EMAIL_FILE_PATH) if file_backend else None,
+        mail_dir = (
+            Path(settings.EMAIL_FILE_PATH) if settings.EMAIL_BACKEND == FILE_BACKEND else None
         )
-        mails = sum(1 for path in deleted if path.suffix == ".log")
+        files_dir = demo_files_dir()
+        deleted = demo_reset(
+            database=settings.DATABASES["default"], mail_dir=mail_dir, files_dir=files_dir
+        )
+        mails = sum(1 for path in deleted if mail_dir and path.parent == mail_dir)
+        files = sum(1 for path in deleted if files_dir and path.is_relative_to(files_dir))
         self.stdout.write(
-            f"Demodaten zurückgesetzt: {len(deleted) - mails} Datenbankdatei(en) und "
-            f"{mails} E-Mail-Datei(en) gelöscht."
+            f"Demodaten zurückgesetzt: {len(deleted) - mails - files} Datenbankdatei(en), "
+            f"{mails} E-Mail-Datei(en) und {files} abgelegte Datei(en) gelöscht."
         )
