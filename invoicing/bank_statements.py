@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from lxml import etree
 
 CAMT053_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
 CAMT_OTHER_NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:(camt\.\d{3})\.001\.\d{2}$")
@@ -232,11 +231,13 @@ class _Camt:
 
     def __init__(self, namespace: str):
         self.ns = {"c": namespace}
-        self._compiled: dict[str, etree.XPath] = {}
+        self._compiled: dict[str, object] = {}
 
     def all(self, node, path: str) -> list:
         compiled = self._compiled.get(path)
         if compiled is None:
+            from lxml import etree  # here, not in every web process (~5 MB)
+
             compiled = self._compiled[path] = etree.XPath(path, namespaces=self.ns)
         return compiled(node)
 
@@ -253,6 +254,8 @@ class _Camt:
 
 
 def _camt_root(data: bytes, source: str):
+    from lxml import etree  # here, not in every web process (~5 MB)
+
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
     )

@@ -2,11 +2,18 @@
 through the signed link of ``payout_links.py``, or by staff; IBAN checked with
 ``schwifty``), the SEPA credit transfer file
 (pain.001 by ``sepaxml``, validated against the XSD it ships) and marking the
-refunds of a transfer as paid out."""
+refunds of a transfer as paid out.
+
+schwifty and sepaxml (with lxml, together ~10 MB) are imported where an account
+is checked or a file written, not in every web process that imports this module
+for its forms."""
+
+from __future__ import annotations
 
 import datetime
 import logging
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,20 +21,15 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from schwifty import IBAN
-from schwifty.exceptions import (
-    InvalidChecksumDigits,
-    InvalidCountryCode,
-    InvalidLength,
-    SchwiftyException,
-)
-from sepaxml import SepaTransfer
 
 from invoicing.documents import sha256_hex
 from invoicing.models import Refund, RefundPayout, RefundTransfer
 from invoicing.payout_links import account_refusal
 from invoicing.refunds import refund_mark_paid_out
 from invoicing.selectors import refunds_due_for_transfer
+
+if TYPE_CHECKING:
+    from schwifty import IBAN
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,14 @@ SEPA_SCHEMA = "pain.001.001.09"
 
 def iban_check(value: str) -> IBAN:
     """The IBAN, or a German message saying what is wrong with it."""
+    from schwifty import IBAN
+    from schwifty.exceptions import (
+        InvalidChecksumDigits,
+        InvalidCountryCode,
+        InvalidLength,
+        SchwiftyException,
+    )
+
     compact = "".join((value or "").split()).upper()
     if not compact:
         raise ValidationError(_("Bitte geben Sie die IBAN an."))
@@ -114,6 +124,8 @@ def sepa_config() -> dict:
 def transfer_xml(*, refunds: list[Refund], execution_date: datetime.date) -> tuple[str, bytes]:
     """(message id, pain.001 bytes) paying each refund to its account; sepaxml
     validates the file against its pain.001 XSD and raises if it does not fit."""
+    from sepaxml import SepaTransfer
+
     sepa = SepaTransfer(sepa_config(), schema=SEPA_SCHEMA, clean=True)
     for refund in refunds:
         payment = {

@@ -12,8 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +22,9 @@ from django.utils.translation import gettext as _
 from config.spreadsheet import write_text
 from licensing import reader_process
 from licensing.reader_process import ReaderFailed
-from licensing.sheet_reader import SheetError, cell_text
+from licensing.sheet_reader import SheetError, cell_text, normalise_header, tables
 
-__all__ = ["ListFileError", "ParsedList", "ParsedRow", "cell_text", "read_list"]
+__all__ = ["ListFileError", "ParsedList", "ParsedRow", "cell_text", "normalise_header", "read_list"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,19 +94,6 @@ REQUIRED_COLUMNS = ("school_number", "first_name", "last_name", "email")
 LABELS = {key: label for key, label, _aliases in COLUMNS}
 HEADER_SEARCH_ROWS = 30
 
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-def normalise_header(text: str) -> str:
-    """``"Ansprechpartner E-Mail"`` → ``"ansprechpartneremail"``; ``"Schulnr."`` →
-    ``"schulnr"``; umlaut spellings (ü/ue, ß/ss) and case do not matter."""
-    if text.isascii():
-        return _NON_ALNUM.sub("", text.lower())
-    text = unicodedata.normalize("NFC", text).lower()
-    text = text.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
-    return _NON_ALNUM.sub("", text)
-
-
 _ALIASES: dict[str, str] = {}
 for _key, _label, _aliases in COLUMNS:
     for _alias in _aliases:
@@ -124,7 +109,7 @@ class ListFileError(Exception):
         self.message = message
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     row_number: int  # as Excel shows it (1-based)
     values: dict[str, str]
@@ -244,13 +229,18 @@ def _rows_from_csv(data: bytes) -> list[list[str]]:
 
 # Workbooks are read by python-calamine in a separate, memory-limited reader
 # process that is started once and reused (``licensing/reader_process.py``): a
-# crafted file can make calamine allocate gigabytes and abort the process.
+# crafted file can make calamine allocate gigabytes and abort the process. It
+# finds the header row and answers with only the list's columns, as text.
 def _sheets_isolated(data: bytes, while_reading=None) -> list[list]:
-    """``[name, rows, first_row_index, first_col_index]`` of every visible
-    worksheet, or a ``ListFileError``."""
+    """``[name, row_count, first_row_index, first_col_index, table]`` of every
+    visible worksheet (``sheet_reader.tables``), or a ``ListFileError``."""
     try:
-        return reader_process.read_sheets(
-            data, settings.UPLOAD_MAX_ROWS + HEADER_SEARCH_ROWS, while_waiting=while_reading
+        return reader_process.read_tables(
+            data,
+            settings.UPLOAD_MAX_ROWS + HEADER_SEARCH_ROWS,
+            _ALIASES,
+            HEADER_SEARCH_ROWS,
+            while_waiting=while_reading,
         )
     except SheetError as exc:
         if exc.code == "password":
@@ -275,25 +265,6 @@ def _raise_too_many_rows():
         )
         % {"max": f"{settings.UPLOAD_MAX_ROWS:,}".replace(",", ".")}
     )
-
-
-def _find_header(rows: Sequence[Sequence], col_offset: int) -> tuple[int, dict[str, int], dict]:
-    """Index of the header row within ``rows`` and column positions by key, or
-    ``(-1, ...)``. A header row is the first row naming the school number."""
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        positions: dict[str, int] = {}
-        labels: dict[str, str] = {}
-        for col, value in enumerate(row):
-            text = cell_text(value)
-            if not text:
-                continue
-            key = _ALIASES.get(normalise_header(text))
-            if key and key not in positions:
-                positions[key] = col
-                labels[key] = text
-        if "school_number" in positions and len(positions) >= 2:
-            return index, positions, labels
-    return -1, {}, {}
 
 
 def read_list(data: bytes, filename: str = "", while_reading=None) -> ParsedList:
@@ -340,50 +311,17 @@ def _read_list(data: bytes, filename: str, while_reading) -> ParsedList:
         raise _not_a_spreadsheet()
     elif lower.endswith((".csv", ".txt")) or not lower or _looks_like_text(data):
         while_reading()
-        sheets = [("CSV", _rows_from_csv(data), 0, 0)]
+        sheets = tables([["CSV", _rows_from_csv(data), 0, 0]], _ALIASES, HEADER_SEARCH_ROWS)
     else:
         raise _not_a_spreadsheet()
 
-    if not any(rows for _name, rows, _r, _c in sheets):
+    if not any(row_count for _name, row_count, _r, _c, _table in sheets):
         raise ListFileError(
             _("Das Tabellenblatt ist leer. Bitte tragen Sie die Schulen in die Vorlage ein.")
         )
-    for name, rows, row_offset, col_offset in sheets:
-        header_index, positions, labels = _find_header(rows, col_offset)
-        if header_index < 0:
-            continue
-        missing = [LABELS[key] for key in REQUIRED_COLUMNS if key not in positions]
-        if missing:
-            raise ListFileError(
-                _(
-                    "In der Kopfzeile (Zeile %(row)s) fehlen die Spalten: %(columns)s. "
-                    "Bitte verwenden Sie die Vorlage oder ergänzen Sie die Spalten."
-                )
-                % {"row": row_offset + header_index + 1, "columns": ", ".join(missing)}
-            )
-        parsed = ParsedList(
-            sheet_name=name, header_row=row_offset + header_index + 1, headers=labels
-        )
-        body = rows[header_index + 1 :]
-        if len(body) > settings.UPLOAD_MAX_ROWS:
-            _raise_too_many_rows()
-        items = list(positions.items())
-        for index, row in enumerate(body):
-            width = len(row)
-            values = {key: cell_text(row[col]) if col < width else "" for key, col in items}
-            if not any(values.values()):
-                continue
-            row_number = row_offset + header_index + 2 + index
-            parsed.rows.append(ParsedRow(row_number=row_number, values=values))
-        if not parsed.rows:
-            raise ListFileError(
-                _(
-                    "Die Liste enthält unter der Kopfzeile (Zeile %(row)s) keine Schulen. "
-                    "Bitte tragen Sie je Schule eine Zeile ein."
-                )
-                % {"row": parsed.header_row}
-            )
-        return parsed
+    for name, _row_count, row_offset, _col_offset, table in sheets:
+        if table is not None:
+            return _parsed_list(name, row_offset, table)
     *first, last = (str(LABELS[key]) for key in REQUIRED_COLUMNS)
     raise ListFileError(
         _(
@@ -393,6 +331,41 @@ def _read_list(data: bytes, filename: str, while_reading) -> ParsedList:
         )
         % {"columns": ", ".join(first), "last": last}
     )
+
+
+def _parsed_list(name: str, row_offset: int, table: dict) -> ParsedList:
+    """The list of the first sheet with a header row (``sheet_reader.tables``)."""
+    header_row = row_offset + table["header"] + 1
+    keys = [key for key, _col, _label in table["columns"]]
+    missing = [LABELS[key] for key in REQUIRED_COLUMNS if key not in keys]
+    if missing:
+        raise ListFileError(
+            _(
+                "In der Kopfzeile (Zeile %(row)s) fehlen die Spalten: %(columns)s. "
+                "Bitte verwenden Sie die Vorlage oder ergänzen Sie die Spalten."
+            )
+            % {"row": header_row, "columns": ", ".join(missing)}
+        )
+    if table["body"] > settings.UPLOAD_MAX_ROWS:
+        _raise_too_many_rows()
+    parsed = ParsedList(
+        sheet_name=name,
+        header_row=header_row,
+        headers={key: label for key, _col, label in table["columns"]},
+    )
+    first = header_row + 1
+    rows = table.pop("rows")
+    parsed.rows = [ParsedRow(first + row[0], dict(zip(keys, row[1:], strict=True))) for row in rows]
+    del rows
+    if not parsed.rows:
+        raise ListFileError(
+            _(
+                "Die Liste enthält unter der Kopfzeile (Zeile %(row)s) keine Schulen. "
+                "Bitte tragen Sie je Schule eine Zeile ein."
+            )
+            % {"row": parsed.header_row}
+        )
+    return parsed
 
 
 # What a stored original is, by its content (never by the uploader's file name).

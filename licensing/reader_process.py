@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from licensing.sheet_reader import ANSWER, REQUEST, SheetError
+from licensing.sheet_reader import ANSWER, FIELD_SEPARATOR, REQUEST, ROW_SEPARATOR, SheetError
 
 READER_SCRIPT = Path(__file__).with_name("sheet_reader.py")
 # Address space a reader may use beyond what it has mapped when it starts.
@@ -54,19 +54,22 @@ class _Reader:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def ask(self, data: bytes, row_limit: int, seconds: float, while_waiting=None) -> dict:
+    def ask(
+        self, data: bytes, row_limit: int, options: bytes, seconds: float, while_waiting=None
+    ) -> dict:
         deadline = time.monotonic() + seconds
         try:
-            self.process.stdin.write(REQUEST.pack(len(data), row_limit))
+            self.process.stdin.write(REQUEST.pack(len(data), row_limit, len(options)))
             self.process.stdin.write(data)
+            self.process.stdin.write(options)
             self.process.stdin.flush()
         except OSError as exc:  # it died (broken pipe)
             raise ReaderFailed("the reader process is gone") from exc
         if while_waiting is not None:
             while_waiting()
         fd = self.process.stdout.fileno()
-        (size,) = ANSWER.unpack(self._read(fd, ANSWER.size, deadline))
-        if size > _MAX_ANSWER_BYTES:
+        size, text_size = ANSWER.unpack(self._read(fd, ANSWER.size, deadline))
+        if size + text_size > _MAX_ANSWER_BYTES:
             raise ReaderFailed("answer too large")
         try:
             answer = json.loads(self._read(fd, size, deadline))
@@ -74,6 +77,10 @@ class _Reader:
             raise ReaderFailed("answer is not JSON") from exc
         if not isinstance(answer, dict):
             raise ReaderFailed("answer is not an object")
+        try:
+            answer["rows text"] = self._read(fd, text_size, deadline).decode()
+        except UnicodeDecodeError as exc:
+            raise ReaderFailed("rows are not UTF-8") from exc
         return answer
 
     @staticmethod
@@ -138,17 +145,24 @@ def _give_back(reader: _Reader, resident_bytes) -> None:
     reader.close()
 
 
-def read_sheets(
-    data: bytes, row_limit: int, seconds: float = SECONDS, while_waiting=None
+def read_tables(
+    data: bytes,
+    row_limit: int,
+    aliases: dict[str, str],
+    search_rows: int,
+    seconds: float = SECONDS,
+    while_waiting=None,
 ) -> list[list]:
-    """The visible worksheets of ``data`` as ``[name, rows, first_row, first_col]``
-    (see ``sheet_reader.read_sheets``), read in a reader process. Raises
-    ``SheetError`` for a file the reader refused and ``ReaderFailed`` when the
-    reader died or ran out of time on it. ``while_waiting()`` is called while
-    the reader reads (other work that does not need the file)."""
+    """The visible worksheets of ``data`` as ``[name, row_count, first_row,
+    first_col, table]`` (see ``sheet_reader.tables``; ``aliases`` maps normalised
+    header texts to column keys), read in a reader process. Raises ``SheetError``
+    for a file the reader refused and ``ReaderFailed`` when the reader died, ran
+    out of time on it or answered something else. ``while_waiting()`` is called
+    while the reader reads (other work that does not need the file)."""
+    options = json.dumps({"aliases": aliases, "search_rows": search_rows}).encode()
     reader = _take()
     try:
-        answer = reader.ask(data, row_limit, seconds, while_waiting)
+        answer = reader.ask(data, row_limit, options, seconds, while_waiting)
     except BaseException:
         reader.kill()
         raise
@@ -156,21 +170,67 @@ def read_sheets(
     if "error" in answer:
         raise SheetError(str(answer["error"]))
     sheets = answer.get("sheets")
-    if not isinstance(sheets, list) or not all(_is_sheet(sheet) for sheet in sheets):
+    keys = set(aliases.values())
+    if not isinstance(sheets, list) or not all(_is_sheet(sheet, keys) for sheet in sheets):
         raise ReaderFailed("answer has no sheets")
+    found = [sheet[4] for sheet in sheets if sheet[4] is not None]
+    if len(found) > 1:
+        raise ReaderFailed("more than one table")
+    if found:
+        rows = _rows_from_text(answer.pop("rows text"), len(found[0]["columns"]) + 1)
+        if rows is None or len(rows) != found[0]["rows"]:
+            raise ReaderFailed("rows do not fit the table")
+        found[0]["rows"] = rows
     return sheets
 
 
-def _is_sheet(sheet) -> bool:
+def _is_sheet(sheet, keys: set[str]) -> bool:
     return (
         isinstance(sheet, list)
-        and len(sheet) == 4
-        and isinstance(sheet[0], str)
-        and isinstance(sheet[1], list)
-        and all(isinstance(row, list) for row in sheet[1])
-        and isinstance(sheet[2], int)
-        and isinstance(sheet[3], int)
+        and len(sheet) == 5
+        and type(sheet[0]) is str
+        and all(type(number) is int for number in sheet[1:4])
+        and (sheet[4] is None or _is_table(sheet[4], keys))
     )
+
+
+def _is_table(table, keys: set[str]) -> bool:
+    """The reader's table has the shape ``sheet_reader.tables`` gives, with the
+    number of its rows (checked: the reader may have been made to answer anything)."""
+    if not (
+        isinstance(table, dict)
+        and type(table.get("header")) is int
+        and type(table.get("body")) is int
+        and isinstance(table.get("columns"), list)
+        and type(table.get("rows")) is int
+    ):
+        return False
+    return all(
+        isinstance(column, list)
+        and len(column) == 3
+        and column[0] in keys
+        and type(column[1]) is int
+        and type(column[2]) is str
+        for column in table["columns"]
+    )
+
+
+def _rows_from_text(text: str, width: int) -> list[list] | None:
+    """``[[offset, text, ...], ...]`` from the reader's rows
+    (``sheet_reader.rows_bytes``), or None when a row has not ``width`` fields
+    or its offset is not a number."""
+    if not text:
+        return []
+    lines = text.split(ROW_SEPARATOR)
+    del text
+    rows = [line.split(FIELD_SEPARATOR) for line in lines]
+    del lines
+    for row in rows:
+        offset = row[0]
+        if len(row) != width or not (offset.isascii() and offset.isdigit() and len(offset) < 10):
+            return None
+        row[0] = int(offset)
+    return rows
 
 
 def idle_reader_pids() -> list[int]:

@@ -26,7 +26,12 @@ from licensing.registration_result import (
     RowError,
     TypeFigure,
 )
-from licensing.registration_rows import DirectorySchool, RowChecker, directory_schools
+from licensing.registration_rows import (
+    DirectorySchool,
+    RowChecker,
+    directory_schools,
+    normalise_names,
+)
 from licensing.selectors import prices_on
 from licensing.terms import refund_amount
 from schools.models import School, SchoolAuthority
@@ -78,6 +83,7 @@ class ListContext:
     def load(self) -> None:
         for part in ("directory", "running", "prices", "individual"):
             getattr(self, part)
+        normalise_names(self.directory)
 
 
 def registration_validate(

@@ -32,6 +32,14 @@ class DirectorySchool:
     school_type_id: int
     type_name: str
     type_key: str
+    # normalise_header(name), set by ``normalise_names`` (while the file is read)
+    name_key: str | None = None
+
+
+def normalise_names(directory: dict[str, DirectorySchool]) -> None:
+    """Give every school its ``name_key`` (the directory half of the name check)."""
+    for school in directory.values():
+        school.name_key = normalise_header(school.name)
 
 
 def directory_schools(*, authority: SchoolAuthority) -> dict[str, DirectorySchool]:
@@ -88,39 +96,121 @@ def _missing_name_message(key: str) -> str:
 
 # The abbreviations of school names, each with its long forms: both names are
 # brought to the short form before they are compared once more.
-_ABBREVIATIONS = [
-    (re.compile(pattern, re.IGNORECASE), short)
-    for pattern, short in (
-        (r"\bstädt(?:ische[nrs]?\b|\.)", "städt "),
-        (r"\bkath(?:olische[nrs]?\b|\.)", "kath "),
-        (r"\bev(?:angelische[nrs]?\b|ang\.|\.)", "ev "),
-        (r"\bbischöfl(?:iche[nrs]?\b|\.)", "bischöfl "),
-        (r"\bsankt\b|\bst\.", "st "),
-        (r"stra(?:ße|sse)\b|str\.", "str "),
-    )
-]
+ABBREVIATIONS = (
+    (r"\bstädt(?:ische[nrs]?\b|\.)", "städt "),
+    (r"\bkath(?:olische[nrs]?\b|\.)", "kath "),
+    (r"\bev(?:angelische[nrs]?\b|ang\.|\.)", "ev "),
+    (r"\bbischöfl(?:iche[nrs]?\b|\.)", "bischöfl "),
+    (r"\bsankt\b|\bst\.", "st "),
+    (r"stra(?:ße|sse)\b|str\.", "str "),
+)
+# All of them in one pass: their matches cannot overlap (each begins with its own
+# letters) and a short form (ending in a space) makes or breaks no other match,
+# so this is the same as applying them one after the other
+# (tests/licensing/test_registration_fast_paths.py).
+_ABBREVIATION = re.compile(
+    "|".join(f"({pattern})" for pattern, _short in ABBREVIATIONS), re.IGNORECASE
+)
+_SHORT_FORMS = [None] + [short for _pattern, short in ABBREVIATIONS]
+
+
+def _short_form(match: re.Match) -> str:
+    return _SHORT_FORMS[match.lastindex]
 
 
 def _abbreviated(name: str) -> str:
-    for pattern, short in _ABBREVIATIONS:
-        name = pattern.sub(short, name)
-    return normalise_header(name)
+    return normalise_header(_ABBREVIATION.sub(_short_form, name))
 
 
-def _names_match(given: str, directory: str) -> bool:
+def _names_match(given: str, directory: str, directory_normalised: str | None = None) -> bool:
     """Loose check of the school name (R3): the user may abbreviate ("Städt."
     for "Städtisches", "Str." for "Straße"), write ae for ä, drop hyphens or
-    words, or mistype a little (similarity of at least 0.6)."""
+    words, or mistype a little (similarity of at least 0.6).
+    ``directory_normalised``: ``normalise_header(directory)`` when known."""
     if given == directory:
         return True
-    a, b = normalise_header(given), normalise_header(directory)
+    a = normalise_header(given)
+    b = normalise_header(directory) if directory_normalised is None else directory_normalised
     if not a or a == b or a in b or b in a:
         return True
     short_a, short_b = _abbreviated(given), _abbreviated(directory)
     if short_a == short_b or short_a in short_b or short_b in short_a:
         return True
-    matcher = difflib.SequenceMatcher(None, a, b)
-    return matcher.quick_ratio() >= 0.6 and matcher.ratio() >= 0.6
+    return _similarity(a, b) >= 0.6
+
+
+def _similarity(a: str, b: str) -> float:
+    """``difflib.SequenceMatcher(None, a, b).ratio()``, computed with substring
+    search instead of difflib's character loops where that is the same: for
+    ``b`` shorter than 200 characters (no "popular" characters then, so every
+    matching block is a longest common substring, the earliest in ``a``, then
+    in ``b``; tests/licensing/test_registration_fast_paths.py)."""
+    if len(b) >= 200:
+        return difflib.SequenceMatcher(None, a, b).ratio()
+    if not a and not b:
+        return 1.0
+    matched = 0
+    queue = [(0, len(a), 0, len(b))]
+    while queue:
+        alo, ahi, blo, bhi = queue.pop()
+        i, j, k = _longest_match(a, b, alo, ahi, blo, bhi)
+        if k:
+            matched += k
+            if alo < i and blo < j:
+                queue.append((alo, i, blo, j))
+            if i + k < ahi and j + k < bhi:
+                queue.append((i + k, ahi, j + k, bhi))
+    return 2.0 * matched / (len(a) + len(b))
+
+
+def _longest_match(a: str, b: str, alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int, int]:
+    """The longest common substring of ``a[alo:ahi]`` and ``b[blo:bhi]`` as
+    ``(i, j, size)``: of the longest, the one starting earliest in ``a``, then
+    earliest in ``b`` (``difflib.SequenceMatcher.find_longest_match`` without junk)."""
+    part = b[blo:bhi]
+    limit = min(ahi - alo, bhi - blo)
+
+    def common(size: int) -> bool:
+        return any(a[i : i + size] in part for i in range(alo, ahi - size + 1))
+
+    # A common prefix or suffix of the two ranges is a common substring.
+    size = max(
+        _common_length(a, alo, b, blo, limit, 1),
+        _common_length(a, ahi, b, bhi, limit, -1),
+    )
+    if size == 0 and not common(1):
+        return alo, blo, 0
+    size = max(size, 1)
+    step = 1
+    while size + step <= limit and common(size + step):  # gallop up, then halve
+        size += step
+        step *= 2
+    while step > 1:
+        step //= 2
+        if size + step <= limit and common(size + step):
+            size += step
+    for i in range(alo, ahi - size + 1):
+        j = part.find(a[i : i + size])
+        if j >= 0:
+            return i, blo + j, size
+    raise AssertionError("unreachable: a common substring of this size exists")
+
+
+def _common_length(a: str, at_a: int, b: str, at_b: int, limit: int, direction: int) -> int:
+    """Length of the common prefix (``direction`` 1, from ``at_a``/``at_b``) or
+    suffix (-1, ending there) of at most ``limit`` characters, by halving."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if direction == 1:
+            same = a[at_a : at_a + middle] == b[at_b : at_b + middle]
+        else:
+            same = a[at_a - middle : at_a] == b[at_b - middle : at_b]
+        if same:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 class RowChecker:
@@ -255,7 +345,7 @@ class RowChecker:
                 % {"given": given_type, "number": school.school_number, "type": school.type_name},
             )
         given_name = values.get("school_name", "")
-        if given_name and not _names_match(given_name, school.name):
+        if given_name and not _names_match(given_name, school.name, school.name_key):
             self._error(
                 row,
                 "school_name",

@@ -67,9 +67,9 @@ def registration_upload_store(
     original file under a random name in private storage and its check result.
     The previous open draft of the same authority and product is replaced."""
     previous = list(
-        RegistrationUpload.objects.select_for_update(of=("self",)).filter(
-            authority=authority, product=product, is_draft=True, order__isnull=True
-        )
+        RegistrationUpload.objects.select_for_update(of=("self",))
+        .filter(authority=authority, product=product, is_draft=True, order__isnull=True)
+        .only("id", "file")  # not its check result (megabytes for a long list)
     )
     for old in previous:
         # The replaced draft stays as a record (a colleague's open preview then

@@ -8,14 +8,22 @@ limit, started once and reused: it imports only the standard library and
 python-calamine (never Django), and it answers with JSON, which the web process
 can parse safely whatever this process was made to do.
 
-Run as ``python -I sheet_reader.py MEMORY_BYTES``. Protocol on stdin/stdout, one
-request at a time: a request is ``<QQ`` (length of the file, row limit) and the
-file's bytes; the answer is ``<Q`` (length) and a JSON object, either
-``{"sheets": [[name, rows, first_row, first_col], ...]}`` or ``{"error": code}``
-with code ``password``, ``damaged``, ``no_sheets`` or ``too_many_rows``; both
-carry ``"rss"``, this process's resident memory in bytes after the read.
+It also finds the header row of each sheet and answers with only the columns
+the list needs, as clean text (``tables``): less to encode, send and decode.
 
-This module is also imported by the web process for ``cell_text``.
+Run as ``python -I sheet_reader.py MEMORY_BYTES``. Protocol on stdin/stdout, one
+request at a time: a request is ``<QQQ`` (length of the file, row limit, length
+of the options), the file's bytes and the options as JSON (``{"aliases":
+{normalised header: column key}, "search_rows": n}``); the answer is ``<QQ``
+(two lengths), a JSON object and the rows of its table (``rows_bytes``). The
+object is either ``{"sheets": [[name, row_count, first_row, first_col, table],
+...]}`` (``table``: see ``tables``, its ``rows`` the number of rows that follow)
+or ``{"error": code}`` with code ``password``, ``damaged``, ``no_sheets`` or
+``too_many_rows``; both carry ``"rss"``, this process's resident memory in bytes
+after the read.
+
+This module is also imported by the web process for ``cell_text``, ``tables``
+(CSV files are read there) and ``normalise_header``.
 """
 
 from __future__ import annotations
@@ -24,11 +32,13 @@ import datetime
 import io
 import json
 import os
+import re
 import struct
 import sys
+import unicodedata
 
-REQUEST = struct.Struct("<QQ")
-ANSWER = struct.Struct("<Q")
+REQUEST = struct.Struct("<QQQ")
+ANSWER = struct.Struct("<QQ")
 
 # Spaces Excel users paste in from web pages and Word: NBSP, narrow NBSP,
 # figure space, zero-width characters and the BOM.
@@ -68,6 +78,81 @@ def cell_text(value) -> str:
     if isinstance(value, datetime.timedelta | datetime.time):
         return str(value)
     return " ".join(str(value).translate(_INVISIBLE).split())
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def normalise_header(text: str) -> str:
+    """``"Ansprechpartner E-Mail"`` → ``"ansprechpartneremail"``; ``"Schulnr."`` →
+    ``"schulnr"``; umlaut spellings (ü/ue, ß/ss) and case do not matter."""
+    if text.isascii():
+        return _NON_ALNUM.sub("", text.lower())
+    text = unicodedata.normalize("NFC", text).lower()
+    text = text.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    return _NON_ALNUM.sub("", text)
+
+
+def find_header(rows: list, aliases: dict, search_rows: int) -> tuple[int, dict, dict]:
+    """Index of the header row within ``rows`` and column positions by key, or
+    ``(-1, ...)``. A header row is the first of the first ``search_rows`` rows
+    naming the school number and at least one more column."""
+    for index, row in enumerate(rows[:search_rows]):
+        positions: dict[str, int] = {}
+        labels: dict[str, str] = {}
+        for col, value in enumerate(row):
+            text = cell_text(value)
+            if not text:
+                continue
+            key = aliases.get(normalise_header(text))
+            if key and key not in positions:
+                positions[key] = col
+                labels[key] = text
+        if "school_number" in positions and len(positions) >= 2:
+            return index, positions, labels
+    return -1, {}, {}
+
+
+def tables(sheets: list[list], aliases: dict, search_rows: int) -> list[list]:
+    """``[name, row_count, first_row, first_col, table]`` per sheet of
+    ``read_sheets``; ``table`` is None for a sheet without a header row (and for
+    every sheet after the first with one), else ``{"header": index of the header
+    row, "columns": [[key, column, header text], ...], "body": rows below the
+    header, "rows": [[offset below the header, text, ...], ...]}`` with the text
+    of each column in that order, rows without any text left out. Frees the
+    sheets' rows as it goes."""
+    answer = []
+    found = False
+    for number, (name, rows, first_row, first_col) in enumerate(sheets):
+        table = None
+        if not found:
+            table = _table(rows, aliases, search_rows)
+            found = table is not None
+        answer.append([name, len(rows), first_row, first_col, table])
+        sheets[number] = None
+    return answer
+
+
+def _table(rows: list, aliases: dict, search_rows: int) -> dict | None:
+    header, positions, labels = find_header(rows, aliases, search_rows)
+    if header < 0:
+        return None
+    columns = list(positions.values())
+    body = []
+    for index in range(header + 1, len(rows)):
+        row = rows[index]
+        rows[index] = None
+        width = len(row)
+        values = [cell_text(row[col]) if col < width else "" for col in columns]
+        if any(values):
+            values.insert(0, index - header - 1)
+            body.append(values)
+    return {
+        "header": header,
+        "columns": [[key, col, labels[key]] for key, col in positions.items()],
+        "body": len(rows) - header - 1,
+        "rows": body,
+    }
 
 
 class SheetError(Exception):
@@ -114,41 +199,51 @@ def read_sheets(data: bytes, row_limit: int) -> list[list]:
             raise SheetError("damaged") from exc
         start = sheet.start or (0, 0)
         sheets.append([sheet.name, rows, start[0], start[1]])
+        del sheet  # calamine's copy of the cells
     return sheets
 
 
-# Dates and times go as their text (cell_text), everything else as it is.
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=cell_text).encode
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# The rows of the table travel after the JSON, as one UTF-8 text: a row's fields
+# (its offset, then its texts) joined by US, the rows by RS. ``cell_text`` never
+# leaves either in a text (they are whitespace to ``str.split``), and one text is
+# made and split many times faster than a JSON list per row.
+FIELD_SEPARATOR, ROW_SEPARATOR = "\x1f", "\x1e"
 
 
-def _answer(data: bytes, row_limit: int) -> bytes:
+def rows_bytes(rows: list[list]) -> bytes:
+    """``[[offset, text, ...], ...]`` as the bytes sent; frees the rows."""
+    join = FIELD_SEPARATOR.join
+    parts = []
+    for index, row in enumerate(rows):
+        row[0] = str(row[0])
+        parts.append(join(row).encode())
+        rows[index] = None
+    return ROW_SEPARATOR.encode().join(parts)
+
+
+def _answer(data: bytes, row_limit: int, options: dict) -> tuple[bytes, bytes]:
+    """The JSON answer and the rows of its table (``rows`` there is their number)."""
+    text = b""
     try:
         sheets = read_sheets(data, row_limit)
         del data
-        return _sheets_json(sheets)
+        answer = {"sheets": tables(sheets, options["aliases"], options["search_rows"])}
+        del sheets
+        for sheet in answer["sheets"]:
+            if sheet[4] is not None:
+                rows = sheet[4]["rows"]
+                sheet[4]["rows"] = len(rows)
+                text = rows_bytes(rows)
     except SheetError as exc:
         answer = {"error": exc.code}
     except (ValueError, TypeError, MemoryError):  # e.g. a lone surrogate in a cell
-        answer = {"error": "damaged"}
+        answer, text = {"error": "damaged"}, b""
     answer["rss"] = _resident_bytes()
-    return _encode(answer).encode()
-
-
-def _sheets_json(sheets: list[list]) -> bytes:
-    """``{"sheets": [...], "rss": n}``, each row encoded and freed in turn (a
-    10,000-row sheet as Python objects and as JSON at once would double the peak)."""
-    out = bytearray(b'{"sheets":[')
-    for number, (name, rows, first_row, first_col) in enumerate(sheets):
-        out += b"," if number else b""
-        out += b"[" + _encode(name).encode() + b",["
-        for index in range(len(rows)):
-            out += b"," if index else b""
-            out += _encode(rows[index]).encode()
-            rows[index] = None
-        out += b"],%d,%d]" % (first_row, first_col)
-        sheets[number] = None
-    out += b'],"rss":%d}' % _resident_bytes()
-    return bytes(out)
+    try:
+        return _encode(answer).encode(), text
+    except (ValueError, TypeError, MemoryError):  # a lone surrogate cannot be sent
+        return _encode({"error": "damaged", "rss": _resident_bytes()}).encode(), b""
 
 
 def _resident_bytes() -> int:
@@ -200,16 +295,18 @@ def serve(extra_bytes: int) -> None:
         head = _read_exactly(stdin, REQUEST.size)
         if head is None:
             return
-        size, row_limit = REQUEST.unpack(head)
+        size, row_limit, options_size = REQUEST.unpack(head)
         data = _read_exactly(stdin, size)
-        if data is None:
+        options = _read_exactly(stdin, options_size)
+        if data is None or options is None:
             return
-        answer = _answer(data, row_limit)
+        answer, text = _answer(data, row_limit, json.loads(options))
         del data
-        stdout.write(ANSWER.pack(len(answer)))
+        stdout.write(ANSWER.pack(len(answer), len(text)))
         stdout.write(answer)
+        stdout.write(text)
         stdout.flush()
-        del answer
+        del answer, text
         _give_memory_back()
 
 

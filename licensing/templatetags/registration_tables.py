@@ -4,41 +4,109 @@ A list of 10,000 schools is 10,000 table rows with five values each; the
 template language takes about 20 µs per value, so these rows are written here,
 every value escaped as ``{{ value }}`` would escape it."""
 
+import re
 from html import escape
+from operator import attrgetter
 
 from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 register = template.Library()
+
+
+_SPECIAL = re.compile("[&<>\"']")
 
 
 def _text(value) -> str:
     return escape(str(value))
 
 
+def _column(items, name: str) -> list[str]:
+    """The ``name`` of every item as text, escaped when any of them needs it (most
+    columns of a list need none: one search instead of escape() per value)."""
+    values = list(map(str, map(attrgetter(name), items)))
+    if _SPECIAL.search("".join(values)):
+        return list(map(escape, values))
+    return values
+
+
 @register.simple_tag
 def row_error_rows(errors) -> str:
     """``<tr>`` per problem: row (as Excel numbers it), column, message."""
-    return mark_safe(
-        "\n".join(
-            f"<tr><td>{int(error.row):d}</td><td>{_text(error.column)}</td>"
-            f"<td>{_text(error.message)}</td></tr>"
-            for error in errors
-        )
-    )
+    rows = map(int, map(attrgetter("row"), errors))
+    cells = zip(rows, _column(errors, "column"), _column(errors, "message"), strict=True)
+    return mark_safe("\n".join(map("<tr><td>%d</td><td>%s</td><td>%s</td></tr>".__mod__, cells)))
+
+
+_ENTRY_ROW = "<tr><td>%d</td><td>%s %s</td><td>%s %s</td><td>%s</td><td>%s</td></tr>"
+_ENTRY_COLUMNS = ("school_number", "school_name", "first_name", "last_name", "email", "phone")
 
 
 @register.simple_tag
 def entry_rows(entries) -> str:
     """``<tr>`` per registered school: row, school, contact person, e-mail, phone."""
-    return mark_safe(
-        "\n".join(
-            f"<tr><td>{int(entry.row):d}</td>"
-            f"<td>{_text(entry.school_number)} {_text(entry.school_name)}</td>"
-            f"<td>{_text(entry.first_name)} {_text(entry.last_name)}</td>"
-            f"<td>{_text(entry.email)}</td><td>{_text(entry.phone)}</td></tr>"
-            for entry in entries
+    rows = map(int, map(attrgetter("row"), entries))
+    columns = [_column(entries, name) for name in _ENTRY_COLUMNS]
+    return mark_safe("\n".join(map(_ENTRY_ROW.__mod__, zip(rows, *columns, strict=True))))
+
+
+def _shown(value) -> str:
+    """``value`` as ``{{ value }}`` shows it: localised (1.234), escaped."""
+    return conditional_escape(str(localize(value)))
+
+
+def _price(value) -> str:
+    """``{% if value %}{{ value|floatformat:"2g" }} €{% else %}–{% endif %}``."""
+    return f"{floatformat(value, '2g')} €" if value else "–"
+
+
+@register.simple_tag
+def figure_rows(figures) -> str:
+    """``<tr>`` per school type of the more-than-half table (``TypeFigure``), as the
+    template loop wrote them (tests/licensing/test_registration_preview_tables.py)."""
+    return mark_safe("".join(_figure_row(figure) for figure in figures))
+
+
+def _figure_row(figure) -> str:
+    name, registered, total, needed = (
+        _shown(figure.name),
+        _shown(figure.registered),
+        _shown(figure.total),
+        _shown(figure.needed),
+    )
+    label = gettext("%(name)s: %(registered)s von %(total)s") % {
+        "name": name,
+        "registered": registered,
+        "total": total,
+    }
+    if not figure.registered:
+        state = conditional_escape(gettext("nicht bestellt"))
+    elif figure.passed:
+        state = conditional_escape(gettext("erfüllt"))
+    else:
+        state = (
+            '<span class="text-danger fw-semibold">'
+            f"{conditional_escape(gettext('nicht erfüllt'))}</span>"
         )
+    return (
+        "\n      <tr>\n"
+        f'        <th scope="row">{name}</th>\n'
+        f'        <td class="text-end">{registered}</td>\n'
+        f'        <td class="text-end">{total}</td>\n'
+        f'        <td class="text-end">{needed}</td>\n'
+        "        <td>\n"
+        f'          <meter class="w-100" min="0" max="{total}" low="{needed}" high="{total}" '
+        f'optimum="{total}" value="{registered}"\n'
+        f'                 aria-label="{label}">{registered}/{total}</meter>\n'
+        f'          <span class="small">{state}</span>\n'
+        "        </td>\n"
+        f'        <td class="text-end">{_price(figure.bulk_price)}</td>\n'
+        f'        <td class="text-end">{_price(figure.subtotal)}</td>\n'
+        "      </tr>\n    "
     )
 
 

@@ -1,6 +1,7 @@
 """Reading registration list files: formats, robust values, file-level limits
 with German messages, and no traceback for any input."""
 
+import dataclasses
 import io
 import random
 import zipfile
@@ -11,6 +12,7 @@ from django.test import override_settings
 
 from licensing.anmeldeliste import ListFileError, cell_text, read_list
 from licensing.models import Order, RegistrationUpload
+from licensing.registration_result import RegistrationResult
 from tests.factories import SchoolFactory
 from tests.licensing.listfiles import HEADER, contact, make_xlsx
 
@@ -46,7 +48,10 @@ def test_files_saved_by_libreoffice_are_accepted(upload_list, directory, name):
 
     assert response.status_code == 302, response.context["result"].messages
     upload = RegistrationUpload.objects.get()
-    entries = {e["school_number"]: e for e in upload.result["entries"]}
+    entries = {
+        e.school_number: dataclasses.asdict(e)
+        for e in RegistrationResult.from_dict(upload.result).entries
+    }
     assert sorted(entries) == ["100001", "100002", "100003", "200001", "200002"]
     # Formula (cached value), spaces and non-breaking spaces, rows as Excel numbers them.
     assert entries["100001"]["email"] == "kontakt100001@schule.example.org"
@@ -73,7 +78,8 @@ def test_numbers_excel_turned_into_floats_or_text_and_lost_leading_zeros(
     response = upload_list(make_xlsx(rows))
 
     assert response.status_code == 302, response.context["result"].messages
-    numbers = [e["school_number"] for e in RegistrationUpload.objects.get().result["entries"]]
+    stored = RegistrationResult.from_dict(RegistrationUpload.objects.get().result)
+    numbers = [entry.school_number for entry in stored.entries]
     assert numbers == ["100001", "100002", "100003", "012345", "200001", "200002"]
 
 

@@ -141,7 +141,7 @@ def test_a_reader_that_hangs_is_killed_after_the_time_limit(fake_reader):
     reader.__init__ = remember
     try:
         with pytest.raises(ReaderFailed):
-            reader_process.read_sheets(valid_list(), 100, seconds=0.5)
+            reader_process.read_tables(valid_list(), 100, {}, 30, seconds=0.5)
     finally:
         reader.__init__ = original
     assert not alive(started[0])
@@ -150,7 +150,7 @@ def test_a_reader_that_hangs_is_killed_after_the_time_limit(fake_reader):
 def test_a_reader_answering_nonsense_is_a_failure(fake_reader):
     fake_reader(
         "import struct, sys\nsys.stdin.buffer.read(16)\n"
-        "sys.stdout.buffer.write(struct.pack('<Q', 5) + b'<xml>')\nsys.stdout.flush()\n"
+        "sys.stdout.buffer.write(struct.pack('<QQ', 5, 0) + b'<xml>')\nsys.stdout.flush()\n"
         "import time\ntime.sleep(60)\n"
     )
     with pytest.raises(ListFileError) as exc:
@@ -214,37 +214,56 @@ def test_a_forked_child_starts_its_own_reader(fresh_pool):
     assert len(read_list(valid_list(), "liste.xlsx").rows) == len(NUMBERS)
 
 
-@pytest.mark.parametrize("name", ["libreoffice.xlsx", "libreoffice.ods", "libreoffice.xls", None])
-def test_the_reader_answers_what_calamine_reads(fresh_pool, name):
-    """Every cell, date and offset arrives as calamine read it (dates as text)."""
+@pytest.mark.parametrize("name", ["libreoffice.xlsx", "libreoffice.ods", "libreoffice.xls"])
+def test_the_reader_answers_what_the_tables_of_calamine_rows_are(fresh_pool, name):
+    """What arrives from the reader process is what ``tables`` makes in process."""
+    from pathlib import Path
+
+    from licensing.anmeldeliste import _ALIASES
+    from licensing.sheet_reader import read_sheets as read_in_process
+    from licensing.sheet_reader import tables
+
+    data = (Path(__file__).parent / "fixtures" / name).read_bytes()
+    expected = tables(read_in_process(data, 1000), _ALIASES, 30)
+
+    assert expected[0][4]["rows"]
+    assert reader_process.read_tables(data, 1000, _ALIASES, 30) == expected
+
+
+def test_the_reader_answers_the_list_columns_as_text(fresh_pool):
+    """A used area from C5 on two sheets: offsets, the header row, only the list's
+    columns (not F), numbers, booleans and dates as text, rows without text left out."""
     import datetime
     from io import BytesIO
-    from pathlib import Path
 
     from openpyxl import Workbook
 
-    from licensing.sheet_reader import cell_text
-    from licensing.sheet_reader import read_sheets as read_in_process
+    from licensing.anmeldeliste import _ALIASES
 
-    if name:
-        data = (Path(__file__).parent / "fixtures" / name).read_bytes()
-    else:  # a used area from C5, two sheets, a date, a float, a boolean
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet["C5"], sheet["D5"], sheet["C6"], sheet["D6"] = "Schulnummer", "Datum", 1.5, True
-        sheet["E9"] = datetime.date(2026, 8, 1)
-        workbook.create_sheet("Zweites")["A1"] = "Ümlaut\u00a0"
-        buffer = BytesIO()
-        workbook.save(buffer)
-        data = buffer.getvalue()
-    expected = [
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["C5"], sheet["D5"], sheet["F5"] = "Schulnr.", "E-Mail", "Bemerkung"
+    sheet["C6"], sheet["D6"], sheet["F6"] = 1.5, True, "nicht gelesen"
+    sheet["C7"] = 100001.0
+    sheet["D9"], sheet["F10"] = datetime.date(2026, 8, 1), "x"
+    workbook.create_sheet("Zweites")["A1"] = "Schulnummer"
+    buffer = BytesIO()
+    workbook.save(buffer)
+
+    sheets = reader_process.read_tables(buffer.getvalue(), 1000, _ALIASES, 30)
+
+    assert sheets == [
         [
-            sheet_name,
-            [[cell_text(v) if isinstance(v, datetime.date) else v for v in row] for row in rows],
-            r,
-            c,
-        ]
-        for sheet_name, rows, r, c in read_in_process(data, 1000)
+            "Sheet",
+            6,
+            4,
+            2,
+            {
+                "header": 0,
+                "columns": [["school_number", 0, "Schulnr."], ["email", 1, "E-Mail"]],
+                "body": 5,
+                "rows": [[0, "1.5", "WAHR"], [1, "100001", ""], [3, "", "01.08.2026"]],
+            },
+        ],
+        ["Zweites", 1, 0, 0, None],
     ]
-
-    assert reader_process.read_sheets(data, 1000) == expected

@@ -1,7 +1,10 @@
 """The fast paths of the registration check give exactly the results of the
 general code they short-cut: ``cell_text`` for any text, the e-mail check for any
-address (compared with Django's ``validate_email``), the header normalisation."""
+address (compared with Django's ``validate_email``), the header normalisation,
+the school name abbreviations in one pass."""
 
+import difflib
+import re
 import unicodedata
 
 import pytest
@@ -11,7 +14,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from licensing.anmeldeliste import cell_text, normalise_header
-from licensing.registration_rows import _names_match, email_is_valid
+from licensing.registration_rows import (
+    ABBREVIATIONS,
+    _abbreviated,
+    _names_match,
+    _similarity,
+    email_is_valid,
+)
+from licensing.sheet_reader import FIELD_SEPARATOR, ROW_SEPARATOR
 
 INVISIBLE = str.maketrans(
     {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\u200c": "", "\ufeff": ""}
@@ -146,3 +156,72 @@ def test_normalise_header_fast_path_is_the_general_result(text):
 )
 def test_school_names_people_write_match_the_directory(given, directory, match):
     assert _names_match(given, directory) is match
+
+
+def abbreviated_one_by_one(name: str) -> str:
+    """What the name check did before its abbreviations were one pattern."""
+    for pattern, short in ABBREVIATIONS:
+        name = re.sub(pattern, short, name, flags=re.IGNORECASE)
+    return normalise_header(name)
+
+
+NAME_PIECE = st.sampled_from(
+    ["Städt", "STÄDT", "städtische", "Städtisches", "Kath", "katholischer", "Ev", "evang",
+     "Evangelische", "Bischöfl", "bischöfliches", "Sankt", "St", "ST", "Str", "str", "Straße",
+     "STRASSE", "strasse", "Hauptstr", "Gymnasium", "e", "s", "n", "r", ".", " ", "-", "ß", "ẞ",
+     "\u00a0", "1", "_"]
+)  # fmt: skip
+
+
+@given(st.lists(NAME_PIECE, max_size=12).map("".join))
+@example("Kath.St.Maria Hauptstr.")
+@example("Städt.Gymnasium Sankt-Augustin Evangelischestr. 5")
+@example("Ev.Ang. Kath. Strasse")
+@settings(max_examples=1000, deadline=None)
+def test_abbreviations_in_one_pass_are_the_one_by_one_result(name):
+    assert _abbreviated(name) == abbreviated_one_by_one(name)
+
+
+@given(st.one_of(st.text(), st.text(st.sampled_from("ab \x1c\x1d\x1e\x1f\x85\u2028\t"))))
+@example("a\x1fb")
+@example("\x1e")
+@settings(max_examples=500, deadline=None)
+def test_cell_text_never_holds_the_separators_of_the_reader_answer(text):
+    # The reader process sends a table's rows as one text split by these two.
+    assert FIELD_SEPARATOR not in cell_text(text)
+    assert ROW_SEPARATOR not in cell_text(text)
+
+
+def edited(text: str, edits: list[tuple[int, int, str]]) -> str:
+    """``text`` with letters left out, added or replaced (typos)."""
+    letters = list(text)
+    for kind, position, letter in edits:
+        at = position % (len(letters) + 1)
+        if kind == 0 and at < len(letters):
+            del letters[at]
+        elif kind == 1:
+            letters.insert(at, letter)
+        elif at < len(letters):
+            letters[at] = letter
+    return "".join(letters)
+
+
+LETTERS = st.sampled_from("abcde")
+EDITS = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 300), LETTERS), max_size=5)
+
+
+@given(
+    st.one_of(
+        st.tuples(st.text(LETTERS, max_size=60), st.text(LETTERS, max_size=60)),
+        st.builds(lambda b, edits: (edited(b, edits), b), st.text(LETTERS, max_size=199), EDITS),
+        st.builds(lambda b, edits: (b, edited(b, edits)), st.text(LETTERS, max_size=199), EDITS),
+    )
+)
+@example(("gymnasimneuesandkaul", "gymnasiumneuesandkaul"))
+@example(("baaab", "babaab"))
+@example(("", ""))
+@example(("a" * 210, "a" * 205 + "b" * 5))  # 200 characters and more: difflib itself
+@settings(max_examples=2000, deadline=None)
+def test_name_similarity_is_what_difflib_says(pair):
+    a, b = pair
+    assert _similarity(a, b) == difflib.SequenceMatcher(None, a, b).ratio()

@@ -4,8 +4,10 @@ column, every registered school, escaped like the template language escapes;
 and the stored result, which ``to_dict`` writes without ``asdict``'s deep copy."""
 
 import dataclasses
+import json
 import re
 from html import unescape
+from pathlib import Path
 
 import pytest
 
@@ -100,7 +102,7 @@ def test_missing_schools_are_listed_escaped(upload_list, authority, directory, g
     assert "<li>100006 Schule &lt;am&gt; Bach (Grundschule)</li>" in preview
 
 
-def test_to_dict_is_what_asdict_gives():
+def test_stored_result_is_asdict_with_entries_and_row_errors_as_columns():
     result = RegistrationResult(
         row_errors=[RowError(3, "E-Mail", "„x“ ist keine gültige E-Mail-Adresse.")],
         list_errors=["Grundschule: 2 von 4"],
@@ -116,7 +118,94 @@ def test_to_dict_is_what_asdict_gives():
 
     stored = result.to_dict()
 
-    assert stored == dataclasses.asdict(result)
-    assert RegistrationResult.from_dict(stored) == result
+    as_rows = dataclasses.asdict(result)
+    assert stored == {
+        **as_rows,
+        "row_errors": {
+            "row": [3],
+            "column": ["E-Mail"],
+            "message": [as_rows["row_errors"][0]["message"]],
+        },
+        "entries": {
+            "row": [2],
+            "school_id": [7],
+            "school_number": ["100001"],
+            "school_name": ["GS"],
+            "school_type_id": [1],
+            "first_name": ["Anna"],
+            "last_name": ["Weiß"],
+            "email": ["a@b.de"],
+            "phone": [""],
+        },
+    }
+    assert RegistrationResult.from_dict(json.loads(json.dumps(stored))) == result
+    # Results stored row by row (until December 2026) are read as well.
+    assert RegistrationResult.from_dict(as_rows) == result
     stored["missing_schools"][0]["school_name"] = "changed"
     assert result.missing_schools[0]["school_name"] == "S"
+
+
+def test_stored_columns_of_many_rows_come_back_in_order():
+    entries = [
+        EntryRow(row, row * 10, f"1{row:05d}", f"Schule {row}", row % 3, "A", "B", "a@b.de", "")
+        for row in range(2, 502)
+    ]
+    errors = [RowError(row, "E-Mail", f"Fehler {row}") for row in range(600, 650)]
+    result = RegistrationResult(entries=entries, row_errors=errors, row_count=550)
+
+    back = RegistrationResult.from_dict(json.loads(json.dumps(result.to_dict())))
+
+    assert back.entries == entries
+    assert back.row_errors == errors
+
+
+def test_summary_of_a_checked_list_totals_every_registered_school():
+    from decimal import Decimal
+
+    from config.totals import compute_totals
+    from licensing.models import Product
+    from licensing.order_summary import summary_of_result
+
+    prices = {1: "123.45", 2: "99.99", 3: "0.07"}
+    types = [1] * 7 + [2] * 3 + [3] * 11 + [4] * 2  # type 4: no price
+    entries = [
+        EntryRow(row, row, str(row), "S", type_id, "A", "B", "a@b.de", "")
+        for row, type_id in enumerate(types, start=2)
+    ]
+    figures = [TypeFigure(t, f"Typ {t}", types.count(t), 20, prices.get(t)) for t in (1, 2, 3, 4)]
+    product = Product(vat_rate=Decimal("19.00"))
+
+    summary = summary_of_result(
+        result=RegistrationResult(entries=entries, figures=figures), product=product
+    )
+
+    class Line:
+        def __init__(self, net):
+            self.net_amount, self.vat_rate = Decimal(net), product.vat_rate
+
+    per_school = compute_totals([Line(prices[t]) for t in types if t in prices])
+    assert summary.totals == per_school
+    assert summary.totals.net == Decimal("1164.89")  # 7 × 123.45 + 3 × 99.99 + 11 × 0.07
+
+
+def test_figure_rows_are_what_the_template_loop_wrote():
+    from django.template import Context, Template
+
+    from licensing.templatetags.registration_tables import figure_rows
+
+    figures = [
+        TypeFigure(1, "Grundschule", 0, 4, "100.00", "0.00"),  # none registered
+        TypeFigure(2, 'Gymnasium <G8> & "Ganztag"', 3, 4, "1234.5", "3703.50"),  # passed
+        TypeFigure(3, "Realschule", 2, 4, "99.99", "199.98"),  # not more than half
+        TypeFigure(4, "Förderschule", 1, 1, None, None),  # no price
+        TypeFigure(5, "Berufskolleg", 1250, 2400, "12000.00", "15000000.00"),  # thousands
+    ]
+    # The loop the preview template had before ``figure_rows`` wrote its rows.
+    loop = (
+        "{% load i18n %}" + (Path(__file__).parent / "fixtures" / "figures_loop.html").read_text()
+    )
+    context = Context({"result": RegistrationResult(figures=figures)})
+
+    assert f"    {figure_rows(figures)}\n" == Template(loop).render(context)
+    assert "1.250/2.400" in figure_rows(figures)
+    assert "Gymnasium &lt;G8&gt; &amp; &quot;Ganztag&quot;: 3 von 4" in figure_rows(figures)
