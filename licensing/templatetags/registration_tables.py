@@ -99,8 +99,8 @@ def _figure_row(figure) -> str:
         f'        <td class="text-end">{total}</td>\n'
         f'        <td class="text-end">{needed}</td>\n'
         "        <td>\n"
-        f'          <meter class="w-100" min="0" max="{total}" low="{needed}" high="{total}" '
-        f'optimum="{total}" value="{registered}"\n'
+        f'          <meter class="w-100" min="0" max="{figure.total:d}" low="{figure.needed:d}" '
+        f'high="{figure.total:d}" optimum="{figure.total:d}" value="{figure.registered:d}"\n'
         f'                 aria-label="{label}">{registered}/{total}</meter>\n'
         f'          <span class="small">{state}</span>\n'
         "        </td>\n"

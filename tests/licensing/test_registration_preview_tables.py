@@ -202,10 +202,13 @@ def test_figure_rows_are_what_the_template_loop_wrote():
     ]
     # The loop the preview template had before ``figure_rows`` wrote its rows.
     loop = (
-        "{% load i18n %}" + (Path(__file__).parent / "fixtures" / "figures_loop.html").read_text()
+        "{% load i18n l10n %}"
+        + (Path(__file__).parent / "fixtures" / "figures_loop.html").read_text()
     )
     context = Context({"result": RegistrationResult(figures=figures)})
 
     assert f"    {figure_rows(figures)}\n" == Template(loop).render(context)
-    assert "1.250/2.400" in figure_rows(figures)
+    assert "1.250/2.400" in figure_rows(figures)  # shown to people: localised
+    # Read by the browser: plain numbers (max="2.400" would be 2.4 schools).
+    assert 'max="2400" low="1201" high="2400" optimum="2400" value="1250"' in figure_rows(figures)
     assert "Gymnasium &lt;G8&gt; &amp; &quot;Ganztag&quot;: 3 von 4" in figure_rows(figures)
