@@ -19,8 +19,10 @@ Fonts: the templates ask for Liberation Sans (Debian ``fonts-liberation``) and
 fall back to DejaVu Sans (``fonts-dejavu-core``); no remote resources.
 
 Speed (``benchmarks/bench_pdf.py``: 500 schools within 1.5 s, one school within
-0.1 s): WeasyPrint's time grows with the number of boxes, so a row has three
-cells (school number and name share one) without borders (zebra rows instead),
+0.1 s): WeasyPrint's time grows with the number of boxes, so a school's row is
+one table cell of preformatted text (``pdf_rows.py``: number, name, a tab, then
+licence year and net aligned by no-break spaces; three cells cost a third more
+for the whole 140-school letter), without borders (zebra rows instead),
 the stylesheet (``_letter.css``) is parsed once per process and language, the
 user-agent stylesheet drops its list-marker and footnote pseudo-element rules
 (they match every element, so WeasyPrint computed six unused pseudo-element
@@ -53,6 +55,7 @@ from invoicing.einvoice import (
     refund_document,
     seller_data,
 )
+from invoicing.pdf_rows import Column, info_lines, lines_rows, text_em
 
 if TYPE_CHECKING:
     from invoicing.models import Invoice, Refund
@@ -79,29 +82,12 @@ def date_de(day: datetime.date | None) -> str:
 RETURN_LINE_WIDTH_MM = 83
 RETURN_LINE_MAX_PT = 6.0
 RETURN_LINE_MIN_PT = 4.5
-_LETTER_FONT = Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
-
-
-@functools.cache
-def _advance_widths() -> tuple[dict[int, float], float]:
-    """Advance width in em per character of the letter font (Liberation Sans),
-    and a generous default for characters it lacks or when the file is missing."""
-    try:
-        from fontTools.ttLib import TTFont
-
-        font = TTFont(_LETTER_FONT, lazy=True)
-    except OSError:
-        return {}, 0.6
-    metrics, per_em = font["hmtx"], font["head"].unitsPerEm
-    widths = {code: metrics[glyph][0] / per_em for code, glyph in font.getBestCmap().items()}
-    return widths, 0.6
 
 
 @functools.lru_cache(maxsize=16)
 def return_line_size(text: str) -> str:
     """The font size in pt at which ``text`` fits the return-address line."""
-    widths, default = _advance_widths()
-    em = sum(widths.get(ord(char), default) for char in text) or 1
+    em = text_em(text) or 1
     fitting = RETURN_LINE_WIDTH_MM / (em * 25.4 / 72)
     size = max(RETURN_LINE_MIN_PT, min(RETURN_LINE_MAX_PT, fitting))
     return f"{int(size * 10) / 10:.1f}"
@@ -136,14 +122,14 @@ def _totals_context(lines) -> dict:
     }
 
 
-def _line_groups(lines, number_width: int) -> list[dict]:
+def _line_groups(lines, number_width: int, mixed_rates: bool) -> list[dict]:
     """The lines under one heading per product (an invoice normally has one):
     each school on one compact row, the product and year in the heading.
 
-    School number and name share one cell (WeasyPrint's time grows with every
-    cell): the number padded to ``number_width`` digits with pairs of no-break
-    spaces (each half a digit wide in the letter font) so that the names align,
-    and a wrapping name indented under its first line (``school_indent``)."""
+    A row is one table cell of preformatted text (``pdf_rows``): the school
+    number padded to ``number_width`` digits with pairs of no-break spaces (each
+    half a digit wide in the letter font) so that the names align, the name,
+    and after a tab the licence year, the rate where lines differ, and the net."""
     groups: dict[str, list] = {}
     for line in lines:
         groups.setdefault(line.product_name, []).append(line)
@@ -153,19 +139,30 @@ def _line_groups(lines, number_width: int) -> list[dict]:
             "period": _period(
                 min(line.period_start for line in group), max(line.period_end for line in group)
             ),
-            "lines": [
-                {
-                    "school": _padded(line.school_number, number_width) + " " + line.school_name,
-                    "period": f"{line.period_start:%d.%m.%y}–{line.period_end:%d.%m.%y}",
-                    "rate": percent(line.vat_rate),
-                    "net": euro(line.net_amount),
-                    "alt": index % 2 == 1,
-                }
-                for index, line in enumerate(group)
-            ],
+            "table": _lines_table(group, number_width, mixed_rates),
         }
         for product, group in groups.items()
     ]
+
+
+def _lines_table(lines, number_width: int, mixed_rates: bool) -> dict:
+    columns = [
+        Column(
+            _("Nutzungsjahr"),
+            [f"{line.period_start:%d.%m.%y}–{line.period_end:%d.%m.%y}" for line in lines],
+            align_right=False,
+        )
+    ]
+    if mixed_rates:
+        columns.append(Column(_("USt"), [percent(line.vat_rate) for line in lines]))
+    columns.append(Column(_("Netto"), [euro(line.net_amount) for line in lines]))
+    schools = [(_padded(line.school_number, number_width), line.school_name) for line in lines]
+    rows = lines_rows(_("Schulnummer und Schule"), schools, columns)
+    return {
+        "heading": rows.heading,
+        "tab_mm": rows.tab_mm,
+        "rows": [{"text": text, "alt": index % 2 == 1} for index, text in enumerate(rows.rows)],
+    }
 
 
 def _padded(number: str, width: int) -> str:
@@ -214,21 +211,25 @@ def invoice_context(invoice: Invoice) -> dict:
             invoice.buyer_street,
             f"{invoice.buyer_postal_code} {invoice.buyer_city}".strip(),
         ],
-        "info": info,
+        **_info_context(info),
         "products": ", ".join(products),
         "period": f"{date_de(invoice.service_period_start)} – "
         f"{date_de(invoice.service_period_end)}",
-        "line_groups": _line_groups(lines, number_width),
-        # In "ch" (the width of a digit): the number and the space after it.
-        "school_indent": f"{number_width + 0.5:g}",
-        "school_indent_pad": f"{number_width + 1.2:g}",
-        "school_count": len(lines),
         # One product has one rate; a rate column only where lines differ.
-        "mixed_rates": len({line.vat_rate for line in lines}) > 1,
+        "line_groups": _line_groups(
+            lines, number_width, len({line.vat_rate for line in lines}) > 1
+        ),
+        "school_count": len(lines),
         "totals": _totals_context(lines),
         "due_date": date_de(invoice.due_date),
         **_carried_over_context(invoice),
     }
+
+
+def _info_context(info: list[tuple[str, str]]) -> dict:
+    """The information block: one line per label and value, the values at a tab stop."""
+    lines, tab_mm = info_lines(info)
+    return {"info": lines, "info_tab_mm": tab_mm}
 
 
 def _carried_over_context(invoice: Invoice) -> dict:
@@ -277,17 +278,19 @@ def refund_context(refund: Refund) -> dict:
             refund.recipient_street,
             f"{refund.recipient_postal_code} {refund.recipient_city}".strip(),
         ],
-        "info": [
-            (_("Belegnummer"), refund.number),
-            (_("Belegdatum"), date_de(refund.issue_date)),
-            (_("Schulnummer"), school.school_number),
-            (_("Originalrechnung"), refund.original_invoice_number),
-            (_("Rechnungsdatum Original"), date_de(refund.original_invoice_date)),
-            (
-                _("Erstattungszeitraum"),
-                f"{date_de(line.period_start)} – {date_de(line.period_end)}",
-            ),
-        ],
+        **_info_context(
+            [
+                (_("Belegnummer"), refund.number),
+                (_("Belegdatum"), date_de(refund.issue_date)),
+                (_("Schulnummer"), school.school_number),
+                (_("Originalrechnung"), refund.original_invoice_number),
+                (_("Rechnungsdatum Original"), date_de(refund.original_invoice_date)),
+                (
+                    _("Erstattungszeitraum"),
+                    f"{date_de(line.period_start)} – {date_de(line.period_end)}",
+                ),
+            ]
+        ),
         "original_number": refund.original_invoice_number,
         "original_date": date_de(refund.original_invoice_date),
         "product": individual.product.name,

@@ -124,6 +124,10 @@ def test_address_window_and_information_block_follow_din_5008_form_b(tmp_path):
     assert label[1] == pytest.approx(125, abs=0.5)
     assert 50 <= label[2] < 52
     assert find(boxes, "Leistungszeitraum")[1] == pytest.approx(125, abs=0.5)
+    # The values in one column, just right of the longest label.
+    values = [find(boxes, value)[1] for value in ("10.08.2026", "05315000-SCHULAMT1-82")]
+    assert values[0] == pytest.approx(values[1], abs=0.2)
+    assert 0 < values[0] - find(boxes, "Leistungszeitraum")[3] < 4
 
 
 def dark_rows_at_left_edge(pdf: bytes, tmp_path, page: int) -> list[float]:
@@ -181,3 +185,36 @@ def test_school_names_align_whatever_the_length_of_the_school_number(tmp_path):
     starts = [find(boxes, name)[1] for name in ("Alpha", "Beta", "Gamma")]
     assert max(starts) - min(starts) < 0.3
     assert find(boxes, "4711")[1] > find(boxes, "190001")[1] + 2
+
+
+def test_licence_year_and_net_stand_in_columns_beside_short_and_wrapping_names(tmp_path):
+    # Rows are preformatted text with a tab (pdf_rows.py): whatever the name's
+    # length, the licence year starts and the net ends at the same place, flush
+    # with the table's right edge, and a long name wraps before the licence year.
+    invoice = add_lines(
+        InvoiceFactory(),
+        [("100.00", "7.00"), ("1234.50", "7.00"), ("9.95", "7.00")],
+        names=[
+            "Alpha",
+            "Städtische Gemeinschaftshauptschule und Realschule im Schulzentrum An der Alten "
+            "Ziegelei – Sekundarschule des Kreises Abschluss",
+            "Städt. Gemeinschaftsgrundschule Am Park",
+        ],
+    )
+    boxes = words(render_invoice_pdf(invoice), tmp_path)
+
+    years = [box for box in boxes if box[0] == "01.08.26–31.07.27"]
+    euros = [box for box in boxes if box[0] == "€" and box[2] > find(boxes, "Netto")[2]][:3]
+    heading = find(boxes, "Nutzungsjahr", below_mm=find(boxes, "Netto")[2] - 1)
+    assert len(years) == 3
+    assert max(box[1] for box in years) - min(box[1] for box in years) < 0.2
+    assert heading[1] == pytest.approx(years[0][1], abs=0.3)
+    assert max(box[3] for box in euros) - min(box[3] for box in euros) < 0.2
+    assert find(boxes, "Netto")[3] == pytest.approx(euros[0][3], abs=0.5)
+    assert euros[0][3] == pytest.approx(210 - 20 - 1, abs=0.5)  # right margin, cell padding
+    # The long name: its first line ends left of the licence year, the rest below it.
+    long_row = find(boxes, "Städtische")
+    first_line = [box for box in boxes if abs(box[2] - long_row[2]) < 0.5]
+    assert max(box[3] for box in first_line if box[1] < years[0][1] - 1) < years[0][1] - 2
+    assert find(boxes, "Abschluss")[2] > long_row[2] + 1
+    assert find(boxes, "Abschluss")[1] > long_row[1]  # indented under the name
