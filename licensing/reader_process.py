@@ -4,6 +4,8 @@ first use and reused across uploads, one per concurrent upload.
 
 A reader that dies on a file (its memory limit, a Rust abort) or takes longer
 than the time limit is killed and replaced; the upload gets ``ReaderFailed``.
+A reader from the pool found dead when asked (killed while idle) is replaced
+and the file given to the new one.
 A reader that grew large on a big file is retired after answering. After a
 fork (a worker server that forks after the first upload) the child forgets the
 parent's readers and starts its own.
@@ -37,6 +39,10 @@ class ReaderFailed(Exception):
     """The reader process died, answered nonsense or ran out of time."""
 
 
+class ReaderGone(ReaderFailed):
+    """The reader process was gone: its pipe broke or closed before any answer."""
+
+
 class _Reader:
     def __init__(self) -> None:
         self.process = subprocess.Popen(
@@ -64,11 +70,14 @@ class _Reader:
             self.process.stdin.write(options)
             self.process.stdin.flush()
         except OSError as exc:  # it died (broken pipe)
-            raise ReaderFailed("the reader process is gone") from exc
+            raise ReaderGone("the reader process is gone") from exc
         if while_waiting is not None:
             while_waiting()
         fd = self.process.stdout.fileno()
-        size, text_size = ANSWER.unpack(self._read(fd, ANSWER.size, deadline))
+        head = self._read(fd, ANSWER.size, deadline, allow_empty=True)
+        if not head:
+            raise ReaderGone("the reader process died before answering")
+        size, text_size = ANSWER.unpack(head)
         if size + text_size > _MAX_ANSWER_BYTES:
             raise ReaderFailed("answer too large")
         try:
@@ -84,7 +93,7 @@ class _Reader:
         return answer
 
     @staticmethod
-    def _read(fd: int, size: int, deadline: float) -> bytearray:
+    def _read(fd: int, size: int, deadline: float, allow_empty: bool = False) -> bytearray:
         buffer = bytearray()
         while len(buffer) < size:
             remaining = deadline - time.monotonic()
@@ -94,6 +103,8 @@ class _Reader:
             if ready:
                 chunk = os.read(fd, min(size - len(buffer), 1 << 20))
                 if not chunk:
+                    if not buffer and allow_empty:
+                        return buffer
                     raise ReaderFailed("the reader process died")
                 buffer += chunk
         return buffer
@@ -124,14 +135,15 @@ _lock = threading.Lock()
 _idle: list[_Reader] = []
 
 
-def _take() -> _Reader:
+def _take() -> tuple[_Reader, bool]:
+    """A reader, and whether it was idle in the pool (else it is new)."""
     with _lock:
         while _idle:
             reader = _idle.pop()
             if reader.alive():
-                return reader
+                return reader, True
             reader.kill()  # died while idle: reap it, take another
-    return _Reader()
+    return _Reader(), False
 
 
 def _give_back(reader: _Reader, resident_bytes) -> None:
@@ -160,12 +172,19 @@ def read_tables(
     out of time on it or answered something else. ``while_waiting()`` is called
     while the reader reads (other work that does not need the file)."""
     options = json.dumps({"aliases": aliases, "search_rows": search_rows}).encode()
-    reader = _take()
+    reader, pooled = _take()
+    waited = _Once(while_waiting)
+    args = (data, row_limit, options, seconds, waited)
     try:
-        answer = reader.ask(data, row_limit, options, seconds, while_waiting)
-    except BaseException:
-        reader.kill()
-        raise
+        answer = _ask_or_kill(reader, *args)
+    except ReaderGone:
+        if not pooled:
+            raise
+        # Most likely killed while idle, its death not yet seen by poll(); else
+        # the file killed it. A new reader gets the file once more: a file that
+        # kills that one too is refused.
+        reader = _Reader()
+        answer = _ask_or_kill(reader, *args)
     _give_back(reader, answer.get("rss"))
     if "error" in answer:
         raise SheetError(str(answer["error"]))
@@ -182,6 +201,26 @@ def read_tables(
             raise ReaderFailed("rows do not fit the table")
         found[0]["rows"] = rows
     return sheets
+
+
+def _ask_or_kill(reader: _Reader, *args) -> dict:
+    try:
+        return reader.ask(*args)
+    except BaseException:
+        reader.kill()
+        raise
+
+
+class _Once:
+    """Calls ``function`` (if any) the first time it is called, never again."""
+
+    def __init__(self, function) -> None:
+        self.function = function
+
+    def __call__(self) -> None:
+        function, self.function = self.function, None
+        if function is not None:
+            function()
 
 
 def _is_sheet(sheet, keys: set[str]) -> bool:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -87,6 +88,43 @@ def test_a_reader_killed_while_idle_is_replaced(fresh_pool):
     assert len(parsed.rows) == len(NUMBERS)
     [new_pid] = reader_process.idle_reader_pids()
     assert new_pid != pid
+
+
+def test_a_reader_whose_death_poll_has_not_seen_yet_is_replaced(fresh_pool, monkeypatch):
+    # Right after a SIGKILL poll() may still call the reader alive: it is taken,
+    # its pipe is closed, and the upload goes to a new reader instead of failing.
+    read_list(valid_list(), "liste.xlsx")
+    [pid] = reader_process.idle_reader_pids()
+    os.kill(pid, signal.SIGKILL)
+    while alive(pid):
+        time.sleep(0.01)
+    monkeypatch.setattr(reader_process._Reader, "alive", lambda self: True)
+    calls = []
+
+    parsed = read_list(valid_list(), "liste.xlsx", while_reading=lambda: calls.append(1))
+
+    assert [row.values["school_number"] for row in parsed.rows] == NUMBERS
+    assert calls == [1]
+    [new_pid] = reader_process.idle_reader_pids()
+    assert new_pid != pid
+
+
+def test_a_new_reader_that_dies_on_the_file_is_not_asked_again(fake_reader):
+    fake_reader("import sys, os; sys.stdin.buffer.read(1); os._exit(3)")
+    started = []
+    real_init = reader_process._Reader.__init__
+
+    def counting_init(self):
+        started.append(1)
+        real_init(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reader_process._Reader, "__init__", counting_init)
+        with pytest.raises(ListFileError) as exc:
+            read_list(valid_list(), "liste.xlsx")
+
+    assert exc.value.message == DAMAGED
+    assert started == [1]
 
 
 def test_a_hostile_file_kills_the_reader_not_the_server(fresh_pool):
