@@ -99,6 +99,34 @@ def test_invoice_pdf_shows_every_required_field(tmp_path):
     assert text.count("Digitales Lehrwerk 1") == 2  # the greeting and the heading
 
 
+def test_one_rate_invoice_states_its_vat_in_the_sums_without_a_rate_table(tmp_path):
+    invoice = add_lines(InvoiceFactory(), [("100.00", "7.00"), ("10.05", "7.00")])
+    text = pdf_text(render_invoice_pdf(invoice), tmp_path)
+
+    for expected in [
+        "Summe netto 110,05 €",
+        "zzgl. USt 7 % auf 110,05 € 7,70 €",
+        "Umsatzsteuer gesamt 7,70 €",
+        "Rechnungsbetrag brutto 117,75 €",
+    ]:
+        assert expected in text, expected
+    assert "USt-Satz" not in text
+    assert (
+        "an Ihren Schulen im Nutzungsjahr 01.08.2026 – 31.07.2027 berechnen wir Ihnen (2 Schulen):"
+        in text
+    )
+    # With two rates the table of rates is there (test above).
+    mixed = pdf_text(render_invoice_pdf(add_lines(InvoiceFactory(), MIXED)), tmp_path)
+    assert "USt-Satz Netto USt Brutto" in mixed
+
+
+def test_one_school_invoice_speaks_of_one_school(tmp_path):
+    text = pdf_text(render_invoice_pdf(add_lines(InvoiceFactory(), [("100.00", "7.00")])), tmp_path)
+    assert "an Ihrer Schule im Nutzungsjahr" in text
+    assert "(1 Schule):" in text
+    assert "Schulen" not in text.split("Schulnummer")[0]
+
+
 def test_invoice_without_leitweg_id_leaves_it_out(tmp_path):
     invoice = add_lines(
         InvoiceFactory(authority__leitweg_id="", buyer_leitweg_id=""), [("250.00", "19.00")]
