@@ -114,23 +114,7 @@ def test_gunicorn_serves_health_and_static_files_in_production(production_env, t
     assert (static_root / hashed).exists()
     assert (static_root / f"{hashed}.gz").exists()
 
-    assert (
-        run_manage("migrate", "--noinput", env_vars=production_env, tmp_path=tmp_path).returncode
-        == 0
-    )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(production_env, DJANGO_SETTINGS_MODULE="config.settings.production")
-    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", REDIS_URL="")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    server, port = start_gunicorn(production_env, tmp_path, output=subprocess.PIPE)
     try:
         health = None
         for _ in range(100):
@@ -155,6 +139,28 @@ def test_gunicorn_serves_health_and_static_files_in_production(production_env, t
         server.wait(timeout=10)
 
 
+def start_gunicorn(production_env, tmp_path, *, output, **extra_env):
+    """Migrate, then start the production command line (one worker, no broker) on a
+    free port; returns the server process and the port."""
+    migrated = run_manage("migrate", "--noinput", env_vars=production_env, tmp_path=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(production_env, DJANGO_SETTINGS_MODULE="config.settings.production")
+    env.update(GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", REDIS_URL="")
+    env.update(extra_env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    return server, port
+
+
 def get(port: int, path: str, https: bool = False):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     headers = {"Host": "lizenzen.example.org"}
@@ -169,29 +175,10 @@ def test_gunicorn_master_preloads_the_portal_and_recycled_workers_serve(producti
     """``preload_app``: the master has Django and the database backend loaded (its
     workers are forks of it) but holds no database connection or file; a worker
     recycled after GUNICORN_MAX_REQUESTS answers like the first."""
-    assert (
-        run_manage("migrate", "--noinput", env_vars=production_env, tmp_path=tmp_path).returncode
-        == 0
-    )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(production_env, DJANGO_SETTINGS_MODULE="config.settings.production")
-    env.update(
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
-        GUNICORN_MAX_REQUESTS="2",
-        REDIS_URL="",
-    )
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+        server, port = start_gunicorn(
+            production_env, tmp_path, output=out, GUNICORN_MAX_REQUESTS="2"
         )
     try:
         answers = []
