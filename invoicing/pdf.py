@@ -404,9 +404,13 @@ def einvoice_profile(xml: bytes) -> EInvoiceProfile:
     import facturx
     from lxml import etree
 
+    from invoicing.einvoice_xsd import xsd_errors
+
     root = etree.fromstring(xml)
     level = facturx.get_level(root, "factur-x")
-    facturx.xml_check_xsd(root, flavor="factur-x", level=level)
+    errors = xsd_errors(root, level)
+    if errors:
+        raise ValueError("; ".join(errors[:3]))
     guideline = root.findtext(f".//{_RAM}GuidelineSpecifiedDocumentContextParameter/{_RAM}ID")
     if guideline.startswith(_XRECHNUNG_GUIDELINE):
         version = guideline.removeprefix(_XRECHNUNG_GUIDELINE)
