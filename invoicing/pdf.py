@@ -38,6 +38,7 @@ import datetime
 import functools
 import re
 import threading
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -328,6 +329,7 @@ def _html_class():
     import weasyprint
 
     _draw_tabs_as_laid_out()
+    _compress_pdf_streams_faster()
 
     source = (Path(weasyprint.__file__).parent / "css" / "html5_ua.css").read_text(encoding="utf-8")
     user_agent = weasyprint.CSS(string=_UNUSED_UA_RULES.sub("", source))
@@ -388,6 +390,31 @@ def _draw_tabs_as_laid_out() -> None:
 
     draw_first_line.draws_tabs_as_laid_out = True
     text.draw_first_line = draw_first_line
+
+
+# pydyf (WeasyPrint's PDF writer) compresses every stream at zlib level 9: the
+# fonts, the page contents and the embedded XML. Level 6, zlib's default, takes
+# about a third of the time for this text-like data (140 schools: 17 -> 6 ms
+# per PDF) and the PDF grows by about 2 %.
+PDF_COMPRESS_LEVEL = 6
+
+
+class _PdfZlib:
+    """``zlib`` as pydyf sees it: its streams compressed at ``PDF_COMPRESS_LEVEL``."""
+
+    def __getattr__(self, name: str):
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level: int = PDF_COMPRESS_LEVEL, *args, **kwargs):
+        return zlib.compressobj(PDF_COMPRESS_LEVEL, *args, **kwargs)
+
+
+def _compress_pdf_streams_faster() -> None:
+    import pydyf
+
+    if not isinstance(pydyf.zlib, _PdfZlib):
+        pydyf.zlib = _PdfZlib()
 
 
 @functools.lru_cache(maxsize=8)
