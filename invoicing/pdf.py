@@ -56,7 +56,7 @@ from invoicing.einvoice import (
     refund_document,
     seller_data,
 )
-from invoicing.pdf_rows import Column, info_lines, lines_rows, text_em
+from invoicing.pdf_rows import Column, footer_text, info_lines, lines_rows, text_em
 
 if TYPE_CHECKING:
     from invoicing.models import Invoice, Refund
@@ -95,13 +95,29 @@ def return_line_size(text: str) -> str:
 
 
 def _seller_context(seller: dict) -> dict:
-    return_line = (
-        f"{seller['name']} · {seller['street']} · {seller['postal_code']} {seller['city']}"
+    address = f"{seller['street']} · {seller['postal_code']} {seller['city']}"
+    return_line = f"{seller['name']} · {address}"
+    footer, footer_tab_mm = footer_text(
+        [
+            [
+                seller["name"],
+                address,
+                f"{_('Geschäftsführung')}: {seller['managing_directors']}",
+            ],
+            [
+                seller["register"],
+                f"{_('Steuernummer')}: {seller['tax_number']}",
+                f"{_('USt-IdNr.')}: {seller['vat_id']}",
+            ],
+            [seller["bank_name"], f"IBAN {seller['iban']}", f"BIC {seller['bic']}"],
+        ]
     )
     return {
         **seller,
         "return_line": return_line,
         "return_line_size": return_line_size(return_line),
+        "footer": footer,
+        "footer_tab_mm": footer_tab_mm,
     }
 
 

@@ -218,3 +218,31 @@ def test_licence_year_and_net_stand_in_columns_beside_short_and_wrapping_names(t
     assert max(box[3] for box in first_line if box[1] < years[0][1] - 1) < years[0][1] - 2
     assert find(boxes, "Abschluss")[2] > long_row[2] + 1
     assert find(boxes, "Abschluss")[1] > long_row[1]  # indented under the name
+
+
+def test_footer_columns_stand_straight_and_a_long_entry_wraps_inside_its_column(tmp_path, settings):
+    # The footer is preformatted text with tabs (pdf_rows.footer_text): each column
+    # starts at the same place on every line, 38 % and 68 % across the 165 mm, and
+    # an entry too long for its column wraps within it instead of running on.
+    register = "Amtsgericht Braunschweig HRB 1234 – Sitz der Gesellschaft: Braunschweig"
+    seller = dict(settings.SELLER, register=register)
+    pdf = render_invoice_pdf(add_lines(InvoiceFactory(seller=seller), [("100.00", "7.00")]))
+    footer = [box for box in words(pdf, tmp_path) if box[2] > 255]
+    second_at, third_at = 25 + 165 * 0.38, 25 + 165 * 0.68
+
+    def line_starts(low, high):
+        starts = {}
+        for box in footer:
+            if low <= box[1] < high:
+                key = round(box[2], 1)
+                starts[key] = min(starts.get(key, box[1]), box[1])
+        return list(starts.values())
+
+    second, third = line_starts(second_at - 2, third_at - 2), line_starts(third_at - 2, 200)
+    assert len(second) == 4  # the register on two lines, tax number, VAT id
+    assert len(third) == 3
+    assert max(second) - min(second) < 0.1
+    assert max(third) - min(third) < 0.1
+    assert second[0] == pytest.approx(second_at, abs=0.4)
+    assert third[0] == pytest.approx(third_at, abs=0.1)
+    assert max(box[3] for box in footer if box[1] < third_at - 2) < third_at - 2
