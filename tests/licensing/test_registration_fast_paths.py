@@ -274,3 +274,41 @@ def test_name_check_gives_the_verdict_of_the_general_order(pair):
     every pair of names gets the verdict it got with the checks in their first order."""
     given, directory = pair
     assert _names_match(given, directory) is names_match_in_the_general_order(given, directory)
+
+
+CELL = st.one_of(
+    st.text(st.sampled_from("ab |Ü ß\u00a0\u200b\t\n\x1f\x1e\x00"), max_size=6),
+    st.sampled_from(["", " ", "Köln", "a  b", " x", "x ", "a| b", "a |b", "100001"]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**12), 10**12),
+    st.booleans(),
+    st.none(),
+    st.dates(),
+    st.datetimes(),
+)
+
+
+@given(
+    st.lists(st.lists(CELL, max_size=9), max_size=80),
+    st.lists(st.integers(0, 7), min_size=1, max_size=4, unique=True),
+)
+@example([["x", " 100001", 2.0], [], ["", "", ""], [" a", "b ", "c"]], [1, 0])
+@example([[1.0 * i, f"name {i}"] for i in range(70)] + [[3.0, "a  b"]], [0, 1])
+@settings(max_examples=500, deadline=None)
+def test_the_reader_text_made_by_column_is_the_rows_joined(body, columns):
+    """The reader makes its answer's rows column by column, taking clean string
+    columns (in blocks) as they are: the same text as ``rows_bytes`` of the rows
+    ``tables`` makes cell by cell (rows of different lengths, empty rows)."""
+    from licensing.sheet_reader import rows_bytes, tables
+
+    aliases = {"schulnummer": "school_number", **{f"c{c}": f"k{c}" for c in columns}}
+    header = ["Schulnummer"] + [f"c{c}" for c in range(8)]
+    rows = [header, *body]
+    by_cell = tables([["S", [list(row) for row in rows], 0, 0]], aliases, 30)[0]
+    by_column = tables([["S", [list(row) for row in rows], 0, 0]], aliases, 30, True)[0]
+    table_by_cell, table_by_column = by_cell[4], by_column[4]
+    rows_by_cell = table_by_cell.pop("rows")
+    assert table_by_column.pop("text").encode() == rows_bytes([list(r) for r in rows_by_cell])
+    assert table_by_column.pop("rows") == len(rows_by_cell)
+    assert table_by_column == table_by_cell
+    assert by_column[:4] == by_cell[:4]
