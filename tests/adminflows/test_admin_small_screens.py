@@ -352,3 +352,29 @@ def test_every_table_of_our_admin_pages_scrolls_in_its_own_named_box():
         unnamed += [f"{path.name}: {box}" for box in boxes if f'id="{box}"' not in text]
     assert bare == [], "tables without their scrolling box"
     assert unnamed == [], "boxes named by an id that is not in the template"
+
+
+@pytest.mark.browser
+def test_work_queue_tasks_are_links_in_view_on_a_small_phone(long_world, live_server, browser_page):
+    """At 360 px each task of the work queue is a link on screen, without scrolling
+    its table sideways; at desktop width the "bearbeiten" column is there too."""
+    page = browser_page
+    log_in(page, live_server, staff_account(SUPERUSER))
+    page.goto(f"{live_server.url}{reverse('admin_work_queue')}")
+    links = "table.work-queue tbody a"
+    in_view = """(selector) => [...document.querySelectorAll(selector)]
+        .filter(a => a.getClientRects().length)
+        .map(a => {
+            const r = a.getBoundingClientRect();
+            return [a.textContent, r.left, r.right];
+        })"""
+    page.set_viewport_size({"width": DESKTOP, "height": 800})
+    desktop = page.evaluate(in_view, links)
+    page.set_viewport_size({"width": SMALL_PHONE, "height": 800})
+    phone = page.evaluate(in_view, links)
+    tasks = page.locator("table.work-queue tbody th").count()
+    assert tasks > 5
+    assert len(desktop) == 2 * tasks
+    assert len(phone) == tasks
+    assert [box for box in phone if box[1] < 0 or box[2] > SMALL_PHONE] == []
+    assert page.evaluate("document.querySelector('.table-scroll').scrollWidth") <= SMALL_PHONE

@@ -1,14 +1,17 @@
-"""Every HTML e-mail (templates/*/emails/*.html), as the services send it to an
-authority with long names, opened in headless Chromium at 360 and 390 px: it does
-not scroll sideways. Long school names, e-mail addresses and links (the portal's
-address with the order path, the invitation link with its token) must wrap; a
-table may only be wider than the screen inside its own scrolling box."""
+"""Every HTML e-mail (templates/*/emails/*.html and the password reset's), as the
+services send it to an authority with long names, opened in headless Chromium at
+360 and 390 px: it does not scroll sideways. Long school names, e-mail addresses
+and links (the portal's address with the order path, the invitation link with its
+token) must wrap; a table may only be wider than the screen inside its own
+scrolling box."""
 
 import datetime
 from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.test import Client
+from django.urls import reverse
 
 import config.mail
 from licensing import confirmation
@@ -26,7 +29,10 @@ browser = browser_fixtures.browser
 browser_page = browser_fixtures.browser_page
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-HTML_MAILS = sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.glob("*/emails/*.html"))
+HTML_MAILS = sorted(
+    [p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.glob("*/emails/*.html")]
+    + ["registration/password_reset_email.html"]
+)
 # A real portal address is longer than the default http://127.0.0.1:8000.
 PORTAL_URL = "https://lizenzportal.schulbuchverlag-bildungsmedien-beispiel.example.org"
 
@@ -34,8 +40,8 @@ PORTAL_URL = "https://lizenzportal.schulbuchverlag-bildungsmedien-beispiel.examp
 @pytest.fixture
 def sent_html(db, settings, monkeypatch, django_capture_on_commit_callbacks):
     """template name -> HTML of every HTML mail the services send for a world with
-    long names: the order received, its confirmation, the schools' activations
-    and a team invitation."""
+    long names: the order received, its confirmation, the schools' activations,
+    a team invitation and a password reset for a long user name."""
     settings.PORTAL_URL = PORTAL_URL
     rendered = {}
     real = config.mail.render_to_string
@@ -61,7 +67,11 @@ def sent_html(db, settings, monkeypatch, django_capture_on_commit_callbacks):
             by=UserFactory(is_staff=True),
         )
         invitation_create(authority=world.authority, email=f"neu2.{LONG_EMAIL}", by=world.user)
-    assert mail.outbox
+    UserFactory(username=f"passwort.{LONG_EMAIL}"[:150], email=f"passwort.{LONG_EMAIL}")
+    Client().post(reverse("password_reset"), {"email": f"passwort.{LONG_EMAIL}"})
+    # Django's reset form renders through its own template loader: take the mail sent.
+    (reset,) = [m for m in mail.outbox if m.to == [f"passwort.{LONG_EMAIL}"]]
+    rendered["registration/password_reset_email.html"] = reset.alternatives[0][0]
     return rendered
 
 
@@ -75,7 +85,7 @@ def test_html_mail_fits_a_phone(template, sent_html, browser_page):
     page = browser_page
     page.set_content(sent_html[template])
     html = sent_html[template]
-    assert any(text in html for text in (LONG_AUTHORITY, LONG_SCHOOL, PORTAL_URL))
+    assert any(text in html for text in (LONG_AUTHORITY, LONG_SCHOOL, LONG_EMAIL, PORTAL_URL))
     for width in (SMALL_PHONE, PHONE):
         page.set_viewport_size({"width": width, "height": 800})
         found = page.evaluate(OVERFLOW)
