@@ -10,31 +10,43 @@ first and the last object, and the long ones below), the work queue, every actio
 that asks for input (config/admin_actions.py), the bank statement import and its
 preview, the SEPA file page. The world is the admin flows' demo world (every state
 an order, invoice and refund reaches) with the long names of tests/long_content.py
-on authorities, schools, contacts, bank entries and refund accounts."""
+on authorities, schools, contacts, bank entries and refund accounts, plus a checked
+registration list, a log-in attempt and a second-factor device with long values."""
 
 import datetime
 import re
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from invoicing import bank_services, payouts
 from invoicing.bank_models import BankEntry, BankImport
 from licensing.models import Order, OrderSchool
+from licensing.registration import registration_template
+from licensing.services import registration_check, registration_upload_store
 from portal.roles import BUCHHALTUNG, LESEN, VERTRIEB
-from schools.models import Invitation, School
+from schools.models import Invitation, School, SchoolType
 from tests import browser as browser_fixtures
 from tests.adminflows.test_role_matrix import CASES, matrix_world  # noqa: F401 (fixture)
-from tests.factories import OrderSchoolFactory, SchoolAuthorityFactory, UserFactory
+from tests.factories import (
+    OrderSchoolFactory,
+    PriceFactory,
+    ProductFactory,
+    SchoolAuthorityFactory,
+    UserFactory,
+)
 from tests.invoicing.bank_files import Tx, camt053
 from tests.invoicing.factories import RefundFactory
 from tests.long_content import LONG_AUTHORITY, LONG_EMAIL, LONG_SCHOOL
+from tests.portal_world import filled_list
 from tests.test_accessibility import DESKTOP, OVERFLOW, PHONE, SMALL_PHONE
 
 browser = browser_fixtures.browser
@@ -162,7 +174,39 @@ def long_world(matrix_world, publisher_user):  # noqa: F811
         invited_by=publisher_user,
         expires_at=timezone.now() + datetime.timedelta(days=7),
     )
+    _long_upload(authority, publisher_user)
+    _long_sign_in_records(publisher_user)
     return w
+
+
+def _long_upload(authority, user) -> None:
+    """A checked registration list of the long-named schools for a product none of
+    them has yet, under a long file name."""
+    product = ProductFactory(name=f"Digitale Schulbuchsammlung {LONG_WORD}", code="LANG")
+    for school_type in SchoolType.objects.filter(schools__authority=authority).distinct():
+        PriceFactory(product=product, school_type=school_type, valid_from=datetime.date(2020, 1, 1))
+    data = filled_list(registration_template(authority=authority, product=product))
+    filename = f"Anmeldeliste {LONG_AUTHORITY} {LONG_WORD}.xlsx"
+    result = registration_check(data=data, filename=filename, authority=authority, product=product)
+    assert result.is_valid, result.messages
+    registration_upload_store(
+        authority=authority, product=product, data=data, filename=filename, result=result, by=user
+    )
+
+
+def _long_sign_in_records(user) -> None:
+    """A locked-out log-in attempt and a second-factor device with long values."""
+    AccessAttempt.objects.create(
+        username=f"anmeldung.{LONG_EMAIL}",
+        ip_address="2001:db8:85a3::8a2e:370:7334",
+        user_agent=f"Mozilla/5.0 (Linux; Android 14; {LONG_WORD}) AppleWebKit/537.36",
+        http_accept="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        path_info="/konto/anmelden/" + "weiter/" * 12,
+        get_data="",
+        post_data=f"username=anmeldung.{LONG_EMAIL}",
+        failures_since_start=5,
+    )
+    TOTPDevice.objects.create(user=user, name=LONG_WORD, confirmed=True)
 
 
 def staff_account(name: str):
@@ -329,6 +373,13 @@ def test_every_admin_page_fits_a_phone(account, long_world, live_server, browser
             if action == "invoicing.Invoice.record_payment" and with_input_error(page):
                 failures += check(page, f"action {action} with an error")
     assert len(pages) > 20
+    if account == SUPERUSER:  # the long objects of every kind have their change page here
+        changes = {label.rsplit(" ", 1)[0] for label, _path in pages}
+        assert {
+            "licensing.RegistrationUpload change",
+            "axes.AccessAttempt change",
+            "otp_totp.TOTPDevice change",
+        } <= changes, changes
     if account != LESEN:
         assert shown > 0
     assert failures == [], "\n".join(failures)
