@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from config.storage import private_storage
+from licensing.fields import JSONTextField
 from schools.models import School, SchoolAuthority, SchoolType
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -114,7 +115,8 @@ class RegistrationUpload(models.Model):
     original_filename = models.CharField(_("ursprünglicher Dateiname"), max_length=255)
     file_sha256 = models.CharField(_("SHA-256"), max_length=64)
     is_valid = models.BooleanField(_("fehlerfrei"), default=False)
-    result = models.JSONField(_("Prüfergebnis"), default=dict, blank=True)
+    # text, not jsonb: stored and read whole (licensing/fields.py)
+    result = JSONTextField(_("Prüfergebnis"), default=dict, blank=True)
     is_draft = models.BooleanField(_("Entwurf"), default=True)
 
     class Meta:
