@@ -4,7 +4,6 @@ A list of 10,000 schools is 10,000 table rows with five values each; the
 template language takes about 20 µs per value, so these rows are written here,
 every value escaped as ``{{ value }}`` would escape it."""
 
-import re
 from html import escape
 from operator import attrgetter
 
@@ -18,7 +17,10 @@ from django.utils.translation import gettext
 register = template.Library()
 
 
-_SPECIAL = re.compile("[&<>\"']")
+# What ``escape`` replaces; the separator it leaves alone (never in a cell's text:
+# ``_column`` checks, and escapes value by value when it is).
+_SPECIAL = "&<>\"'"
+_SEPARATOR = "\x00"
 
 
 def _text(value) -> str:
@@ -26,12 +28,17 @@ def _text(value) -> str:
 
 
 def _column(items, name: str) -> list[str]:
-    """The ``name`` of every item as text, escaped when any of them needs it (most
-    columns of a list need none: one search instead of escape() per value)."""
+    """The ``name`` of every item as text, escaped when any of them needs it. Most
+    columns of a list need none: five searches of the joined column instead of
+    escape() per value; a column that does (a school name with quotes) is escaped
+    joined, in one pass."""
     values = list(map(str, map(attrgetter(name), items)))
-    if _SPECIAL.search("".join(values)):
-        return list(map(escape, values))
-    return values
+    joined = _SEPARATOR.join(values)
+    if not any(char in joined for char in _SPECIAL):
+        return values
+    if joined.count(_SEPARATOR) == len(values) - 1:
+        return escape(joined).split(_SEPARATOR)
+    return list(map(escape, values))
 
 
 @register.simple_tag
@@ -42,7 +49,6 @@ def row_error_rows(errors) -> str:
     return mark_safe("\n".join(map("<tr><td>%d</td><td>%s</td><td>%s</td></tr>".__mod__, cells)))
 
 
-_ENTRY_ROW = "<tr><td>%d</td><td>%s %s</td><td>%s %s</td><td>%s</td><td>%s</td></tr>"
 _ENTRY_COLUMNS = ("school_number", "school_name", "first_name", "last_name", "email", "phone")
 
 
@@ -51,7 +57,15 @@ def entry_rows(entries) -> str:
     """``<tr>`` per registered school: row, school, contact person, e-mail, phone."""
     rows = map(int, map(attrgetter("row"), entries))
     columns = [_column(entries, name) for name in _ENTRY_COLUMNS]
-    return mark_safe("\n".join(map(_ENTRY_ROW.__mod__, zip(rows, *columns, strict=True))))
+    return mark_safe(
+        "\n".join(
+            [
+                f"<tr><td>{row:d}</td><td>{number} {name}</td><td>{first} {last}</td>"
+                f"<td>{email}</td><td>{phone}</td></tr>"
+                for row, number, name, first, last, email, phone in zip(rows, *columns, strict=True)
+            ]
+        )
+    )
 
 
 def _shown(value) -> str:

@@ -212,3 +212,26 @@ def test_figure_rows_are_what_the_template_loop_wrote():
     # Read by the browser: plain numbers (max="2.400" would be 2.4 schools).
     assert 'max="2400" low="1201" high="2400" optimum="2400" value="1250"' in figure_rows(figures)
     assert "Gymnasium &lt;G8&gt; &amp; &quot;Ganztag&quot;: 3 von 4" in figure_rows(figures)
+
+
+def test_entry_rows_escape_each_value_as_the_template_language_does():
+    from django.template import Context, Template
+
+    from licensing.templatetags.registration_tables import entry_rows
+
+    names = ['Gymnasium "Am Turm"', "Schule <Nord> & Süd", "O'Neil", "Plain", "x\x00<y>"]
+    entries = [
+        EntryRow(row, row, f"1{row:05d}", name, 1, name[:3], "B&B", f"a{row}@b.de", "")
+        for row, name in enumerate(names, start=2)
+    ]
+    loop = Template(
+        "{% for e in entries %}<tr><td>{{ e.row }}</td><td>{{ e.school_number }} "
+        "{{ e.school_name }}</td><td>{{ e.first_name }} {{ e.last_name }}</td>"
+        "<td>{{ e.email }}</td><td>{{ e.phone }}</td></tr>{% if not forloop.last %}\n"
+        "{% endif %}{% endfor %}"
+    )
+
+    # A value with the separator the column is joined with is escaped on its own;
+    # the others in one pass: the same text either way.
+    for some in (entries, entries[:4], entries[4:], []):
+        assert entry_rows(some) == loop.render(Context({"entries": some}))
