@@ -178,33 +178,38 @@ def _table(rows: list, aliases: dict, search_rows: int, as_text: bool = False) -
 
 def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, str]:
     """The rows below ``header`` as ``_table`` gives them and ``rows_bytes`` joins
-    them: their number and the text. Made column by column: a column of strings
-    that are all clean already (``cell_text`` would return each unchanged) is
-    taken as it is after one check of the column joined (printable, no two
-    spaces in a row, no space next to a joining "|" or at an end: then no cell
-    has one either); other columns go through ``cell_text`` cell by cell. Frees
-    the rows."""
-    body = rows[header + 1 :]
-    del rows[header + 1 :]
-    last = max(columns)
-    if all(len(row) > last for row in body):
-        picked = [[row[col] for row in body] for col in columns]
-    else:
-        picked = [[row[col] if col < len(row) else "" for row in body] for col in columns]
-    del body
-    texts = [_column_text(cells) for cells in picked]
-    del picked
+    them: their number and the text. Made column by column in chunks of
+    ``_CHUNK`` rows: a column of strings that are all clean already (``cell_text``
+    would return each unchanged) is taken as it is after one check of the column
+    joined (printable, no two spaces in a row, no space next to a joining "|" or
+    at an end: then no cell has one either); other columns go through
+    ``cell_text`` cell by cell. Frees the rows chunk by chunk."""
     join = FIELD_SEPARATOR.join
-    lines = list(map(join, zip(*texts, strict=True)))
-    del texts
+    last = max(columns)
     empty = FIELD_SEPARATOR * (len(columns) - 1)
-    offsets = map(str, range(len(lines)))
-    if empty in lines:  # rows without any text are left out
-        kept = [(str(i), line) for i, line in enumerate(lines) if line != empty]
-        return len(kept), ROW_SEPARATOR.join(map(join, kept))
-    return len(lines), ROW_SEPARATOR.join(map(join, zip(offsets, lines, strict=True)))
+    lines: list[str] = []
+    for start in range(header + 1, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        rows[start : start + len(chunk)] = [None] * len(chunk)
+        if all(len(row) > last for row in chunk):
+            picked = [[row[col] for row in chunk] for col in columns]
+        else:
+            picked = [[row[col] if col < len(row) else "" for row in chunk] for col in columns]
+        del chunk
+        texts = [_column_text(cells) for cells in picked]
+        del picked
+        joined = list(map(join, zip(*texts, strict=True)))
+        del texts
+        first = start - header - 1
+        if empty in joined:  # rows without any text are left out
+            kept = [(str(first + i), line) for i, line in enumerate(joined) if line != empty]
+        else:
+            kept = zip(map(str, range(first, first + len(joined))), joined, strict=True)
+        lines.extend(map(join, kept))
+    return len(lines), ROW_SEPARATOR.join(lines)
 
 
+_CHUNK = 1024
 _BLOCK = 32
 
 

@@ -296,16 +296,23 @@ CELL = st.one_of(
 @example([[1.0 * i, f"name {i}"] for i in range(70)] + [[3.0, "a  b"]], [0, 1])
 @settings(max_examples=500, deadline=None)
 def test_the_reader_text_made_by_column_is_the_rows_joined(body, columns):
-    """The reader makes its answer's rows column by column, taking clean string
-    columns (in blocks) as they are: the same text as ``rows_bytes`` of the rows
-    ``tables`` makes cell by cell (rows of different lengths, empty rows)."""
+    """The reader makes its answer's rows column by column in chunks of rows,
+    taking clean string columns (in blocks) as they are: the same text as
+    ``rows_bytes`` of the rows ``tables`` makes cell by cell (rows of different
+    lengths, empty rows, several chunks)."""
+    from licensing import sheet_reader
     from licensing.sheet_reader import rows_bytes, tables
 
     aliases = {"schulnummer": "school_number", **{f"c{c}": f"k{c}" for c in columns}}
     header = ["Schulnummer"] + [f"c{c}" for c in range(8)]
     rows = [header, *body]
     by_cell = tables([["S", [list(row) for row in rows], 0, 0]], aliases, 30)[0]
-    by_column = tables([["S", [list(row) for row in rows], 0, 0]], aliases, 30, True)[0]
+    chunk = sheet_reader._CHUNK
+    sheet_reader._CHUNK = 7  # several chunks (a fixture cannot go with @given)
+    try:
+        by_column = tables([["S", [list(row) for row in rows], 0, 0]], aliases, 30, True)[0]
+    finally:
+        sheet_reader._CHUNK = chunk
     table_by_cell, table_by_column = by_cell[4], by_column[4]
     rows_by_cell = table_by_cell.pop("rows")
     assert table_by_column.pop("text").encode() == rows_bytes([list(r) for r in rows_by_cell])
