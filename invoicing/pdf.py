@@ -38,6 +38,7 @@ import datetime
 import functools
 import re
 import threading
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -327,6 +328,9 @@ def _html_class():
     """
     import weasyprint
 
+    _draw_tabs_as_laid_out()
+    _compress_pdf_streams_faster()
+
     source = (Path(weasyprint.__file__).parent / "css" / "html5_ua.css").read_text(encoding="utf-8")
     user_agent = weasyprint.CSS(string=_UNUSED_UA_RULES.sub("", source))
 
@@ -336,6 +340,81 @@ def _html_class():
             return [user_agent, *sheets[1:]]
 
     return LetterHTML
+
+
+# WeasyPrint 66-70 writes the advance of an empty glyph (a tab) to the PDF in
+# Pango units where the PDF wants thousandths of an em (``draw_first_line``).
+_EMPTY_GLYPH_BUG = "string += f'>{-width / font_size}<'"
+_PANGO_PER_THOUSANDTH = 1000 / 1024
+
+
+def _draw_tabs_as_laid_out() -> None:
+    """Draw a tab as wide as Pango laid it out.
+
+    WeasyPrint draws a tab 2.4 % wider than its layout (see ``_EMPTY_GLYPH_BUG``),
+    so the text after it stands further right the wider the tab is: the licence
+    year and net of a school with a short name would stand right of those of a
+    long one. The wrapper scales the width of each empty glyph of a line with a
+    tab by 1000/1024 before WeasyPrint draws the line, so the PDF moves exactly
+    as far as the layout. Lines without a tab are drawn as before. Applied only
+    while WeasyPrint's source still has the bug; should a release fix it, the
+    wrapper stays out (tests/invoicing/test_pdf_layout.py checks the columns)."""
+    import inspect
+
+    from weasyprint.draw import text
+
+    original = text.draw_first_line
+    if getattr(original, "draws_tabs_as_laid_out", False):
+        return
+    try:
+        buggy = _EMPTY_GLYPH_BUG in inspect.getsource(original)
+    except (OSError, TypeError):
+        buggy = False
+    if not buggy:
+        return
+    pango, null, empty = text.pango, text.ffi.NULL, text.pango.PANGO_GLYPH_EMPTY
+
+    def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
+        if "\t" in textbox.text and text_overflow != "ellipsis" and block_ellipsis == "none":
+            # As ``draw_first_line`` asks for it, so that Pango keeps this layout.
+            pango.pango_layout_set_single_paragraph_mode(textbox.pango_layout.layout, True)
+            line, _index = textbox.pango_layout.get_first_line()
+            run = line.runs[0]
+            while run != null:
+                glyphs = run.data.glyphs
+                run = run.next
+                for glyph in glyphs.glyphs[0 : glyphs.num_glyphs]:
+                    if glyph.glyph == empty:
+                        glyph.geometry.width = round(glyph.geometry.width * _PANGO_PER_THOUSANDTH)
+        return original(stream, textbox, text_overflow, block_ellipsis, matrix)
+
+    draw_first_line.draws_tabs_as_laid_out = True
+    text.draw_first_line = draw_first_line
+
+
+# pydyf (WeasyPrint's PDF writer) compresses every stream at zlib level 9: the
+# fonts, the page contents and the embedded XML. Level 6, zlib's default, takes
+# about a third of the time for this text-like data (140 schools: 17 -> 6 ms
+# per PDF) and the PDF grows by about 2 %.
+PDF_COMPRESS_LEVEL = 6
+
+
+class _PdfZlib:
+    """``zlib`` as pydyf sees it: its streams compressed at ``PDF_COMPRESS_LEVEL``."""
+
+    def __getattr__(self, name: str):
+        return getattr(zlib, name)
+
+    @staticmethod
+    def compressobj(level: int = PDF_COMPRESS_LEVEL, *args, **kwargs):
+        return zlib.compressobj(PDF_COMPRESS_LEVEL, *args, **kwargs)
+
+
+def _compress_pdf_streams_faster() -> None:
+    import pydyf
+
+    if not isinstance(pydyf.zlib, _PdfZlib):
+        pydyf.zlib = _PdfZlib()
 
 
 @functools.lru_cache(maxsize=8)
@@ -404,9 +483,13 @@ def einvoice_profile(xml: bytes) -> EInvoiceProfile:
     import facturx
     from lxml import etree
 
+    from invoicing.einvoice_xsd import xsd_errors
+
     root = etree.fromstring(xml)
     level = facturx.get_level(root, "factur-x")
-    facturx.xml_check_xsd(root, flavor="factur-x", level=level)
+    errors = xsd_errors(root, level)
+    if errors:
+        raise ValueError("; ".join(errors[:3]))
     guideline = root.findtext(f".//{_RAM}GuidelineSpecifiedDocumentContextParameter/{_RAM}ID")
     if guideline.startswith(_XRECHNUNG_GUIDELINE):
         version = guideline.removeprefix(_XRECHNUNG_GUIDELINE)

@@ -4,7 +4,8 @@ per school: ``number name<TAB>licence year  [rate]  net``.
 WeasyPrint's time grows with every box: a table cell costs about as much as the
 text in it, so a school's row is one cell whose text ``white-space: pre`` keeps
 as written. The tab stop (``tab-size``, one per table) starts the right-hand
-part where it ends flush with the table's right edge; rates and amounts are
+part where it ends flush with the table's right edge (a tab is drawn exactly as
+wide as laid out: ``pdf._draw_tabs_as_laid_out``); rates and amounts are
 right-aligned within it by no-break spaces: in the letter font (Liberation
 Sans) a digit is exactly two no-break spaces wide and "." and "," one. Names
 are wrapped here, by the font's advance widths, before they reach the tab stop;
@@ -152,24 +153,14 @@ def lines_rows(heading: str, schools: list[tuple[str, str]], columns: list[Colum
     parts, right_heading, right_em = _right_parts(columns)
     tab_mm = LINES_CONTENT_MM - right_em * LINES_EM_MM
     name_em = (tab_mm - NAME_GAP_MM) / LINES_EM_MM
-    tab_em = tab_mm / LINES_EM_MM
     rows = []
     for (number, name), part in zip(schools, parts, strict=True):
         indent_em = text_em(number + " ")
         first, *rest = wrap(name, name_em - indent_em)
         first = f"{number} {first}"
         indent = spaces(indent_em)
-        rows.append(to_tab(first, tab_em) + part + "".join(f"\n{indent}{line}" for line in rest))
-    return Rows(to_tab(heading, tab_em, bold=True) + right_heading, rows, f"{tab_mm:.2f}")
-
-
-def to_tab(text: str, tab_em: float, bold: bool = False) -> str:
-    """``text`` and a tab, with no-break spaces before the tab that fill all but
-    the last space's width of the way to the stop: WeasyPrint 70 draws a tab 2.4 %
-    wider than Pango lays it out (an empty glyph's width is written to the PDF
-    in Pango units, not thousandths of an em), so the tab itself stays short."""
-    fill = int((tab_em - text_em(text, bold)) / advance_widths(bold)[NBSP]) - 1
-    return text + NBSP * max(0, fill) + "\t"
+        rows.append(f"{first}\t{part}" + "".join(f"\n{indent}{line}" for line in rest))
+    return Rows(f"{heading}\t{right_heading}", rows, f"{tab_mm:.2f}")
 
 
 # The information block (``_letter.css``): 8.5 pt, labels and values 2 mm apart.
@@ -178,7 +169,7 @@ INFO_GAP_MM = 2.0
 
 
 def info_lines(info: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], str]:
-    """The information block's lines as (label with the spaces and tab that end
-    it, value), and the tab stop in mm: right of the longest label."""
+    """The information block's lines as (label and the tab that ends it, value),
+    and the tab stop in mm: right of the longest label."""
     tab_em = max(text_em(label) for label, _value in info) + INFO_GAP_MM / INFO_EM_MM
-    return [(to_tab(label, tab_em), value) for label, value in info], f"{tab_em * INFO_EM_MM:.2f}"
+    return [(f"{label}\t", value) for label, value in info], f"{tab_em * INFO_EM_MM:.2f}"

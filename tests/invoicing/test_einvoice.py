@@ -16,8 +16,14 @@ from invoicing.einvoice import (
     invoice_xml,
     refund_xml,
 )
-from invoicing.einvoice_rules import check_business_rules, check_document, schematron
-from invoicing.pdf import render_refund_pdf
+from invoicing.einvoice_rules import (
+    check_business_rules,
+    check_document,
+    check_xsd,
+    schematron,
+)
+from invoicing.einvoice_xsd import factur_x_schema
+from invoicing.pdf import einvoice_profile, render_refund_pdf
 from invoicing.refunds import refund_split
 from tests.invoicing.factories import InvoiceFactory, RefundFactory, add_lines, cancellation_of
 
@@ -342,3 +348,24 @@ def test_refund_whose_gross_cannot_be_split_exactly_keeps_its_amount_everywhere(
     ).stdout.decode()
     assert "× 153 verbleibende Tage / 365 Tage der Laufzeit = 40,05 €" in pdf_text
     assert "Erstattungsbetrag brutto" in pdf_text and f"{vat}".replace(".", ",") in pdf_text
+
+
+def test_the_xsd_compiled_once_per_process_still_rejects_an_invalid_document():
+    # The Factur-X XSD is compiled once and kept (einvoice_rules.factur_x_schema);
+    # a kept schema must judge each document afresh: valid, invalid, valid again.
+    xml = invoice_xml(add_lines(InvoiceFactory(), MIXED))
+    buyer_name = AGREEMENT + "ram:BuyerTradeParty/ram:Name"
+    unknown = _broken(xml, buyer_name, lambda node: node.addnext(etree.Element("X")))
+    missing = _broken(xml, "//rsm:ExchangedDocument", _remove)
+
+    assert check_xsd(xml) == []
+    assert check_xsd(unknown)[0].startswith("XSD: Element 'X'")
+    assert check_xsd(missing)[0].startswith("XSD: ")
+    assert check_document(missing)[0].startswith("XSD: ")
+    assert check_xsd(b"<rsm:CrossIndustryInvoice")[0].startswith("XSD: kein wohlgeformtes XML")
+    assert check_xsd(xml) == []
+    assert factur_x_schema("en16931") is factur_x_schema("en16931")
+    # The PDF embeds only schema-valid XML, checked by the same kept schema.
+    with pytest.raises(ValueError, match="XSD: Element 'X'"):
+        einvoice_profile(unknown)
+    assert einvoice_profile(xml).conformance_level == "XRECHNUNG"

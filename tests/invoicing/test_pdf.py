@@ -5,6 +5,7 @@ import gc
 import io
 import re
 import subprocess
+import zlib
 
 import facturx
 import pytest
@@ -330,3 +331,16 @@ def test_the_stored_pdf_embeds_the_stored_xml_byte_for_byte(monkeypatch):
     assert xml == invoice_xml(invoice)
     _values, attachments, _files = embedding(document_read(stored.pdf))
     assert attachments == {"xrechnung.xml": [xml]}
+
+
+def test_pdf_streams_are_compressed_at_zlib_level_6_not_9():
+    # pydyf writes every stream at level 9; level 6 takes a third of the time for
+    # text-like data (pdf.PDF_COMPRESS_LEVEL). The embedded XML shows which was used.
+    invoice = add_lines(InvoiceFactory(), MIXED * 20)
+    xml = invoice_xml(invoice)
+    _values, _attachments, files = embedding(render_invoice_pdf(invoice, xml=xml))
+    stream = files[0]["/EF"]["/F"].get_object()
+
+    assert stream.get_data() == xml
+    assert stream._data == zlib.compress(xml, 6)
+    assert zlib.compress(xml, 6) != zlib.compress(xml, 9)
