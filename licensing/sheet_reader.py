@@ -130,7 +130,7 @@ def tables(
     header, "rows": [[offset below the header, text, ...], ...]}`` with the text
     of each column in that order, rows without any text left out. ``as_text``:
     ``"rows"`` is their number and ``"text"`` the rows as ``rows_bytes`` sends
-    them (decoded), made without a list per row. Frees the sheets' rows as it goes."""
+    them (bytes), made without a list per row. Frees the sheets' rows as it goes."""
     answer = []
     found = False
     for number, (name, rows, first_row, first_col) in enumerate(sheets):
@@ -176,9 +176,9 @@ def _table(rows: list, aliases: dict, search_rows: int, as_text: bool = False) -
     }
 
 
-def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, str]:
+def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, bytes]:
     """The rows below ``header`` as ``_table`` gives them and ``rows_bytes`` joins
-    them: their number and the text. Made column by column in chunks of
+    them: their number and the bytes. Made column by column in chunks of
     ``_CHUNK`` rows: a column of strings that are all clean already (``cell_text``
     would return each unchanged) is taken as it is after one check of the column
     joined (printable, no two spaces in a row, no space next to a joining "|" or
@@ -187,7 +187,8 @@ def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, str]:
     join = FIELD_SEPARATOR.join
     last = max(columns)
     empty = FIELD_SEPARATOR * (len(columns) - 1)
-    lines: list[str] = []
+    parts: list[bytes] = []  # each chunk's rows, encoded (less to hold than text)
+    count = 0
     for start in range(header + 1, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
         rows[start : start + len(chunk)] = [None] * len(chunk)
@@ -205,8 +206,11 @@ def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, str]:
             kept = [(str(first + i), line) for i, line in enumerate(joined) if line != empty]
         else:
             kept = zip(map(str, range(first, first + len(joined))), joined, strict=True)
-        lines.extend(map(join, kept))
-    return len(lines), ROW_SEPARATOR.join(lines)
+        lines = list(map(join, kept))
+        if lines:
+            count += len(lines)
+            parts.append(ROW_SEPARATOR.join(lines).encode())
+    return count, ROW_SEPARATOR.encode().join(parts)
 
 
 _CHUNK = 1024
@@ -317,7 +321,7 @@ def _answer(data: bytes, row_limit: int, options: dict) -> tuple[bytes, bytes]:
         del sheets
         for sheet in answer["sheets"]:
             if sheet[4] is not None:
-                text = sheet[4].pop("text").encode()
+                text = sheet[4].pop("text")
     except SheetError as exc:
         answer = {"error": exc.code}
     except (ValueError, TypeError, MemoryError):  # e.g. a lone surrogate in a cell
