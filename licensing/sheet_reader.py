@@ -120,31 +120,45 @@ def find_header(rows: list, aliases: dict, search_rows: int) -> tuple[int, dict,
     return -1, {}, {}
 
 
-def tables(sheets: list[list], aliases: dict, search_rows: int) -> list[list]:
+def tables(
+    sheets: list[list], aliases: dict, search_rows: int, as_text: bool = False
+) -> list[list]:
     """``[name, row_count, first_row, first_col, table]`` per sheet of
     ``read_sheets``; ``table`` is None for a sheet without a header row (and for
     every sheet after the first with one), else ``{"header": index of the header
     row, "columns": [[key, column, header text], ...], "body": rows below the
     header, "rows": [[offset below the header, text, ...], ...]}`` with the text
-    of each column in that order, rows without any text left out. Frees the
-    sheets' rows as it goes."""
+    of each column in that order, rows without any text left out. ``as_text``:
+    ``"rows"`` is their number and ``"text"`` the rows as ``rows_bytes`` sends
+    them (bytes), made without a list per row. Frees the sheets' rows as it goes."""
     answer = []
     found = False
     for number, (name, rows, first_row, first_col) in enumerate(sheets):
         table = None
+        row_count = len(rows)
         if not found:
-            table = _table(rows, aliases, search_rows)
+            table = _table(rows, aliases, search_rows, as_text)
             found = table is not None
-        answer.append([name, len(rows), first_row, first_col, table])
+        answer.append([name, row_count, first_row, first_col, table])
         sheets[number] = None
     return answer
 
 
-def _table(rows: list, aliases: dict, search_rows: int) -> dict | None:
+def _table(rows: list, aliases: dict, search_rows: int, as_text: bool = False) -> dict | None:
     header, positions, labels = find_header(rows, aliases, search_rows)
     if header < 0:
         return None
     columns = list(positions.values())
+    if as_text:
+        body_count = len(rows) - header - 1
+        count, text = _rows_text(rows, header, columns)
+        return {
+            "header": header,
+            "columns": [[key, col, labels[key]] for key, col in positions.items()],
+            "body": body_count,
+            "rows": count,
+            "text": text,
+        }
     body = []
     for index in range(header + 1, len(rows)):
         row = rows[index]
@@ -160,6 +174,74 @@ def _table(rows: list, aliases: dict, search_rows: int) -> dict | None:
         "body": len(rows) - header - 1,
         "rows": body,
     }
+
+
+def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, bytes]:
+    """The rows below ``header`` as ``_table`` gives them and ``rows_bytes`` joins
+    them: their number and the bytes. Made column by column in chunks of
+    ``_CHUNK`` rows: a column of strings that are all clean already (``cell_text``
+    would return each unchanged) is taken as it is after one check of the column
+    joined (printable, no two spaces in a row, no space next to a joining "|" or
+    at an end: then no cell has one either); other columns go through
+    ``cell_text`` cell by cell. Frees the rows chunk by chunk."""
+    join = FIELD_SEPARATOR.join
+    last = max(columns)
+    empty = FIELD_SEPARATOR * (len(columns) - 1)
+    parts: list[bytes] = []  # each chunk's rows, encoded (less to hold than text)
+    count = 0
+    for start in range(header + 1, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        rows[start : start + len(chunk)] = [None] * len(chunk)
+        if all(len(row) > last for row in chunk):
+            picked = [[row[col] for row in chunk] for col in columns]
+        else:
+            picked = [[row[col] if col < len(row) else "" for row in chunk] for col in columns]
+        del chunk
+        texts = [_column_text(cells) for cells in picked]
+        del picked
+        joined = list(map(join, zip(*texts, strict=True)))
+        del texts
+        first = start - header - 1
+        if empty in joined:  # rows without any text are left out
+            kept = [(str(first + i), line) for i, line in enumerate(joined) if line != empty]
+        else:
+            kept = zip(map(str, range(first, first + len(joined))), joined, strict=True)
+        lines = list(map(join, kept))
+        if lines:
+            count += len(lines)
+            parts.append(ROW_SEPARATOR.join(lines).encode())
+    return count, ROW_SEPARATOR.encode().join(parts)
+
+
+_CHUNK = 1024
+_BLOCK = 32
+
+
+def _column_text(cells: list) -> list[str]:
+    """``cell_text`` of each cell: strings in blocks of ``_BLOCK`` that are clean
+    as they are (checked joined) are taken unchanged."""
+    if not set(map(type, cells)) <= {str}:
+        return list(map(cell_text, cells))
+    if _clean_joined("|".join(cells)):
+        return cells
+    texts = []
+    for start in range(0, len(cells), _BLOCK):
+        block = cells[start : start + _BLOCK]
+        texts.extend(block if _clean_joined("|".join(block)) else map(cell_text, block))
+    return texts
+
+
+def _clean_joined(text: str) -> bool:
+    """``text`` (cells joined by "|") holds only cells ``cell_text`` leaves as
+    they are (see its fast path for one string)."""
+    return (
+        text.isprintable()
+        and "  " not in text
+        and "| " not in text
+        and " |" not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+    )
 
 
 class SheetError(Exception):
@@ -235,13 +317,11 @@ def _answer(data: bytes, row_limit: int, options: dict) -> tuple[bytes, bytes]:
     try:
         sheets = read_sheets(data, row_limit)
         del data
-        answer = {"sheets": tables(sheets, options["aliases"], options["search_rows"])}
+        answer = {"sheets": tables(sheets, options["aliases"], options["search_rows"], True)}
         del sheets
         for sheet in answer["sheets"]:
             if sheet[4] is not None:
-                rows = sheet[4]["rows"]
-                sheet[4]["rows"] = len(rows)
-                text = rows_bytes(rows)
+                text = sheet[4].pop("text")
     except SheetError as exc:
         answer = {"error": exc.code}
     except (ValueError, TypeError, MemoryError):  # e.g. a lone surrogate in a cell

@@ -185,6 +185,20 @@ def test_a_reader_that_hangs_is_killed_after_the_time_limit(fake_reader):
     assert not alive(started[0])
 
 
+def test_the_file_is_sent_without_waiting_for_the_reader_to_take_it(fake_reader):
+    """A list of 10,000 rows (~700 KB) fits into the pipe: the web process goes on
+    to its own work (the queries) at once, even while the reader is busy."""
+    fake_reader("import sys, time\ntime.sleep(1.5)\nsys.stdin.buffer.read()\n")
+    data = os.urandom(700 * 1024)
+    started = time.monotonic()
+    waited = []
+    with pytest.raises(ReaderFailed):
+        reader_process.read_tables(
+            data, 100, {}, 30, seconds=3, while_waiting=lambda: waited.append(time.monotonic())
+        )
+    assert waited and waited[0] - started < 1.0
+
+
 def test_a_reader_answering_nonsense_is_a_failure(fake_reader):
     fake_reader(
         "import struct, sys\nsys.stdin.buffer.read(16)\n"
