@@ -6,26 +6,15 @@ import dataclasses
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from licensing.models import RegistrationUpload
 from licensing.registration_result import EntryRow, RegistrationResult, RowError, TypeFigure
 from tests.factories import ProductFactory, SchoolAuthorityFactory
+from tests.migrating import latest, migrate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 BEFORE = [("licensing", "0007_order_terms_acceptance")]
-
-
-def _migrate(targets) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
-
-
-def _latest() -> list[tuple[str, str]]:
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def _column() -> tuple[str, str]:
@@ -56,7 +45,7 @@ RESULT = RegistrationResult(
 def test_results_stored_as_jsonb_read_the_same_as_text():
     authority, product = SchoolAuthorityFactory(), ProductFactory()
     try:
-        old = _migrate(BEFORE).loader.project_state(BEFORE).apps
+        old = migrate(BEFORE).loader.project_state(BEFORE).apps
         assert _column()[0] == "jsonb"
         OldUpload = old.get_model("licensing", "RegistrationUpload")
         as_columns = RESULT.to_dict()
@@ -72,7 +61,7 @@ def test_results_stored_as_jsonb_read_the_same_as_text():
             for stored in (as_columns, as_rows)
         ]
 
-        _migrate(_latest())
+        migrate(latest())
 
         assert _column() == ("text", "l")  # lz4 (this server has it)
         for pk in ids:
@@ -82,10 +71,10 @@ def test_results_stored_as_jsonb_read_the_same_as_text():
         )
         assert _stored(new.pk) == RESULT
 
-        old = _migrate(BEFORE).loader.project_state(BEFORE).apps
+        old = migrate(BEFORE).loader.project_state(BEFORE).apps
         assert _column()[0] == "jsonb"
         OldUpload = old.get_model("licensing", "RegistrationUpload")
         assert OldUpload.objects.get(pk=new.pk).result == as_columns
         assert OldUpload.objects.get(pk=ids[1]).result == as_rows
     finally:
-        _migrate(_latest())
+        migrate(latest())

@@ -7,28 +7,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from invoicing.models import Invoice
 from licensing.models import Order
 from portal.models import NightlyRun
+from tests.migrating import latest, migrate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 BEFORE_MOVE = [("licensing", "0002_nightlyrun"), ("portal", None)]
-
-
-def _migrate(targets) -> MigrationExecutor:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection)
-
-
-def _latest() -> list[tuple[str, str]]:
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
 
 
 def test_nightly_runs_and_demo_data_survive_the_move_to_portal():
@@ -36,7 +23,7 @@ def test_nightly_runs_and_demo_data_survive_the_move_to_portal():
         # The demo data is written with today's models (later migrations add
         # columns the old state lacks), then the database goes back before the move.
         call_command("seed_demo", stdout=StringIO())
-        old_state = _migrate(BEFORE_MOVE).loader.project_state(BEFORE_MOVE[:1]).apps
+        old_state = migrate(BEFORE_MOVE).loader.project_state(BEFORE_MOVE[:1]).apps
         OldNightlyRun = old_state.get_model("licensing", "NightlyRun")
         with pytest.raises(LookupError):
             old_state.get_model("portal", "NightlyRun")
@@ -46,7 +33,7 @@ def test_nightly_runs_and_demo_data_survive_the_move_to_portal():
         OldNightlyRun.objects.create(on=datetime.date(2027, 8, 2), invoices_issued=2)
         orders, invoices = Order.objects.count(), Invoice.objects.count()
 
-        _migrate(_latest())
+        migrate(latest())
 
         runs = list(NightlyRun.objects.order_by("on").values("on", "renewals", "failures", "log"))
         assert runs == [
@@ -63,4 +50,4 @@ def test_nightly_runs_and_demo_data_survive_the_move_to_portal():
         # The moved model writes to the same table as before.
         assert NightlyRun._meta.db_table == "licensing_nightlyrun"
     finally:
-        _migrate(_latest())
+        migrate(latest())
