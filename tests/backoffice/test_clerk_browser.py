@@ -66,7 +66,7 @@ def test_clerks_round(browser_page, live_server, settings):
     assert "Bestellungen warten auf Bestätigung" in waiting.inner_text()
     assert waiting.locator(".count").inner_text() == "1"
     with page.expect_navigation():
-        waiting.get_by_role("link").click()
+        waiting.get_by_role("link", name="Bestellungen warten auf Bestätigung").click()
     assert page.locator("#result_list tbody tr").count() == 1  # the waiting order
     with page.expect_navigation():
         page.locator("#result_list tbody tr th a").first.click()
@@ -85,7 +85,7 @@ def test_clerks_round(browser_page, live_server, settings):
     drafts = page.locator("#item-drafts_due")
     assert drafts.locator(".count").inner_text() == "1"
     with page.expect_navigation():
-        drafts.get_by_role("link").click()
+        drafts.get_by_role("link", name="bearbeiten").click()
     assert due_soon.buyer_name in page.locator("#result_list").inner_text()
     assert page.locator("#result_list tbody tr").count() == 1
     page.goto(f"{live_server.url}/admin/invoicing/invoice/?status__exact=draft")
