@@ -266,7 +266,7 @@ def _is_table(table, keys: set[str]) -> bool:
 
 def _rows_from_text(text: str, width: int) -> list[list] | None:
     """``[[offset, text, ...], ...]`` from the reader's rows
-    (``sheet_reader.rows_bytes``), or None when a row has not ``width`` fields
+    (``sheet_reader.FIELD_SEPARATOR``), or None when a row has not ``width`` fields
     or its offset is not a number."""
     if not text:
         return []

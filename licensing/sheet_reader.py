@@ -15,7 +15,7 @@ Run as ``python -I sheet_reader.py MEMORY_BYTES``. Protocol on stdin/stdout, one
 request at a time: a request is ``<QQQ`` (length of the file, row limit, length
 of the options), the file's bytes and the options as JSON (``{"aliases":
 {normalised header: column key}, "search_rows": n}``); the answer is ``<QQ``
-(two lengths), a JSON object and the rows of its table (``rows_bytes``). The
+(two lengths), a JSON object and the rows of its table (``FIELD_SEPARATOR``). The
 object is either ``{"sheets": [[name, row_count, first_row, first_col, table],
 ...]}`` (``table``: see ``tables``, its ``rows`` the number of rows that follow)
 or ``{"error": code}`` with code ``password``, ``damaged``, ``no_sheets`` or
@@ -129,8 +129,8 @@ def tables(
     row, "columns": [[key, column, header text], ...], "body": rows below the
     header, "rows": [[offset below the header, text, ...], ...]}`` with the text
     of each column in that order, rows without any text left out. ``as_text``:
-    ``"rows"`` is their number and ``"text"`` the rows as ``rows_bytes`` sends
-    them (bytes), made without a list per row. Frees the sheets' rows as it goes."""
+    ``"rows"`` is their number and ``"text"`` the rows as they are sent (UTF-8,
+    see ``FIELD_SEPARATOR``), made without a list per row. Frees the sheets' rows as it goes."""
     answer = []
     found = False
     for number, (name, rows, first_row, first_col) in enumerate(sheets):
@@ -177,8 +177,8 @@ def _table(rows: list, aliases: dict, search_rows: int, as_text: bool = False) -
 
 
 def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, bytes]:
-    """The rows below ``header`` as ``_table`` gives them and ``rows_bytes`` joins
-    them: their number and the bytes. Made column by column in chunks of
+    """The rows below ``header`` as ``_table`` gives them, joined as they are sent
+    (``FIELD_SEPARATOR``): their number and the bytes. Made column by column in chunks of
     ``_CHUNK`` rows: a column of strings that are all clean already (``cell_text``
     would return each unchanged) is taken as it is after one check of the column
     joined (printable, no two spaces in a row, no space next to a joining "|" or
@@ -298,17 +298,6 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 # leaves either in a text (they are whitespace to ``str.split``), and one text is
 # made and split many times faster than a JSON list per row.
 FIELD_SEPARATOR, ROW_SEPARATOR = "\x1f", "\x1e"
-
-
-def rows_bytes(rows: list[list]) -> bytes:
-    """``[[offset, text, ...], ...]`` as the bytes sent; frees the rows."""
-    join = FIELD_SEPARATOR.join
-    parts = []
-    for index, row in enumerate(rows):
-        row[0] = str(row[0])
-        parts.append(join(row).encode())
-        rows[index] = None
-    return ROW_SEPARATOR.encode().join(parts)
 
 
 def _answer(data: bytes, row_limit: int, options: dict) -> tuple[bytes, bytes]:

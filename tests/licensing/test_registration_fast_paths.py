@@ -298,10 +298,15 @@ CELL = st.one_of(
 def test_the_reader_text_made_by_column_is_the_rows_joined(body, columns):
     """The reader makes its answer's rows column by column in chunks of rows,
     taking clean string columns (in blocks) as they are: the same text as
-    ``rows_bytes`` of the rows ``tables`` makes cell by cell (rows of different
+    the rows ``tables`` makes cell by cell, joined plainly (``rows_bytes``), (rows of different
     lengths, empty rows, several chunks)."""
     from licensing import sheet_reader
-    from licensing.sheet_reader import rows_bytes, tables
+    from licensing.sheet_reader import FIELD_SEPARATOR, ROW_SEPARATOR, tables
+
+    def rows_bytes(rows: list[list]) -> bytes:  # the format, written plainly
+        return ROW_SEPARATOR.join(
+            FIELD_SEPARATOR.join([str(row[0]), *row[1:]]) for row in rows
+        ).encode()
 
     aliases = {"schulnummer": "school_number", **{f"c{c}": f"k{c}" for c in columns}}
     header = ["Schulnummer"] + [f"c{c}" for c in range(8)]
