@@ -12,8 +12,11 @@ Nordrhein-Westfalen, open.nrw), and the uploaded lists spell them as people do
 for spaces, a letter left out), with real-looking contact persons, e-mail
 addresses and phone numbers.
 
-Measured per list size (median of several runs; wall clock and CPU time of this
-process plus its reader processes, since the machine is shared):
+Measured per list size in rounds: each round reads the file raw, checks it and
+uploads it once, in an order that rotates (``timed_rounds``); wall clock and CPU
+time of this process plus its reader processes. The times are the medians of
+the rounds; each ratio is the median of the ratios within a round, so that the
+two calls of a ratio ran at the same speed of the shared machine:
 - ``raw read``: python-calamine alone reading the same file in this process;
 - ``check``: ``registration_check`` (read the file, check every row, no writes);
 - ``upload``: what the user waits for: the POST of the file through Django's test
@@ -63,6 +66,8 @@ TARGET_1K_RAW_FACTOR = 3.0
 TARGET_10K = 0.5
 TARGET_UPLOAD_FACTOR = 2.0
 TARGET_MEMORY_MB = 150.0
+# Rounds of (raw read, check, upload) per list size (see ``timed_rounds``).
+ROUNDS_1K, ROUNDS_10K = 25, 7
 
 FIRST_NAMES = [
     "Jürgen", "Sören", "Björn", "Anne-Marie", "Özlem", "Käthe", "Maximilian", "Jörg",
@@ -283,15 +288,36 @@ def _status_mb(pid: int | str, field: str = "VmHWM") -> float:
     return 0.0
 
 
-def timed(function, runs: int) -> tuple[float, float]:
-    """Median wall seconds and median CPU seconds of ``runs`` calls."""
-    walls, cpus = [], []
-    for _ in range(runs):
-        cpu, wall = cpu_seconds(), time.perf_counter()
-        function()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(cpu_seconds() - cpu)
-    return statistics.median(walls), statistics.median(cpus)
+def timed_rounds(functions: dict, rounds: int) -> dict[str, tuple[list, list]]:
+    """Wall and CPU seconds of every call, ``rounds`` times each function, one call
+    of each per round, in an order that rotates from round to round. The calls
+    of one round are close in time, so a ratio of two of them (``paired``) is
+    measured while the machine runs at one speed: a shared virtual machine runs
+    the same work 1.5-2x slower for a few hundred milliseconds at a time, and
+    medians taken one function after the other catch such a spell in one of
+    them and not the other."""
+    names = list(functions)
+    walls: dict[str, list] = {name: [] for name in names}
+    cpus: dict[str, list] = {name: [] for name in names}
+    for number in range(rounds):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            cpu, wall = cpu_seconds(), time.perf_counter()
+            functions[name]()
+            walls[name].append(time.perf_counter() - wall)
+            cpus[name].append(cpu_seconds() - cpu)
+    return {name: (walls[name], cpus[name]) for name in names}
+
+
+def paired(numerators: list, denominators: list) -> float:
+    """Median of the ratios of the calls of the same round."""
+    return statistics.median(a / b for a, b in zip(numerators, denominators, strict=True))
+
+
+def spread(values: list) -> str:
+    """The middle half of ``values`` (quartiles), for the report."""
+    low, _median, high = statistics.quantiles(values, n=4)
+    return f"{low:.2f}-{high:.2f}"
 
 
 def verdict(label: str, measured: float, target: float, unit: str, extra: str = "") -> bool:
@@ -351,9 +377,6 @@ def measure(n: int, authority, user, product, data: bytes) -> tuple[bool, dict]:
     result = check()  # warm-up (and the reader process started)
     assert result.is_valid, result.messages[:5]
     assert result.row_count == n, result.row_count
-    runs = 7 if n <= 1000 else 5
-    raw_wall, raw_cpu = timed(lambda: raw_read(data), runs)
-    check_wall, check_cpu = timed(check, runs)
     queries = []
 
     def count(execute, sql, params, many, context):
@@ -364,33 +387,55 @@ def measure(n: int, authority, user, product, data: bytes) -> tuple[bool, dict]:
         check()
     client = upload_client(user)
     post_upload(client, authority, product, data)  # warm-up
-    upload_wall, upload_cpu = timed(lambda: post_upload(client, authority, product, data), runs)
+    raw_read(data)
+    measured = timed_rounds(
+        {
+            "raw": lambda: raw_read(data),
+            "check": check,
+            "upload": lambda: post_upload(client, authority, product, data),
+        },
+        ROUNDS_1K if n <= 1000 else ROUNDS_10K,
+    )
+    (raw_walls, raw_cpus), (check_walls, check_cpus), (upload_walls, upload_cpus) = (
+        measured[name] for name in ("raw", "check", "upload")
+    )
+    raw_wall, check_wall, upload_wall = (
+        statistics.median(walls) for walls in (raw_walls, check_walls, upload_walls)
+    )
+    check_cpu, upload_cpu = statistics.median(check_cpus), statistics.median(upload_cpus)
     size = f"{n:,}".replace(",", ".")
     print(
-        f"{size} rows ({len(data) / 1024:.0f} KiB), {len(queries)} queries in the check; "
-        f"raw calamine read {raw_wall:.3f} s (CPU {raw_cpu:.3f} s); {load()}",
+        f"{size} rows ({len(data) / 1024:.0f} KiB), {len(queries)} queries in the check, "
+        f"{len(raw_walls)} rounds; medians: raw calamine read {raw_wall:.3f} s (CPU "
+        f"{statistics.median(raw_cpus):.3f} s), check {check_wall:.3f} s, upload "
+        f"{upload_wall:.3f} s; {load()}",
         flush=True,
     )
     ok = True
     cpu = f"  (CPU {check_cpu:.3f} s; {load()})"
     if n == 1000:
         ok &= verdict(f"check {size} rows [s]", check_wall, TARGET_1K, "s", cpu)
+        raw_ratios = [a / b for a, b in zip(check_walls, raw_walls, strict=True)]
         ok &= verdict(
             f"check {size} rows / raw read [×]",
-            check_wall / raw_wall,
+            paired(check_walls, raw_walls),
             TARGET_1K_RAW_FACTOR,
             "×",
-            f"  (CPU ratio {check_cpu / raw_cpu:.1f}×)",
+            f"  (median of the rounds; middle half {spread(raw_ratios)}; ratio of the "
+            f"medians {check_wall / raw_wall:.2f}, of the CPU medians "
+            f"{check_cpu / statistics.median(raw_cpus):.2f})",
         )
     if n == 10_000:
         ok &= verdict(f"check {size} rows [s]", check_wall, TARGET_10K, "s", cpu)
+    upload_ratios = [a / b for a, b in zip(upload_walls, check_walls, strict=True)]
     ok &= verdict(
         f"upload+preview {size} rows / check [×]",
-        upload_wall / check_wall,
+        paired(upload_walls, check_walls),
         TARGET_UPLOAD_FACTOR,
         "×",
-        f"  (upload {upload_wall:.3f} s, CPU {upload_cpu:.3f} s; "
-        f"CPU ratio {upload_cpu / check_cpu:.1f}×)",
+        f"  (median of the rounds; middle half {spread(upload_ratios)}; ratio of the "
+        f"medians {upload_wall / check_wall:.2f}, of the CPU medians "
+        f"{upload_cpu / check_cpu:.2f})",
     )
     return ok, {"raw": raw_wall, "check": check_wall, "upload": upload_wall}
 
