@@ -13,7 +13,7 @@ import csv
 import io
 import logging
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -122,9 +122,26 @@ class ParsedList:
     # key -> header text as written in the file (what the user sees in Excel)
     headers: dict[str, str]
     rows: list[ParsedRow] = field(default_factory=list)
+    # Rows still arriving from the reader process (``read_list(..., stream=True)``),
+    # read by ``arriving``.
+    pending: Iterator[list[ParsedRow]] | None = field(default=None, repr=False, compare=False)
 
     def column_label(self, key: str) -> str:
         return self.headers.get(key) or LABELS[key]
+
+    def arriving(self) -> Iterator[list[ParsedRow]]:
+        """The rows, a list of them as each arrives from the reader process (and
+        added to ``rows``), or all of them when they are all there. Raises
+        ``ListFileError`` only (a list without rows is one)."""
+        if self.pending is None:
+            yield self.rows
+            return
+        pending, self.pending = self.pending, None
+        for rows in pending:
+            self.rows.extend(rows)
+            yield rows
+        if not self.rows:
+            raise _no_rows(self.header_row)
 
 
 # --- reading -------------------------------------------------------------------
@@ -231,9 +248,10 @@ def _rows_from_csv(data: bytes) -> list[list[str]]:
 # process that is started once and reused (``licensing/reader_process.py``): a
 # crafted file can make calamine allocate gigabytes and abort the process. It
 # finds the header row and answers with only the list's columns, as text.
-def _sheets_isolated(data: bytes, while_reading=None) -> list[list]:
+def _sheets_isolated(data: bytes, while_reading=None, stream: bool = False) -> list[list]:
     """``[name, row_count, first_row_index, first_col_index, table]`` of every
-    visible worksheet (``sheet_reader.tables``), or a ``ListFileError``."""
+    visible worksheet (``sheet_reader.tables``), or a ``ListFileError``.
+    ``stream``: the table's rows as they arrive (``reader_process.RowFrames``)."""
     try:
         return reader_process.read_tables(
             data,
@@ -241,24 +259,29 @@ def _sheets_isolated(data: bytes, while_reading=None) -> list[list]:
             _ALIASES,
             HEADER_SEARCH_ROWS,
             while_waiting=while_reading,
+            stream=stream,
         )
-    except SheetError as exc:
-        if exc.code == "password":
-            raise _password_protected() from exc
-        if exc.code == "no_sheets":
-            raise ListFileError(
-                _("Die Arbeitsmappe enthält kein Tabellenblatt. Bitte verwenden Sie die Vorlage.")
-            ) from exc
-        if exc.code == "too_many_rows":
-            _raise_too_many_rows()
-        raise _damaged() from exc
-    except ReaderFailed as exc:
+    except (SheetError, ReaderFailed) as exc:
+        raise _reader_error(exc) from exc
+
+
+def _reader_error(exc: SheetError | ReaderFailed) -> ListFileError:
+    """What the user reads when the reader process refused the file or failed."""
+    if isinstance(exc, ReaderFailed):
         logger.warning("the spreadsheet reader process failed on an upload: %s", exc)
-        raise _damaged() from exc
+    elif exc.code == "password":
+        return _password_protected()
+    elif exc.code == "no_sheets":
+        return ListFileError(
+            _("Die Arbeitsmappe enthält kein Tabellenblatt. Bitte verwenden Sie die Vorlage.")
+        )
+    elif exc.code == "too_many_rows":
+        return _too_many_rows()
+    return _damaged()
 
 
-def _raise_too_many_rows():
-    raise ListFileError(
+def _too_many_rows() -> ListFileError:
+    return ListFileError(
         _(
             "Die Liste hat mehr als %(max)s Zeilen. Bitte teilen Sie sie auf oder "
             "entfernen Sie leere und fremde Zeilen."
@@ -267,28 +290,37 @@ def _raise_too_many_rows():
     )
 
 
-def read_list(data: bytes, filename: str = "", while_reading=None) -> ParsedList:
+def read_list(
+    data: bytes, filename: str = "", while_reading=None, stream: bool = False
+) -> ParsedList:
     """Parse an uploaded registration list. Raises ``ListFileError`` only.
     ``while_reading()``, when given, is called once while a reader process reads
     a workbook (work that does not need the file, done meanwhile), or before a
-    CSV file is parsed; not at all when the file is refused beforehand."""
+    CSV file is parsed; not at all when the file is refused beforehand.
+    ``stream``: the rows of a workbook are read as they arrive, by
+    ``ParsedList.arriving`` (which raises ``ListFileError`` only, too): the
+    caller checks the first rows while the reader process makes the next."""
     try:
-        return _read_list(data, filename, while_reading or _nothing)
+        return _read_list(data, filename, while_reading or _nothing, stream)
     except ListFileError:
         raise
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # never a traceback for a user's file; calamine's Rust
         # panics arrive as pyo3 PanicException, which is not an Exception subclass.
-        logger.warning("unexpected error reading an upload %r: %r", filename, exc)
-        raise _damaged() from exc
+        raise _unexpected(filename, exc) from exc
+
+
+def _unexpected(filename: str, exc: BaseException) -> ListFileError:
+    logger.warning("unexpected error reading an upload %r: %r", filename, exc)
+    return _damaged()
 
 
 def _nothing() -> None:
     pass
 
 
-def _read_list(data: bytes, filename: str, while_reading) -> ParsedList:
+def _read_list(data: bytes, filename: str, while_reading, stream: bool) -> ParsedList:
     if len(data) > settings.UPLOAD_MAX_BYTES:
         raise ListFileError(
             _(
@@ -302,11 +334,11 @@ def _read_list(data: bytes, filename: str, while_reading) -> ParsedList:
     lower = filename.lower()
     if data.startswith(_ZIP_MAGIC):
         _check_zip(data)
-        sheets = _sheets_isolated(data, while_reading)
+        sheets = _sheets_isolated(data, while_reading, stream)
     elif data.startswith(_OLE_MAGIC):
         if _ENCRYPTED_PACKAGE in data:
             raise _password_protected()
-        sheets = _sheets_isolated(data, while_reading)
+        sheets = _sheets_isolated(data, while_reading, stream)
     elif data.startswith(b"%PDF") or data[:8].startswith(b"\x89PNG") or data[:3] == b"\xff\xd8\xff":
         raise _not_a_spreadsheet()
     elif lower.endswith((".csv", ".txt")) or not lower or _looks_like_text(data):
@@ -321,7 +353,7 @@ def _read_list(data: bytes, filename: str, while_reading) -> ParsedList:
         )
     for name, _row_count, row_offset, _col_offset, table in sheets:
         if table is not None:
-            return _parsed_list(name, row_offset, table)
+            return _parsed_list(name, row_offset, table, filename)
     *first, last = (str(LABELS[key]) for key in REQUIRED_COLUMNS)
     raise ListFileError(
         _(
@@ -333,8 +365,30 @@ def _read_list(data: bytes, filename: str, while_reading) -> ParsedList:
     )
 
 
-def _parsed_list(name: str, row_offset: int, table: dict) -> ParsedList:
-    """The list of the first sheet with a header row (``sheet_reader.tables``)."""
+def _parsed_list(name: str, row_offset: int, table: dict, filename: str) -> ParsedList:
+    """The list of the first sheet with a header row (``sheet_reader.tables``);
+    its rows pending while they arrive from the reader process."""
+    rows = table.pop("rows")
+    try:
+        parsed = _parsed_header(name, row_offset, table)
+    except BaseException:
+        if isinstance(rows, reader_process.RowFrames):
+            rows.close()
+        raise
+    keys = [key for key, _col, _label in table["columns"]]
+    first = parsed.header_row + 1
+    if isinstance(rows, list):
+        parsed.rows = [
+            ParsedRow(first + row[0], dict(zip(keys, row[1:], strict=True))) for row in rows
+        ]
+        if not parsed.rows:
+            raise _no_rows(parsed.header_row)
+    else:
+        parsed.pending = _parsed_rows(rows, keys, first, filename)
+    return parsed
+
+
+def _parsed_header(name: str, row_offset: int, table: dict) -> ParsedList:
     header_row = row_offset + table["header"] + 1
     keys = [key for key, _col, _label in table["columns"]]
     missing = [LABELS[key] for key in REQUIRED_COLUMNS if key not in keys]
@@ -347,25 +401,46 @@ def _parsed_list(name: str, row_offset: int, table: dict) -> ParsedList:
             % {"row": header_row, "columns": ", ".join(missing)}
         )
     if table["body"] > settings.UPLOAD_MAX_ROWS:
-        _raise_too_many_rows()
-    parsed = ParsedList(
+        raise _too_many_rows()
+    return ParsedList(
         sheet_name=name,
         header_row=header_row,
         headers={key: label for key, _col, label in table["columns"]},
     )
-    first = header_row + 1
-    rows = table.pop("rows")
-    parsed.rows = [ParsedRow(first + row[0], dict(zip(keys, row[1:], strict=True))) for row in rows]
-    del rows
-    if not parsed.rows:
-        raise ListFileError(
-            _(
-                "Die Liste enthält unter der Kopfzeile (Zeile %(row)s) keine Schulen. "
-                "Bitte tragen Sie je Schule eine Zeile ein."
-            )
-            % {"row": parsed.header_row}
+
+
+def _parsed_rows(
+    frames: reader_process.RowFrames, keys: list[str], first: int, filename: str
+) -> Iterator[list[ParsedRow]]:
+    """The rows of ``frames`` as they arrive; the reader's failures as
+    ``ListFileError`` (as ``read_list`` gives them). Stopped early, the reader is
+    killed."""
+    try:
+        for rows in frames:
+            yield _rows_of(rows, keys, first)
+    except (SheetError, ReaderFailed) as exc:
+        raise _reader_error(exc) from exc
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:
+        raise _unexpected(filename, exc) from exc
+    finally:
+        frames.close()
+
+
+def _rows_of(rows: list[list], keys: list[str], first: int) -> list[ParsedRow]:
+    """``[offset below the header, text, ...]`` rows as ``ParsedRow``s."""
+    return [ParsedRow(first + row[0], dict(zip(keys, row[1:], strict=True))) for row in rows]
+
+
+def _no_rows(header_row: int) -> ListFileError:
+    return ListFileError(
+        _(
+            "Die Liste enthält unter der Kopfzeile (Zeile %(row)s) keine Schulen. "
+            "Bitte tragen Sie je Schule eine Zeile ein."
         )
-    return parsed
+        % {"row": header_row}
+    )
 
 
 # What a stored original is, by its content (never by the uploader's file name).

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from licensing.sheet_reader import ANSWER, FIELD_SEPARATOR, REQUEST, ROW_SEPARATOR, SheetError
@@ -73,7 +74,9 @@ class _Reader:
     def ask(
         self, data: bytes, row_limit: int, options: bytes, seconds: float, while_waiting=None
     ) -> dict:
-        deadline = time.monotonic() + seconds
+        """Send the request and return the first frame of the answer (see
+        ``frame``); the others are read with ``frame`` too, by ``self.deadline``."""
+        self.deadline = time.monotonic() + seconds
         try:
             self.process.stdin.write(REQUEST.pack(len(data), row_limit, len(options)))
             self.process.stdin.write(data)
@@ -83,21 +86,25 @@ class _Reader:
             raise ReaderGone("the reader process is gone") from exc
         if while_waiting is not None:
             while_waiting()
+        return self.frame(first=True)
+
+    def frame(self, first: bool = False) -> dict:
+        """The next frame of the answer: its object, with its text as ``"text"``."""
         fd = self.process.stdout.fileno()
-        head = self._read(fd, ANSWER.size, deadline, allow_empty=True)
+        head = self._read(fd, ANSWER.size, self.deadline, allow_empty=first)
         if not head:
             raise ReaderGone("the reader process died before answering")
         size, text_size = ANSWER.unpack(head)
         if size + text_size > _MAX_ANSWER_BYTES:
             raise ReaderFailed("answer too large")
         try:
-            answer = json.loads(self._read(fd, size, deadline))
+            answer = json.loads(self._read(fd, size, self.deadline))
         except ValueError as exc:
             raise ReaderFailed("answer is not JSON") from exc
-        if not isinstance(answer, dict):
-            raise ReaderFailed("answer is not an object")
+        if not isinstance(answer, dict) or type(answer.get("more")) is not bool:
+            raise ReaderFailed("answer is not a frame")
         try:
-            answer["rows text"] = self._read(fd, text_size, deadline).decode()
+            answer["text"] = self._read(fd, text_size, self.deadline).decode()
         except UnicodeDecodeError as exc:
             raise ReaderFailed("rows are not UTF-8") from exc
         return answer
@@ -174,13 +181,17 @@ def read_tables(
     search_rows: int,
     seconds: float = SECONDS,
     while_waiting=None,
+    stream: bool = False,
 ) -> list[list]:
     """The visible worksheets of ``data`` as ``[name, row_count, first_row,
     first_col, table]`` (see ``sheet_reader.tables``; ``aliases`` maps normalised
     header texts to column keys), read in a reader process. Raises ``SheetError``
     for a file the reader refused and ``ReaderFailed`` when the reader died, ran
     out of time on it or answered something else. ``while_waiting()`` is called
-    while the reader reads (other work that does not need the file)."""
+    while the reader reads (other work that does not need the file).
+    ``stream``: the table's ``"rows"`` is an iterator of lists of rows, each list
+    as it arrives while the reader makes the next (it raises the same errors),
+    not one list read to the end here."""
     options = json.dumps({"aliases": aliases, "search_rows": search_rows}).encode()
     reader, pooled = _take()
     waited = _Once(while_waiting)
@@ -195,22 +206,83 @@ def read_tables(
         # kills that one too is refused.
         reader = _Reader()
         answer = _ask_or_kill(reader, *args)
-    _give_back(reader, answer.get("rss"))
-    if "error" in answer:
+    try:
+        sheets = _sheets_of(answer, set(aliases.values()))
+    except SheetError:
+        _give_back(reader, answer.get("rss"))
+        raise
+    except ReaderFailed:
+        reader.kill()
+        raise
+    found = [sheet[4] for sheet in sheets if sheet[4] is not None]
+    if not found:
+        _give_back(reader, answer.get("rss"))
+        return sheets
+    rows = RowFrames(reader, len(found[0]["columns"]) + 1)
+    found[0]["rows"] = rows if stream else [row for chunk in rows for row in chunk]
+    return sheets
+
+
+def _sheets_of(answer: dict, keys: set[str]) -> list[list]:
+    """The sheets of the reader's first frame, checked; ``SheetError`` for a file
+    it refused (its last frame then)."""
+    if "error" in answer and not answer["more"]:
         raise SheetError(str(answer["error"]))
     sheets = answer.get("sheets")
-    keys = set(aliases.values())
     if not isinstance(sheets, list) or not all(_is_sheet(sheet, keys) for sheet in sheets):
         raise ReaderFailed("answer has no sheets")
-    found = [sheet[4] for sheet in sheets if sheet[4] is not None]
-    if len(found) > 1:
+    tables = [sheet[4] for sheet in sheets if sheet[4] is not None]
+    if len(tables) > 1:
         raise ReaderFailed("more than one table")
-    if found:
-        rows = _rows_from_text(answer.pop("rows text"), len(found[0]["columns"]) + 1)
-        if rows is None or len(rows) != found[0]["rows"]:
-            raise ReaderFailed("rows do not fit the table")
-        found[0]["rows"] = rows
+    if bool(tables) != answer["more"]:  # rows follow exactly when there is a table
+        raise ReaderFailed("the table's rows do not follow")
     return sheets
+
+
+class RowFrames:
+    """The rows of the reader's table (``[offset, text, ...]``), one list per frame
+    as it arrives. The reader goes back to the pool after the last frame; it is
+    killed when a frame is wrong or late, and when the rows are not read to the
+    end (``close``, or this object dropped)."""
+
+    def __init__(self, reader: _Reader, width: int) -> None:
+        self.reader: _Reader | None = reader
+        self.width = width
+        self.received = 0
+
+    def __iter__(self) -> Iterator[list[list]]:
+        return self
+
+    def __next__(self) -> list[list]:
+        if self.reader is None:
+            raise StopIteration
+        try:
+            frame = self.reader.frame()
+            if frame["more"]:
+                rows = _rows_from_text(frame.pop("text"), self.width)
+                if not rows or len(rows) != frame.get("rows"):
+                    raise ReaderFailed("rows do not fit the table")
+                self.received += len(rows)
+                return rows
+            if "error" not in frame and frame.get("end") != self.received:
+                raise ReaderFailed("rows do not fit the table")
+        except BaseException:
+            self.close()
+            raise
+        reader, self.reader = self.reader, None
+        _give_back(reader, frame.get("rss"))
+        if "error" in frame:
+            raise SheetError(str(frame["error"]))
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop reading: the reader, in the middle of its answer, is killed."""
+        reader, self.reader = self.reader, None
+        if reader is not None:
+            reader.kill()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _ask_or_kill(reader: _Reader, *args) -> dict:
@@ -244,14 +316,13 @@ def _is_sheet(sheet, keys: set[str]) -> bool:
 
 
 def _is_table(table, keys: set[str]) -> bool:
-    """The reader's table has the shape ``sheet_reader.tables`` gives, with the
-    number of its rows (checked: the reader may have been made to answer anything)."""
+    """The reader's table has the shape ``sheet_reader.tables`` gives, without its
+    rows (checked: the reader may have been made to answer anything)."""
     if not (
         isinstance(table, dict)
         and type(table.get("header")) is int
         and type(table.get("body")) is int
         and isinstance(table.get("columns"), list)
-        and type(table.get("rows")) is int
     ):
         return False
     return all(

@@ -94,17 +94,21 @@ def registration_validate(
     today: datetime.date | None = None,
     context: ListContext | None = None,
 ) -> RegistrationResult:
-    """Check every row of ``parsed`` and the list as a whole; writes nothing.
-    ``context``: the database rows, when already loaded (its day is ``today``)."""
+    """Check every row of ``parsed`` (as its rows arrive) and the list as a whole;
+    writes nothing. Raises ``ListFileError`` when the rows cannot be read to the
+    end. ``context``: the database rows, when already loaded (its day is ``today``)."""
     if context is None:
         context = ListContext(
             authority=authority, product=product, on=today or timezone.localdate()
         )
     today = context.on
-    result = RegistrationResult(assumed_start=today.isoformat(), row_count=len(parsed.rows))
     checker = RowChecker(parsed=parsed, authority=authority, directory=context.directory)
-    for parsed_row in parsed.rows:
-        checker.check(parsed_row)
+    check = checker.check
+    for rows in parsed.arriving():  # the first rows while the reader makes the next
+        for parsed_row in rows:
+            check(parsed_row)
+    checker.finish()
+    result = RegistrationResult(assumed_start=today.isoformat(), row_count=len(parsed.rows))
     result.row_errors = checker.errors
     entries = _running_licences_check(
         result=result,

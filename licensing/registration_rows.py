@@ -228,8 +228,10 @@ class RowChecker:
         directory: dict[str, DirectorySchool] | None = None,
     ) -> None:
         self.label = parsed.column_label
+        self.authority = authority
         self.own = directory if directory is not None else directory_schools(authority=authority)
-        self.foreign = self._foreign_numbers(parsed, authority)
+        # Rows whose school number is not the authority's, checked by ``finish``.
+        self.unknown: list[tuple[int, str, list[str]]] = []
         self.type_ids: dict[str, int] = {}
         types = {(s.type_name, s.type_key, s.school_type_id) for s in self.own.values()}
         for type_name, type_key, type_id in types:
@@ -240,23 +242,31 @@ class RowChecker:
         self.errors: list[RowError] = []
         self.entries: list[EntryRow] = []
 
-    def _foreign_numbers(self, parsed: ParsedList, authority: SchoolAuthority) -> set[str]:
-        """Listed numbers of schools in the directory that are not the authority's
-        own (1 query; none when every number is the authority's)."""
-        numbers = {
-            candidate
-            for parsed_row in parsed.rows
-            if parsed_row.values.get("school_number", "") not in self.own
-            for candidate in _number_candidates(parsed_row.values.get("school_number", ""))
-            if candidate and candidate not in self.own
-        }
-        if not numbers:
-            return set()
-        return set(
-            School.objects.filter(state=authority.state, school_number__in=numbers).values_list(
-                "school_number", flat=True
-            )
+    def finish(self) -> None:
+        """The rows whose school number is not the authority's, after the last row:
+        a school of another authority or a number not in the directory (1 query
+        for all of them; none when every number is the authority's)."""
+        if not self.unknown:
+            return
+        numbers = {candidate for _row, _raw, candidates in self.unknown for candidate in candidates}
+        numbers.discard("")
+        foreign = set(
+            School.objects.filter(
+                state=self.authority.state, school_number__in=numbers
+            ).values_list("school_number", flat=True)
         )
+        for row, raw_number, candidates in self.unknown:
+            if any(c in foreign for c in candidates):
+                message = _(
+                    "Die Schule %(number)s gehört im Schulverzeichnis nicht zu Ihrem Schulträger."
+                ) % {"number": raw_number}
+            else:
+                message = _(
+                    "Die Schulnummer %(number)s steht nicht im Schulverzeichnis. "
+                    "Bitte prüfen Sie die Nummer."
+                ) % {"number": raw_number}
+            self._error(row, "school_number", message)
+        self.unknown = []
 
     def _error(self, row: int, key: str, message: str) -> None:
         self.errors.append(RowError(row, self.label(key), message))
@@ -295,16 +305,7 @@ class RowChecker:
             candidates = _number_candidates(raw_number)
             school = next((self.own[c] for c in candidates if c in self.own), None)
         if school is None:
-            if any(c in self.foreign for c in candidates):
-                message = _(
-                    "Die Schule %(number)s gehört im Schulverzeichnis nicht zu Ihrem Schulträger."
-                ) % {"number": raw_number}
-            else:
-                message = _(
-                    "Die Schulnummer %(number)s steht nicht im Schulverzeichnis. "
-                    "Bitte prüfen Sie die Nummer."
-                ) % {"number": raw_number}
-            self._error(row, "school_number", message)
+            self.unknown.append((row, raw_number, candidates))
             return None
         if not school.is_active:
             self._error(

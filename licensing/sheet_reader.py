@@ -14,13 +14,18 @@ the list needs, as clean text (``tables``): less to encode, send and decode.
 Run as ``python -I sheet_reader.py MEMORY_BYTES``. Protocol on stdin/stdout, one
 request at a time: a request is ``<QQQ`` (length of the file, row limit, length
 of the options), the file's bytes and the options as JSON (``{"aliases":
-{normalised header: column key}, "search_rows": n}``); the answer is ``<QQ``
-(two lengths), a JSON object and the rows of its table (``FIELD_SEPARATOR``). The
-object is either ``{"sheets": [[name, row_count, first_row, first_col, table],
-...]}`` (``table``: see ``tables``, its ``rows`` the number of rows that follow)
-or ``{"error": code}`` with code ``password``, ``damaged``, ``no_sheets`` or
-``too_many_rows``; both carry ``"rss"``, this process's resident memory in bytes
-after the read.
+{normalised header: column key}, "search_rows": n}``). The answer is a series of
+frames, each ``<QQ`` (two lengths), a JSON object and a text (UTF-8, the rows of
+the table, see ``FIELD_SEPARATOR``; empty but in row frames). Every object has
+``"more"``: whether frames follow; the last one also ``"rss"``, this process's
+resident memory in bytes after the read. The first object is either
+``{"sheets": [[name, row_count, first_row, first_col, table], ...]}`` (``table``:
+see ``tables``, without its rows) or ``{"error": code}`` with code ``password``,
+``damaged``, ``no_sheets`` or ``too_many_rows``. When a sheet has a table, its rows
+follow as they are made, ``_CHUNK`` rows at a time: frames ``{"rows": n}`` with
+the text of ``n`` rows, then ``{"end": number of rows sent}`` (or ``{"error":
+"damaged"}`` when a cell cannot be sent). So the web process checks the first
+rows while the later ones are made.
 
 This module is also imported by the web process for ``cell_text``, ``tables``
 (CSV files are read there) and ``normalise_header``.
@@ -36,6 +41,7 @@ import re
 import struct
 import sys
 import unicodedata
+from collections.abc import Iterator
 
 REQUEST = struct.Struct("<QQQ")
 ANSWER = struct.Struct("<QQ")
@@ -129,8 +135,9 @@ def tables(
     row, "columns": [[key, column, header text], ...], "body": rows below the
     header, "rows": [[offset below the header, text, ...], ...]}`` with the text
     of each column in that order, rows without any text left out. ``as_text``:
-    ``"rows"`` is their number and ``"text"`` the rows as they are sent (UTF-8,
-    see ``FIELD_SEPARATOR``), made without a list per row. Frees the sheets' rows as it goes."""
+    instead of ``"rows"``, ``"chunks"``: an iterator of ``(number of rows, their
+    text as it is sent)`` (UTF-8, see ``FIELD_SEPARATOR``), made chunk by chunk as
+    it is iterated, without a list per row. Frees the sheets' rows as it goes."""
     answer = []
     found = False
     for number, (name, rows, first_row, first_col) in enumerate(sheets):
@@ -150,14 +157,11 @@ def _table(rows: list, aliases: dict, search_rows: int, as_text: bool = False) -
         return None
     columns = list(positions.values())
     if as_text:
-        body_count = len(rows) - header - 1
-        count, text = _rows_text(rows, header, columns)
         return {
             "header": header,
             "columns": [[key, col, labels[key]] for key, col in positions.items()],
-            "body": body_count,
-            "rows": count,
-            "text": text,
+            "body": len(rows) - header - 1,
+            "chunks": _row_chunks(rows, header, columns),
         }
     body = []
     for index in range(header + 1, len(rows)):
@@ -176,19 +180,18 @@ def _table(rows: list, aliases: dict, search_rows: int, as_text: bool = False) -
     }
 
 
-def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, bytes]:
+def _row_chunks(rows: list, header: int, columns: list[int]) -> Iterator[tuple[int, bytes]]:
     """The rows below ``header`` as ``_table`` gives them, joined as they are sent
-    (``FIELD_SEPARATOR``): their number and the bytes. Made column by column in chunks of
-    ``_CHUNK`` rows: a column of strings that are all clean already (``cell_text``
-    would return each unchanged) is taken as it is after one check of the column
-    joined (printable, no two spaces in a row, no space next to a joining "|" or
-    at an end: then no cell has one either); other columns go through
-    ``cell_text`` cell by cell. Frees the rows chunk by chunk."""
+    (``FIELD_SEPARATOR``), ``_CHUNK`` rows of ``rows`` at a time: per chunk that
+    keeps any, the number of rows kept and their bytes. Made column by column: a
+    column of strings that are all clean already (``cell_text`` would return each
+    unchanged) is taken as it is after one check of the column joined
+    (printable, no two spaces in a row, no space next to a joining "|" or at an
+    end: then no cell has one either); other columns go through ``cell_text`` cell
+    by cell. Frees the rows chunk by chunk."""
     join = FIELD_SEPARATOR.join
     last = max(columns)
     empty = FIELD_SEPARATOR * (len(columns) - 1)
-    parts: list[bytes] = []  # each chunk's rows, encoded (less to hold than text)
-    count = 0
     for start in range(header + 1, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
         rows[start : start + len(chunk)] = [None] * len(chunk)
@@ -208,12 +211,12 @@ def _rows_text(rows: list, header: int, columns: list[int]) -> tuple[int, bytes]
             kept = zip(map(str, range(first, first + len(joined))), joined, strict=True)
         lines = list(map(join, kept))
         if lines:
-            count += len(lines)
-            parts.append(ROW_SEPARATOR.join(lines).encode())
-    return count, ROW_SEPARATOR.encode().join(parts)
+            yield len(lines), ROW_SEPARATOR.join(lines).encode()
 
 
-_CHUNK = 1024
+# Rows per chunk: the first chunk reaches the web process after ~1 ms of work
+# (1,000 rows), and the checks of a chunk take longer than making the next one.
+_CHUNK = 256
 _BLOCK = 32
 
 
@@ -300,26 +303,52 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 FIELD_SEPARATOR, ROW_SEPARATOR = "\x1f", "\x1e"
 
 
-def _answer(data: bytes, row_limit: int, options: dict) -> tuple[bytes, bytes]:
-    """The JSON answer and the rows of its table (``rows`` there is their number)."""
-    text = b""
+def _frames(data: bytes, row_limit: int, options: dict) -> Iterator[tuple[dict, bytes]]:
+    """The frames of the answer (see the module doc), each an object with
+    ``"more"`` and its text; each is made when the one before has been sent."""
     try:
         sheets = read_sheets(data, row_limit)
         del data
         answer = {"sheets": tables(sheets, options["aliases"], options["search_rows"], True)}
         del sheets
-        for sheet in answer["sheets"]:
-            if sheet[4] is not None:
-                text = sheet[4].pop("text")
     except SheetError as exc:
-        answer = {"error": exc.code}
+        yield {"error": exc.code, "more": False}, b""
+        return
     except (ValueError, TypeError, MemoryError):  # e.g. a lone surrogate in a cell
-        answer, text = {"error": "damaged"}, b""
-    answer["rss"] = _resident_bytes()
+        yield {"error": "damaged", "more": False}, b""
+        return
+    found = [sheet[4] for sheet in answer["sheets"] if sheet[4] is not None]
+    chunks = found[0].pop("chunks") if found else None
+    answer["more"] = chunks is not None
+    yield answer, b""
+    if chunks is None:
+        return
+    sent = 0
     try:
-        return _encode(answer).encode(), text
+        for count, text in chunks:
+            yield {"rows": count, "more": True}, text
+            sent += count
     except (ValueError, TypeError, MemoryError):  # a lone surrogate cannot be sent
-        return _encode({"error": "damaged", "rss": _resident_bytes()}).encode(), b""
+        yield {"error": "damaged", "more": False}, b""
+        return
+    yield {"end": sent, "more": False}, b""
+
+
+def _encoded_frames(data: bytes, row_limit: int, options: dict) -> Iterator[tuple[bytes, bytes]]:
+    """``_frames`` as they are written, the last object with ``"rss"``. An object
+    that cannot be encoded (a lone surrogate in a header text) ends the answer
+    with ``{"error": "damaged"}``."""
+    frames = _frames(data, row_limit, options)
+    del data  # only the frames hold it now, until calamine has read it
+    for answer, text in frames:
+        if not answer["more"]:
+            answer["rss"] = _resident_bytes()
+        try:
+            yield _encode(answer).encode(), text
+        except (ValueError, TypeError, MemoryError):
+            damaged = {"error": "damaged", "more": False, "rss": _resident_bytes()}
+            yield _encode(damaged).encode(), b""
+            return
 
 
 def _resident_bytes() -> int:
@@ -376,13 +405,14 @@ def serve(extra_bytes: int) -> None:
         options = _read_exactly(stdin, options_size)
         if data is None or options is None:
             return
-        answer, text = _answer(data, row_limit, json.loads(options))
+        frames = _encoded_frames(data, row_limit, json.loads(options))
         del data
-        stdout.write(ANSWER.pack(len(answer), len(text)))
-        stdout.write(answer)
-        stdout.write(text)
-        stdout.flush()
-        del answer, text
+        for answer, text in frames:
+            stdout.write(ANSWER.pack(len(answer), len(text)))
+            stdout.write(answer)
+            stdout.write(text)
+            stdout.flush()
+        del frames, answer, text
         _give_memory_back()
 
 

@@ -205,6 +205,40 @@ def test_validation_queries_do_not_grow_with_rows(authority, product, directory,
     assert len(small_queries) == len(large_queries)
 
 
+def test_numbers_not_the_authoritys_are_told_apart_after_the_last_rows_in_one_query(
+    authority, product, directory
+):
+    """The rows arrive from the reader in frames of 256 (``registration_check``): a
+    number of another authority's school in the first frame and one not in the
+    directory in the last are told apart once all rows are there, with one query
+    for both, as for a list of a few rows."""
+    from licensing.services import registration_check
+
+    def check(rows):
+        with CaptureQueriesContext(connection) as queries:
+            result = registration_check(
+                data=make_xlsx(rows), filename="liste.xlsx", authority=authority, product=product
+            )
+        return result, len(queries)
+
+    filler = [contact(f"{100001 + i % 3}") for i in range(600)]  # duplicates: row errors
+    long_result, long_queries = check([contact("400001"), *filler, contact("999999")])
+    short_result, short_queries = check([contact("400001"), contact("999999")])
+
+    for result, last_row in ((long_result, 603), (short_result, 3)):
+        number_errors = [e for e in result.messages if "Schulverzeichnis" in e]
+        assert number_errors[0] == (
+            "Zeile 2, Spalte Schulnummer: Die Schule 400001 gehört im Schulverzeichnis nicht "
+            "zu Ihrem Schulträger."
+        )
+        assert number_errors[-1] == (
+            f"Zeile {last_row}, Spalte Schulnummer: Die Schulnummer 999999 steht nicht im "
+            "Schulverzeichnis. Bitte prüfen Sie die Nummer."
+        )
+    assert long_result.row_count == 602
+    assert long_queries == short_queries
+
+
 def test_upload_page_query_count(upload_list, directory, django_assert_num_queries):
     content = make_xlsx(VALID + [contact("100004")])
     # session, user, authority, product; the authority's schools, running licences,

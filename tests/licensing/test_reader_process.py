@@ -13,7 +13,7 @@ import time
 import pytest
 
 from licensing import reader_process
-from licensing.anmeldeliste import ListFileError, read_list
+from licensing.anmeldeliste import _ALIASES, ListFileError, read_list
 from licensing.models import RegistrationUpload
 from licensing.reader_process import ReaderFailed
 from tests.licensing.listfiles import contact, make_xlsx
@@ -319,3 +319,176 @@ def test_the_reader_answers_the_list_columns_as_text(fresh_pool):
         ],
         ["Zweites", 1, 0, 0, None],
     ]
+
+
+# --- the rows arrive frame by frame ------------------------------------------------
+
+HEADER_FRAME = {
+    "sheets": [
+        [
+            "Anmeldeliste",
+            4,
+            0,
+            0,
+            {
+                "header": 0,
+                "columns": [
+                    ["school_number", 0, "Schulnummer"],
+                    ["first_name", 1, "Vorname"],
+                    ["last_name", 2, "Nachname"],
+                    ["email", 3, "E-Mail"],
+                ],
+                "body": 3,
+            },
+        ]
+    ],
+    "more": True,
+}
+ROWS_1 = "0\x1f100001\x1fA\x1fB\x1fa@b.de\x1e1\x1f100002\x1fA\x1fB\x1fb@b.de"
+ROWS_2 = "2\x1f100003\x1fA\x1fB\x1fc@b.de"
+
+
+def frames_reader(*steps) -> str:
+    """A reader program that reads one request, then per step writes a frame
+    (an object and its text, see ``sheet_reader``), sleeps (a number) or aborts
+    ("abort"); then waits for the next request."""
+    lines = [
+        "import json, os, struct, sys, time",
+        "head = sys.stdin.buffer.read(24)",
+        "size, _limit, options = struct.unpack('<QQQ', head)",
+        "sys.stdin.buffer.read(size + options)",
+        "def frame(answer, text=''):",
+        "    answer, text = json.dumps(answer).encode(), text.encode()",
+        "    sys.stdout.buffer.write(struct.pack('<QQ', len(answer), len(text)) + answer + text)",
+        "    sys.stdout.flush()",
+    ]
+    for step in steps:
+        if step == "abort":
+            lines.append("os.abort()")
+        elif isinstance(step, int | float):
+            lines.append(f"time.sleep({step})")
+        else:
+            lines.append(f"frame({step[0]!r}, {step[1]!r})")
+    lines.append("sys.stdin.buffer.read(24)")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_first_rows_arrive_while_the_reader_makes_the_next(fake_reader):
+    fake_reader(
+        frames_reader(
+            (HEADER_FRAME, ""),
+            ({"rows": 2, "more": True}, ROWS_1),
+            1.5,
+            ({"rows": 1, "more": True}, ROWS_2),
+            ({"end": 3, "more": False, "rss": 1}, ""),
+        )
+    )
+    started = time.monotonic()
+    sheets = reader_process.read_tables(valid_list(), 100, _ALIASES, 30, stream=True)
+    rows = sheets[0][4]["rows"]
+
+    first = next(rows)
+    first_at = time.monotonic() - started
+    rest = list(rows)
+
+    assert first == [[0, "100001", "A", "B", "a@b.de"], [1, "100002", "A", "B", "b@b.de"]]
+    assert first_at < 1.0
+    assert rest == [[[2, "100003", "A", "B", "c@b.de"]]]
+    assert time.monotonic() - started >= 1.5
+    assert len(reader_process.idle_reader_pids()) == 1  # back in the pool after the end
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        ("abort",),
+        (({"end": 5, "more": False, "rss": 1}, ""),),
+        (({"rows": 2, "more": True}, ROWS_2),),
+        (({"rows": 1, "more": True}, "x\x1f100003\x1fA\x1fB\x1fc@b.de"), 60),
+    ],
+    ids=["dies", "wrong count at the end", "fewer rows than said", "offset not a number"],
+)
+def test_a_reader_failing_after_its_first_rows_is_killed_and_the_list_damaged(fake_reader, last):
+    fake_reader(frames_reader((HEADER_FRAME, ""), ({"rows": 2, "more": True}, ROWS_1), *last))
+    parsed = read_list(valid_list(), "liste.xlsx", stream=True)
+    [pid] = _reader_pids(zombies=True)  # the one that dies may be dead already
+    arriving = parsed.arriving()
+
+    assert len(next(arriving)) == 2
+    with pytest.raises(ListFileError) as exc:
+        next(arriving)
+
+    assert exc.value.message == DAMAGED
+    assert not alive(pid)
+    assert reader_process.idle_reader_pids() == []
+
+
+def test_a_file_refused_after_the_first_rows_keeps_the_reader(fake_reader):
+    # The reader ends its answer properly (a cell it cannot send): it can go on.
+    fake_reader(
+        frames_reader(
+            (HEADER_FRAME, ""),
+            ({"rows": 2, "more": True}, ROWS_1),
+            ({"error": "damaged", "more": False, "rss": 1}, ""),
+        )
+    )
+    parsed = read_list(valid_list(), "liste.xlsx", stream=True)
+
+    with pytest.raises(ListFileError) as exc:
+        for _rows in parsed.arriving():
+            pass
+
+    assert exc.value.message == DAMAGED
+    assert len(reader_process.idle_reader_pids()) == 1
+
+
+def test_rows_not_read_to_the_end_kill_the_reader(fresh_pool):
+    data = make_xlsx([contact(f"{100000 + i}") for i in range(700)])  # three frames
+    parsed = read_list(data, "liste.xlsx", stream=True)
+    arriving = parsed.arriving()
+    first = next(arriving)
+    [pid] = _reader_pids()
+
+    arriving.close()  # e.g. the check failed on a row
+
+    assert len(first) == 256
+    assert not alive(pid)
+    assert reader_process.idle_reader_pids() == []
+    assert len(read_list(data, "liste.xlsx").rows) == 700
+
+
+def test_a_streamed_list_reads_as_the_whole_list(fresh_pool):
+    data = make_xlsx([contact(f"{100000 + i}") for i in range(700)])
+    whole = read_list(data, "liste.xlsx")
+    parsed = read_list(data, "liste.xlsx", stream=True)
+
+    sizes = [len(rows) for rows in parsed.arriving()]
+
+    assert sizes == [256, 256, 188]
+    assert parsed.rows == whole.rows
+    assert parsed.pending is None
+
+
+def test_a_streamed_list_without_rows_is_a_german_message(fresh_pool):
+    parsed = read_list(make_xlsx([]), "liste.xlsx", stream=True)
+    with pytest.raises(ListFileError) as exc:
+        list(parsed.arriving())
+    assert "enthält unter der Kopfzeile (Zeile 1) keine Schulen" in exc.value.message
+    assert len(reader_process.idle_reader_pids()) == 1
+
+
+def _reader_pids(zombies: bool = False) -> list[int]:
+    """The reader processes that are children of this process (``zombies``: also
+    those that ended and are not reaped yet)."""
+    me = str(os.getpid())
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == me and (zombies or fields[0] != "Z"):
+                pids.append(int(entry))
+    return pids

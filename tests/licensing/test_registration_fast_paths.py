@@ -297,9 +297,10 @@ CELL = st.one_of(
 @settings(max_examples=500, deadline=None)
 def test_the_reader_text_made_by_column_is_the_rows_joined(body, columns):
     """The reader makes its answer's rows column by column in chunks of rows,
-    taking clean string columns (in blocks) as they are: the same text as
-    the rows ``tables`` makes cell by cell, joined plainly (``rows_bytes``), (rows of different
-    lengths, empty rows, several chunks)."""
+    taking clean string columns (in blocks) as they are: the same text as the
+    rows ``tables`` makes cell by cell, joined plainly (``rows_bytes``), chunk by
+    chunk, each chunk with rows (rows of different lengths, empty rows, several
+    chunks)."""
     from licensing import sheet_reader
     from licensing.sheet_reader import FIELD_SEPARATOR, ROW_SEPARATOR, tables
 
@@ -316,11 +317,17 @@ def test_the_reader_text_made_by_column_is_the_rows_joined(body, columns):
     sheet_reader._CHUNK = 7  # several chunks (a fixture cannot go with @given)
     try:
         by_column = tables([["S", [list(row) for row in rows], 0, 0]], aliases, 30, True)[0]
+        chunks = list(by_column[4].pop("chunks"))
     finally:
         sheet_reader._CHUNK = chunk
     table_by_cell, table_by_column = by_cell[4], by_column[4]
-    rows_by_cell = table_by_cell.pop("rows")
-    assert table_by_column.pop("text") == rows_bytes([list(r) for r in rows_by_cell])
-    assert table_by_column.pop("rows") == len(rows_by_cell)
+    rows_by_cell = [list(r) for r in table_by_cell.pop("rows")]
+    sent = 0
+    for count, text in chunks:
+        assert count > 0
+        assert text == rows_bytes(rows_by_cell[sent : sent + count])
+        sent += count
+    assert sent == len(rows_by_cell)
+    assert len(chunks) == len({row[0] // 7 for row in rows_by_cell})  # one per chunk with rows
     assert table_by_column == table_by_cell
     assert by_column[:4] == by_cell[:4]
