@@ -71,19 +71,18 @@ def registration_upload_store(
     """Keep a valid list as the open draft of ``authority`` and ``product``: the
     original file under a random name in private storage and its check result.
     The previous open draft of the same authority and product is replaced."""
-    previous = list(
+    previous = dict(
         RegistrationUpload.objects.select_for_update(of=("self",))
         .filter(authority=authority, product=product, is_draft=True, order__isnull=True)
-        .only("id", "file")  # not its check result (megabytes for a long list)
+        .values_list("id", "file")  # not its check result (megabytes for a long list)
     )
-    for old in previous:
+    if previous:
         # The replaced draft stays as a record (a colleague's open preview then
         # says it was replaced); its file goes once the replacement is committed.
-        old_name, storage = old.file.name, old.file.storage
-        old.is_draft = False
-        old.file = ""
-        old.save(update_fields=["is_draft", "file"])
-        transaction.on_commit(lambda name=old_name, storage=storage: storage.delete(name))
+        RegistrationUpload.objects.filter(pk__in=previous).update(is_draft=False, file="")
+        storage = RegistrationUpload._meta.get_field("file").storage
+        for old_name in filter(None, previous.values()):
+            transaction.on_commit(lambda name=old_name: storage.delete(name))
     upload = RegistrationUpload(
         authority=authority,
         product=product,
