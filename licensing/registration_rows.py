@@ -136,7 +136,7 @@ def _names_match(given: str, directory: str, directory_normalised: str | None = 
     # Similarity before abbreviations: a name with a typo (most names that reach
     # this point) is similar enough, and the two abbreviation passes cost more
     # than the similarity (~11 vs ~10 us). Either order, the same verdict.
-    if _similarity(a, b) >= 0.6:
+    if _similar(a, b):
         return True
     short_a, short_b = _abbreviated(given), _abbreviated(directory)
     return short_a == short_b or short_a in short_b or short_b in short_a
@@ -164,6 +164,35 @@ def _similarity(a: str, b: str) -> float:
             if i + k < ahi and j + k < bhi:
                 queue.append((i + k, ahi, j + k, bhi))
     return 2.0 * matched / (len(a) + len(b))
+
+
+def _similar(a: str, b: str, threshold: float = 0.6) -> bool:
+    """``_similarity(a, b) >= threshold``, decided as soon as the characters
+    matched so far reach it, or can no longer reach it with all that is left to
+    search (most names with a typo: after their two longest matching blocks)."""
+    total = len(a) + len(b)
+    if len(b) >= 200 or not total:
+        return _similarity(a, b) >= threshold
+    matched = 0
+    unsearched = min(len(a), len(b))  # the most the queued ranges can still match
+    queue = [(0, len(a), 0, len(b))]
+    while queue:
+        if 2.0 * matched / total >= threshold:
+            return True
+        if 2.0 * (matched + unsearched) / total < threshold:
+            return False
+        alo, ahi, blo, bhi = queue.pop()
+        unsearched -= min(ahi - alo, bhi - blo)
+        i, j, k = _longest_match(a, b, alo, ahi, blo, bhi)
+        if k:
+            matched += k
+            if alo < i and blo < j:
+                queue.append((alo, i, blo, j))
+                unsearched += min(i - alo, j - blo)
+            if i + k < ahi and j + k < bhi:
+                queue.append((i + k, ahi, j + k, bhi))
+                unsearched += min(ahi - i - k, bhi - j - k)
+    return 2.0 * matched / total >= threshold
 
 
 def _longest_match(a: str, b: str, alo: int, ahi: int, blo: int, bhi: int) -> tuple[int, int, int]:

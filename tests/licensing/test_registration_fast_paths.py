@@ -18,6 +18,7 @@ from licensing.registration_rows import (
     ABBREVIATIONS,
     _abbreviated,
     _names_match,
+    _similar,
     _similarity,
     email_is_valid,
 )
@@ -235,7 +236,10 @@ EDITS = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 300), LETTERS), max
 @settings(max_examples=2000, deadline=None)
 def test_name_similarity_is_what_difflib_says(pair):
     a, b = pair
-    assert _similarity(a, b) == difflib.SequenceMatcher(None, a, b).ratio()
+    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+    assert _similarity(a, b) == ratio
+    for threshold in (0.3, 0.6, 0.8, ratio):  # decided early or late, and on the tie
+        assert _similar(a, b, threshold) == (ratio >= threshold)
 
 
 def names_match_in_the_general_order(given: str, directory: str) -> bool:
