@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -416,8 +417,9 @@ def _parsed_rows(
     ``ListFileError`` (as ``read_list`` gives them). Stopped early, the reader is
     killed."""
     try:
-        for rows in frames:
-            yield _rows_of(rows, keys, first)
+        for offsets, columns in frames:
+            rows = map(dict, map(zip, itertools.repeat(keys), zip(*columns, strict=True)))
+            yield list(map(ParsedRow, [first + offset for offset in offsets], rows))
     except (SheetError, ReaderFailed) as exc:
         raise _reader_error(exc) from exc
     except (KeyboardInterrupt, SystemExit, GeneratorExit):

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from licensing.sheet_reader import ANSWER, FIELD_SEPARATOR, REQUEST, ROW_SEPARATOR, SheetError
+from licensing.sheet_reader import ANSWER, CELL_SEPARATOR, COLUMN_SEPARATOR, REQUEST, SheetError
 
 READER_SCRIPT = Path(__file__).with_name("sheet_reader.py")
 # Address space a reader may use beyond what it has mapped when it starts.
@@ -218,8 +218,16 @@ def read_tables(
     if not found:
         _give_back(reader, answer.get("rss"))
         return sheets
-    rows = RowFrames(reader, len(found[0]["columns"]) + 1)
-    found[0]["rows"] = rows if stream else [row for chunk in rows for row in chunk]
+    frames = RowFrames(reader, len(found[0]["columns"]))
+    found[0]["rows"] = (
+        frames
+        if stream
+        else [
+            [offset, *cells]
+            for offsets, columns in frames
+            for offset, *cells in zip(offsets, *columns, strict=True)
+        ]
+    )
     return sheets
 
 
@@ -240,29 +248,30 @@ def _sheets_of(answer: dict, keys: set[str]) -> list[list]:
 
 
 class RowFrames:
-    """The rows of the reader's table (``[offset, text, ...]``), one list per frame
-    as it arrives. The reader goes back to the pool after the last frame; it is
-    killed when a frame is wrong or late, and when the rows are not read to the
-    end (``close``, or this object dropped)."""
+    """The rows of the reader's table as they arrive, a frame at a time: the
+    rows' offsets below the header and the texts of each column of the table
+    (``(offsets, columns)``). The reader goes back to the pool after the last
+    frame; it is killed when a frame is wrong or late, and when the rows are not
+    read to the end (``close``, or this object dropped)."""
 
     def __init__(self, reader: _Reader, width: int) -> None:
         self.reader: _Reader | None = reader
         self.width = width
         self.received = 0
 
-    def __iter__(self) -> Iterator[list[list]]:
+    def __iter__(self) -> Iterator[tuple[list[int], list[list[str]]]]:
         return self
 
-    def __next__(self) -> list[list]:
+    def __next__(self) -> tuple[list[int], list[list[str]]]:
         if self.reader is None:
             raise StopIteration
         try:
             frame = self.reader.frame()
             if frame["more"]:
-                rows = _rows_from_text(frame.pop("text"), self.width)
-                if not rows or len(rows) != frame.get("rows"):
+                rows = _columns_from_text(frame.pop("text"), self.width)
+                if rows is None or len(rows[0]) != frame.get("rows"):
                     raise ReaderFailed("rows do not fit the table")
-                self.received += len(rows)
+                self.received += len(rows[0])
                 return rows
             if "error" not in frame and frame.get("end") != self.received:
                 raise ReaderFailed("rows do not fit the table")
@@ -335,22 +344,23 @@ def _is_table(table, keys: set[str]) -> bool:
     )
 
 
-def _rows_from_text(text: str, width: int) -> list[list] | None:
-    """``[[offset, text, ...], ...]`` from the reader's rows
-    (``sheet_reader.FIELD_SEPARATOR``), or None when a row has not ``width`` fields
-    or its offset is not a number."""
-    if not text:
-        return []
-    lines = text.split(ROW_SEPARATOR)
-    del text
-    rows = [line.split(FIELD_SEPARATOR) for line in lines]
-    del lines
-    for row in rows:
-        offset = row[0]
-        if len(row) != width or not (offset.isascii() and offset.isdigit() and len(offset) < 10):
-            return None
-        row[0] = int(offset)
-    return rows
+def _columns_from_text(text: str, width: int) -> tuple[list[int], list[list[str]]] | None:
+    """The offsets and the ``width`` columns of a frame's rows (see
+    ``sheet_reader.CELL_SEPARATOR``), or None when they are not that many
+    columns of as many cells as offsets, or an offset is not a number."""
+    columns = text.split(COLUMN_SEPARATOR)
+    if len(columns) != width + 1:
+        return None
+    numbers = columns[0]
+    if not (numbers.replace(CELL_SEPARATOR, "").isdigit() and numbers.isascii()):
+        return None  # also when there is no offset at all
+    columns = [column.split(CELL_SEPARATOR) for column in columns]
+    offsets = columns[0]
+    if any(len(column) != len(offsets) for column in columns):
+        return None
+    if min(map(len, offsets)) < 1 or max(map(len, offsets)) > 9:
+        return None
+    return list(map(int, offsets)), columns[1:]
 
 
 def idle_reader_pids() -> list[int]:

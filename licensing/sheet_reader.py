@@ -16,7 +16,7 @@ request at a time: a request is ``<QQQ`` (length of the file, row limit, length
 of the options), the file's bytes and the options as JSON (``{"aliases":
 {normalised header: column key}, "search_rows": n}``). The answer is a series of
 frames, each ``<QQ`` (two lengths), a JSON object and a text (UTF-8, the rows of
-the table, see ``FIELD_SEPARATOR``; empty but in row frames). Every object has
+the table by column, see ``CELL_SEPARATOR``; empty but in row frames). Every object has
 ``"more"``: whether frames follow; the last one also ``"rss"``, this process's
 resident memory in bytes after the read. The first object is either
 ``{"sheets": [[name, row_count, first_row, first_col, table], ...]}`` (``table``:
@@ -136,7 +136,7 @@ def tables(
     header, "rows": [[offset below the header, text, ...], ...]}`` with the text
     of each column in that order, rows without any text left out. ``as_text``:
     instead of ``"rows"``, ``"chunks"``: an iterator of ``(number of rows, their
-    text as it is sent)`` (UTF-8, see ``FIELD_SEPARATOR``), made chunk by chunk as
+    text as it is sent)`` (UTF-8, see ``CELL_SEPARATOR``), made chunk by chunk as
     it is iterated, without a list per row. Frees the sheets' rows as it goes."""
     answer = []
     found = False
@@ -181,17 +181,15 @@ def _table(rows: list, aliases: dict, search_rows: int, as_text: bool = False) -
 
 
 def _row_chunks(rows: list, header: int, columns: list[int]) -> Iterator[tuple[int, bytes]]:
-    """The rows below ``header`` as ``_table`` gives them, joined as they are sent
-    (``FIELD_SEPARATOR``), ``_CHUNK`` rows of ``rows`` at a time: per chunk that
-    keeps any, the number of rows kept and their bytes. Made column by column: a
+    """The rows below ``header`` as ``_table`` gives them, as they are sent
+    (column by column, see ``CELL_SEPARATOR``), ``_CHUNK`` rows of ``rows`` at a
+    time: per chunk that keeps any, the number of rows kept and their bytes. A
     column of strings that are all clean already (``cell_text`` would return each
     unchanged) is taken as it is after one check of the column joined
     (printable, no two spaces in a row, no space next to a joining "|" or at an
     end: then no cell has one either); other columns go through ``cell_text`` cell
     by cell. Frees the rows chunk by chunk."""
-    join = FIELD_SEPARATOR.join
     last = max(columns)
-    empty = FIELD_SEPARATOR * (len(columns) - 1)
     for start in range(header + 1, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
         rows[start : start + len(chunk)] = [None] * len(chunk)
@@ -202,16 +200,16 @@ def _row_chunks(rows: list, header: int, columns: list[int]) -> Iterator[tuple[i
         del chunk
         texts = [_column_text(cells) for cells in picked]
         del picked
-        joined = list(map(join, zip(*texts, strict=True)))
-        del texts
         first = start - header - 1
-        if empty in joined:  # rows without any text are left out
-            kept = [(str(first + i), line) for i, line in enumerate(joined) if line != empty]
-        else:
-            kept = zip(map(str, range(first, first + len(joined))), joined, strict=True)
-        lines = list(map(join, kept))
-        if lines:
-            yield len(lines), ROW_SEPARATOR.join(lines).encode()
+        offsets = range(first, first + len(texts[0]))
+        if all("" in column for column in texts):  # rows without any text are left out
+            kept = [i for i, cells in enumerate(zip(*texts, strict=True)) if any(cells)]
+            offsets = [first + i for i in kept]
+            texts = [[column[i] for i in kept] for column in texts]
+        if offsets:
+            join = CELL_SEPARATOR.join
+            text = COLUMN_SEPARATOR.join([join(map(str, offsets)), *map(join, texts)])
+            yield len(offsets), text.encode()
 
 
 # Rows per chunk: the first chunk reaches the web process after ~1 ms of work
@@ -296,11 +294,13 @@ def read_sheets(data: bytes, row_limit: int) -> list[list]:
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-# The rows of the table travel after the JSON, as one UTF-8 text: a row's fields
-# (its offset, then its texts) joined by US, the rows by RS. ``cell_text`` never
-# leaves either in a text (they are whitespace to ``str.split``), and one text is
-# made and split many times faster than a JSON list per row.
-FIELD_SEPARATOR, ROW_SEPARATOR = "\x1f", "\x1e"
+# The rows of a frame travel after its JSON as one UTF-8 text, column by column:
+# the rows' offsets, then the texts of each column of the table in its order,
+# the cells of a column joined by US, the columns by RS. ``cell_text`` never
+# leaves either in a text (they are whitespace to ``str.split``), and the web
+# process splits such a text and makes a row of each position many times faster
+# than it reads a JSON list per row or splits a line per row.
+CELL_SEPARATOR, COLUMN_SEPARATOR = "\x1f", "\x1e"
 
 
 def _frames(data: bytes, row_limit: int, options: dict) -> Iterator[tuple[dict, bytes]]:

@@ -22,7 +22,7 @@ from licensing.registration_rows import (
     _similarity,
     email_is_valid,
 )
-from licensing.sheet_reader import FIELD_SEPARATOR, ROW_SEPARATOR
+from licensing.sheet_reader import CELL_SEPARATOR, COLUMN_SEPARATOR
 
 INVISIBLE = str.maketrans(
     {"\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\u200c": "", "\ufeff": ""}
@@ -200,8 +200,8 @@ def test_abbreviations_in_one_pass_are_the_one_by_one_result(name):
 @settings(max_examples=500, deadline=None)
 def test_cell_text_never_holds_the_separators_of_the_reader_answer(text):
     # The reader process sends a table's rows as one text split by these two.
-    assert FIELD_SEPARATOR not in cell_text(text)
-    assert ROW_SEPARATOR not in cell_text(text)
+    assert CELL_SEPARATOR not in cell_text(text)
+    assert COLUMN_SEPARATOR not in cell_text(text)
 
 
 def edited(text: str, edits: list[tuple[int, int, str]]) -> str:
@@ -301,16 +301,17 @@ CELL = st.one_of(
 @settings(max_examples=500, deadline=None)
 def test_the_reader_text_made_by_column_is_the_rows_joined(body, columns):
     """The reader makes its answer's rows column by column in chunks of rows,
-    taking clean string columns (in blocks) as they are: the same text as the
-    rows ``tables`` makes cell by cell, joined plainly (``rows_bytes``), chunk by
+    taking clean string columns (in blocks) as they are: the same texts as the
+    rows ``tables`` makes cell by cell, sent by column (``columns_text``), chunk by
     chunk, each chunk with rows (rows of different lengths, empty rows, several
     chunks)."""
     from licensing import sheet_reader
-    from licensing.sheet_reader import FIELD_SEPARATOR, ROW_SEPARATOR, tables
+    from licensing.sheet_reader import CELL_SEPARATOR, COLUMN_SEPARATOR, tables
 
-    def rows_bytes(rows: list[list]) -> bytes:  # the format, written plainly
-        return ROW_SEPARATOR.join(
-            FIELD_SEPARATOR.join([str(row[0]), *row[1:]]) for row in rows
+    def columns_text(rows: list[list]) -> bytes:  # the format, written plainly
+        columns = zip(*rows, strict=True)
+        return COLUMN_SEPARATOR.join(
+            CELL_SEPARATOR.join(map(str, column)) for column in columns
         ).encode()
 
     aliases = {"schulnummer": "school_number", **{f"c{c}": f"k{c}" for c in columns}}
@@ -329,7 +330,7 @@ def test_the_reader_text_made_by_column_is_the_rows_joined(body, columns):
     sent = 0
     for count, text in chunks:
         assert count > 0
-        assert text == rows_bytes(rows_by_cell[sent : sent + count])
+        assert text == columns_text(rows_by_cell[sent : sent + count])
         sent += count
     assert sent == len(rows_by_cell)
     assert len(chunks) == len({row[0] // 7 for row in rows_by_cell})  # one per chunk with rows
