@@ -300,15 +300,27 @@ def read_list(
     CSV file is parsed; not at all when the file is refused beforehand.
     ``stream``: the rows of a workbook are read as they arrive, by
     ``ParsedList.arriving`` (which raises ``ListFileError`` only, too): the
-    caller checks the first rows while the reader process makes the next."""
+    caller checks the first rows while the reader process makes the next.
+    What ``while_reading()`` raises (a database error) is raised as it is."""
+    failed: list[BaseException] = []
+
+    def meanwhile() -> None:
+        try:
+            (while_reading or _nothing)()
+        except BaseException as exc:
+            failed.append(exc)
+            raise
+
     try:
-        return _read_list(data, filename, while_reading or _nothing, stream)
+        return _read_list(data, filename, meanwhile, stream)
     except ListFileError:
         raise
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # never a traceback for a user's file; calamine's Rust
         # panics arrive as pyo3 PanicException, which is not an Exception subclass.
+        if failed and exc is failed[0]:
+            raise
         raise _unexpected(filename, exc) from exc
 
 

@@ -42,20 +42,65 @@ class RegistrationInvalid(Exception):
 
 
 def registration_check(
-    *, data: bytes, filename: str, authority: SchoolAuthority, product: Product
+    *, data: bytes, filename: str, authority: SchoolAuthority, product: Product, while_reading=None
 ) -> RegistrationResult:
     """Parse and validate uploaded bytes; raises ``ListFileError`` for a file that
     cannot be read. Writes nothing. The database rows the check needs are read
-    while the reader process reads the file, and its first rows are checked
-    while it makes the next. A row is a handful of objects that
-    live until the check ends: the garbage collector passes less often meanwhile
-    (10,000 rows: ~100 ms less CPU)."""
+    while the reader process reads the file (then ``while_reading()``, when
+    given), and its first rows are checked while it makes the next. A row is a
+    handful of objects that live until the check ends: the garbage collector
+    passes less often meanwhile (10,000 rows: ~100 ms less CPU)."""
     context = ListContext(authority=authority, product=product, on=timezone.localdate())
+
+    def meanwhile() -> None:
+        context.load()
+        if while_reading is not None:
+            while_reading()
+
     with fewer_gc_passes():
-        parsed = read_list(data, filename, while_reading=context.load, stream=True)
+        parsed = read_list(data, filename, while_reading=meanwhile, stream=True)
         return registration_validate(
             parsed=parsed, authority=authority, product=product, context=context
         )
+
+
+def registration_upload(
+    *, authority: SchoolAuthority, product: Product, data: bytes, filename: str, by=None
+) -> tuple[RegistrationResult, RegistrationUpload | None]:
+    """Check an uploaded list (``registration_check``) and keep it, when valid, as
+    the open draft of ``authority`` and ``product`` (``registration_upload_store``),
+    in one transaction: the previous draft is retired and the file saved while
+    the reader process reads it. Returns the result and the draft (None for a
+    list with errors: then nothing is kept and the previous draft stays as it
+    was). Raises ``ListFileError`` for a file that cannot be read, keeping
+    nothing either."""
+    saved: list[str] = []
+
+    def prepare() -> None:
+        _retire_open_drafts(authority=authority, product=product)
+        saved.append(_save_list_file(data, authority))
+
+    upload = None
+    try:
+        with transaction.atomic():
+            result = registration_check(
+                data=data, filename=filename, authority=authority, product=product,
+                while_reading=prepare,
+            )  # fmt: skip
+            if result.is_valid:
+                if not saved:
+                    prepare()
+                upload = _new_draft(
+                    authority=authority, product=product, data=data, filename=filename,
+                    file_name=saved[0], result=result, by=by,
+                )  # fmt: skip
+            else:
+                transaction.set_rollback(True)
+    finally:
+        if upload is None:
+            for name in saved:
+                _list_storage().delete(name)
+    return result, upload
 
 
 @transaction.atomic
@@ -71,34 +116,59 @@ def registration_upload_store(
     """Keep a valid list as the open draft of ``authority`` and ``product``: the
     original file under a random name in private storage and its check result.
     The previous open draft of the same authority and product is replaced."""
+    _retire_open_drafts(authority=authority, product=product)
+    name = _save_list_file(data, authority)
+    try:
+        return _new_draft(
+            authority=authority, product=product, data=data, filename=filename,
+            file_name=name, result=result, by=by,
+        )  # fmt: skip
+    except Exception:
+        _list_storage().delete(name)
+        raise
+
+
+def _list_storage():
+    """Where the uploaded lists are kept (private)."""
+    return RegistrationUpload._meta.get_field("file").storage
+
+
+def _retire_open_drafts(*, authority: SchoolAuthority, product: Product) -> None:
+    """The open draft of ``authority`` and ``product`` (if any) is replaced: it
+    stays as a record (a colleague's open preview then says it was replaced);
+    its file goes once the replacement is committed. Locked until then."""
     previous = dict(
         RegistrationUpload.objects.select_for_update(of=("self",))
         .filter(authority=authority, product=product, is_draft=True, order__isnull=True)
         .values_list("id", "file")  # not its check result (megabytes for a long list)
     )
     if previous:
-        # The replaced draft stays as a record (a colleague's open preview then
-        # says it was replaced); its file goes once the replacement is committed.
         RegistrationUpload.objects.filter(pk__in=previous).update(is_draft=False, file="")
-        storage = RegistrationUpload._meta.get_field("file").storage
+        storage = _list_storage()
         for old_name in filter(None, previous.values()):
             transaction.on_commit(lambda name=old_name: storage.delete(name))
-    upload = RegistrationUpload(
+
+
+def _save_list_file(data: bytes, authority: SchoolAuthority) -> str:
+    """The uploaded file saved under a random name in private storage; its name."""
+    field = RegistrationUpload._meta.get_field("file")
+    name = field.generate_filename(RegistrationUpload(authority=authority), "upload.bin")
+    return field.storage.save(name, ContentFile(data), max_length=field.max_length)
+
+
+def _new_draft(
+    *, authority, product, data: bytes, filename: str, file_name: str, result, by
+) -> RegistrationUpload:
+    return RegistrationUpload.objects.create(
         authority=authority,
         product=product,
         uploaded_by=by,
         original_filename=(filename or "anmeldeliste.xlsx")[-255:],
+        file=file_name,
         file_sha256=hashlib.sha256(data).hexdigest(),
         is_valid=result.is_valid,
         result=result.to_dict(),
     )
-    upload.file.save("upload.bin", ContentFile(data), save=False)
-    try:
-        upload.save()
-    except Exception:
-        upload.file.delete(save=False)
-        raise
-    return upload
 
 
 def order_submit(

@@ -33,8 +33,7 @@ from licensing.selectors import (
 from licensing.services import (
     REPLACED_MESSAGE,
     RegistrationInvalid,
-    registration_check,
-    registration_upload_store,
+    registration_upload,
 )
 from licensing.services import (
     order_submit as order_submit_service,
@@ -66,23 +65,18 @@ def order_upload(request, authority, product_code):
         form = RegistrationUploadForm(request.POST, upload_files(request))
         if form.is_valid():
             uploaded = form.cleaned_data["file"]
-            data = uploaded.read()
             try:
-                result = registration_check(
-                    data=data, filename=uploaded.name, authority=authority, product=product
+                result, upload = registration_upload(
+                    authority=authority,
+                    product=product,
+                    data=uploaded.read(),
+                    filename=uploaded.name,
+                    by=request.user,
                 )
             except ListFileError as exc:
                 form.add_error("file", exc.message)
             else:
-                if result.is_valid:
-                    upload = registration_upload_store(
-                        authority=authority,
-                        product=product,
-                        data=data,
-                        filename=uploaded.name,
-                        result=result,
-                        by=request.user,
-                    )
+                if upload is not None:
                     return redirect(
                         "licensing:order_preview", authority_id=authority.pk, upload_id=upload.pk
                     )

@@ -241,10 +241,11 @@ def test_numbers_not_the_authoritys_are_told_apart_after_the_last_rows_in_one_qu
 
 def test_upload_page_query_count(upload_list, directory, django_assert_num_queries):
     content = make_xlsx(VALID + [contact("100004")])
-    # session, user, authority, product; the authority's schools, running licences,
-    # prices, individual licences; then storing: savepoint, old draft (locked),
-    # insert, release; the session saved for the idle timeout (savepoint, update,
-    # release). The same for 6 rows as for 10,000 (see the test above).
+    # session, user, authority, product; savepoint; while the reader reads: the
+    # authority's schools, running licences, prices, individual licences and the
+    # old draft (locked); then insert, release; the session saved for the idle
+    # timeout (savepoint, update, release). The same for 6 rows as for 10,000 (see
+    # the test above).
     with django_assert_num_queries(15):
         response = upload_list(content)
     assert response.status_code == 302
