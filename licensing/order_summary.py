@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from config.money import money
 from config.totals import Totals, compute_totals
 from licensing.models import Licence, LicenceTerm, LicenceYear, Product
-from licensing.registration_result import RefundNote, RegistrationResult
+from licensing.registration_result import RefundNote, RegistrationResult, column_of
 from licensing.terms import invoice_issue_delay
 
 
@@ -98,7 +98,7 @@ def summary_of_result(*, result: RegistrationResult, product: Product) -> OrderS
         for figure in result.figures
         if figure.bulk_price
     }
-    schools_of_type = Counter(entry.school_type_id for entry in result.entries)
+    schools_of_type = Counter(column_of(result.entries, "school_type_id"))
     school_lines = [
         _SchoolLine(net_amount=price * schools_of_type[type_id], vat_rate=product.vat_rate)
         for type_id, price in price_of_type.items()

@@ -3,6 +3,7 @@ before the binding order; stored as JSON with the upload."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -134,15 +135,58 @@ class RegistrationResult:
         )
 
 
-def _columns(items: list, kind: type) -> dict[str, list]:
+def _columns(items, kind: type) -> dict[str, list]:
     """``items`` (of the slotted dataclass ``kind``) as one list per field."""
-    return {name: [getattr(item, name) for item in items] for name in kind.__slots__}
+    return {name: column_of(items, name) for name in kind.__slots__}
 
 
-def _items(stored, kind: type) -> list:
-    """The items of a field stored by ``_columns``, or as a list of objects (as
-    results were stored until December 2026)."""
+def column_of(items, name: str) -> list:
+    """The field ``name`` of every item: as stored for ``StoredItems``."""
+    if isinstance(items, StoredItems):
+        return items.column(name)
+    return [getattr(item, name) for item in items]
+
+
+class StoredItems(Sequence):
+    """Items read from their stored columns (``_columns``), each made when it is
+    asked for: the preview of a stored list writes its rows from the columns
+    (``column_of``) and never needs the 1,000 objects."""
+
+    def __init__(self, columns: dict[str, list], kind: type) -> None:
+        self._columns = [columns[name] for name in kind.__slots__]
+        self._by_name = dict(zip(kind.__slots__, self._columns, strict=True))
+        self._kind = kind
+        if len({len(column) for column in self._columns}) > 1:
+            raise ValueError("stored columns of different lengths")
+
+    def column(self, name: str) -> list:
+        return self._by_name[name]
+
+    def __len__(self) -> int:
+        return len(self._columns[0]) if self._columns else 0
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(map(self._kind, *(column[index] for column in self._columns)))
+        return self._kind(*(column[index] for column in self._columns))
+
+    def __iter__(self):
+        return map(self._kind, *self._columns)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, StoredItems | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"StoredItems({list(self)!r})"
+
+
+def _items(stored, kind: type):
+    """The items of a field stored by ``_columns`` (``StoredItems``), or as a list
+    of objects (as results were stored until December 2026)."""
     if isinstance(stored, dict):
-        columns = [stored[name] for name in kind.__slots__]
-        return [kind(*values) for values in zip(*columns, strict=True)]
+        return StoredItems(stored, kind)
     return [kind(**item) for item in stored]
