@@ -391,9 +391,7 @@ def _parsed_list(name: str, row_offset: int, table: dict, filename: str) -> Pars
     keys = [key for key, _col, _label in table["columns"]]
     first = parsed.header_row + 1
     if isinstance(rows, list):
-        parsed.rows = [
-            ParsedRow(first + row[0], dict(zip(keys, row[1:], strict=True))) for row in rows
-        ]
+        parsed.rows = _rows_of(rows, keys, first)
         if not parsed.rows:
             raise _no_rows(parsed.header_row)
     else:
@@ -443,7 +441,8 @@ def _parsed_rows(
 
 
 def _rows_of(rows: list[list], keys: list[str], first: int) -> list[ParsedRow]:
-    """``[offset below the header, text, ...]`` rows as ``ParsedRow``s."""
+    """``[offset below the header, text, ...]`` rows (a CSV file's, or a workbook's
+    read to the end) as ``ParsedRow``s."""
     return [ParsedRow(first + row[0], dict(zip(keys, row[1:], strict=True))) for row in rows]
 
 
