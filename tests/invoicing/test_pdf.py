@@ -385,3 +385,46 @@ def test_lines_drawn_faster_are_the_pdf_weasyprint_draws(monkeypatch):
     monkeypatch.setattr(pdf_module, "_draw_first_line", lambda *args: None)
 
     assert faster == render_all()
+
+
+ODD_NAMES = [
+    "Schule & Söhne <Am \"Park\"> 'Nord' – ßÄÖÜäöü € &amp; &#x27;",
+    "Grundschule\u00a0am\tWeiher \u4e2d\U0001f600",
+    "  Leerzeichen  vorn und hinten  ",
+]
+
+
+def test_rows_put_into_the_parsed_letter_are_the_tree_the_parser_makes(monkeypatch):
+    # The lines tables' rows skip the HTML parser (pdf._rows_as_slots): the
+    # letter's tree and PDF must be the ones the parser makes from all rows.
+    from xml.etree import ElementTree
+
+    from django.template.loader import render_to_string
+
+    invoice = add_lines(InvoiceFactory(), MIXED * 3, names=ODD_NAMES * 4)
+    context = {**pdf_module.invoice_context(invoice), "einvoice_format": "XRechnung"}
+    group = context["line_groups"][0]
+    second = {**group, "product": "Zweites Produkt", "table": {**group["table"]}}
+    second["table"]["rows"] = group["table"]["rows"][:5]
+    context["line_groups"] = [group, second]
+    slotted, rows = pdf_module._rows_as_slots(context)
+    assert rows == [group["table"]["rows"], second["table"]["rows"]]
+    letter = pdf_module._html_class()
+    template = "invoicing/pdf/invoice.html"
+
+    parsed = letter(string=render_to_string(template, context)).etree_element
+    filled = letter(string=render_to_string(template, slotted), rows=rows).etree_element
+
+    assert ElementTree.tostring(filled) == ElementTree.tostring(parsed)
+    assert "\ue000" not in ElementTree.tostring(filled, encoding="unicode")
+    made = _without_dates(render_invoice_pdf(invoice))
+    monkeypatch.setattr(pdf_module, "_rows_as_slots", lambda context: (context, None))
+    assert made == _without_dates(render_invoice_pdf(invoice))
+
+
+@pytest.mark.parametrize("name", ["Schule\rNord", "Schule\x00", "Schule\x0b", "Schule\ue000"])
+def test_a_row_text_the_parser_would_change_goes_through_the_parser(name):
+    context = pdf_module.invoice_context(add_lines(InvoiceFactory(), MIXED[:2]))
+    context["line_groups"][0]["table"]["rows"][1]["text"] = name
+
+    assert pdf_module._rows_as_slots(context) == (context, None)
