@@ -381,7 +381,10 @@ def test_lines_drawn_faster_are_the_pdf_weasyprint_draws(monkeypatch):
 
     monkeypatch.setattr(pdf_module, "_draw_first_line", counted)
     faster = render_all()
-    assert drawn["faster"] > 100 and drawn["by WeasyPrint"] >= 1
+    # None drawn faster: a WeasyPrint release not in pdf._FAST_DRAWING_VERSIONS
+    # (compare its draw_first_line with pdf._draw_first_line before adding it).
+    assert drawn["faster"] > 100, drawn
+    assert drawn["by WeasyPrint"] >= 1, drawn
     monkeypatch.setattr(pdf_module, "_draw_first_line", lambda *args: None)
 
     assert faster == render_all()
