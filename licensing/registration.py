@@ -10,6 +10,8 @@ fixed number of queries whatever the number of rows.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import cached_property
 
@@ -25,6 +27,7 @@ from licensing.registration_result import (
     RegistrationResult,
     RowError,
     TypeFigure,
+    column_of,
 )
 from licensing.registration_rows import (
     DirectorySchool,
@@ -149,7 +152,7 @@ def registration_validate(
 def _running_licences_check(
     *,
     result: RegistrationResult,
-    entries: list[EntryRow],
+    entries: Sequence[EntryRow],
     listed: dict[int, int],
     parsed: ParsedList,
     context: ListContext,
@@ -190,7 +193,7 @@ def _type_figures(
     *,
     result: RegistrationResult,
     own: dict[str, DirectorySchool],
-    entries: list[EntryRow],
+    entries: Sequence[EntryRow],
     parsed: ParsedList,
     prices: dict,
 ) -> None:
@@ -203,9 +206,7 @@ def _type_figures(
         type_names[school.school_type_id] = school.type_name
         if school.is_active:
             totals[school.school_type_id] = totals.get(school.school_type_id, 0) + 1
-    registered: dict[int, int] = {}
-    for entry in entries:
-        registered[entry.school_type_id] = registered.get(entry.school_type_id, 0) + 1
+    registered = Counter(column_of(entries, "school_type_id"))
     total_price = Decimal("0.00")
     for type_id in sorted(totals, key=lambda t: type_names[t]):
         figure = TypeFigure(
@@ -240,7 +241,7 @@ def _type_figures(
 
 
 def _not_orderable_errors(
-    entries: list[EntryRow], figure: TypeFigure, parsed: ParsedList
+    entries: Sequence[EntryRow], figure: TypeFigure, parsed: ParsedList
 ) -> list[RowError]:
     """One error per row whose school is of a type without a price (the
     template lists such schools only on its sheet „Nicht bestellbar“)."""
@@ -263,12 +264,12 @@ def _not_orderable_errors(
     ]
 
 
-def _refund_notes(*, entries: list[EntryRow], context: ListContext) -> list[RefundNote]:
+def _refund_notes(*, entries: Sequence[EntryRow], context: ListContext) -> list[RefundNote]:
     """R8: the individual licences the bulk licence would supersede if it started
     on the day of the check, with the refund each would get (1 query)."""
     if not entries:
         return []
-    entry_ids = {entry.school_id for entry in entries}
+    entry_ids = set(column_of(entries, "school_id"))
     individual = context.individual
     on = context.on
     notes = []

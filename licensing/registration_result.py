@@ -82,7 +82,7 @@ class RegistrationResult:
 
     row_errors: list[RowError] = field(default_factory=list)
     list_errors: list[str] = field(default_factory=list)
-    entries: list[EntryRow] = field(default_factory=list)
+    entries: Sequence[EntryRow] = field(default_factory=list)
     figures: list[TypeFigure] = field(default_factory=list)
     missing_schools: list[dict] = field(default_factory=list)
     licensed_schools: list[dict] = field(default_factory=list)
@@ -158,6 +158,13 @@ class StoredItems(Sequence):
         self._kind = kind
         if len({len(column) for column in self._columns}) > 1:
             raise ValueError("stored columns of different lengths")
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple], kind: type) -> StoredItems:
+        """The items of ``rows``, each a tuple of the fields of ``kind`` in order:
+        the row check collects its entries so, as plain tuples, not 1,000 objects."""
+        columns = list(map(list, zip(*rows, strict=True))) or [[] for _name in kind.__slots__]
+        return cls(dict(zip(kind.__slots__, columns, strict=True)), kind)
 
     def column(self, name: str) -> list:
         return self._by_name[name]

@@ -13,7 +13,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from licensing.anmeldeliste import ParsedList, ParsedRow, normalise_header
-from licensing.registration_result import EntryRow, RowError
+from licensing.registration_result import EntryRow, RowError, StoredItems
 from schools.models import School, SchoolAuthority
 
 NAME_MAX = 100
@@ -269,7 +269,13 @@ class RowChecker:
         self._type_of_spelling: dict[str, int | None] = {}  # spelling given -> type id
         self.seen: dict[int, int] = {}  # school id -> row of its (first) line
         self.errors: list[RowError] = []
-        self.entries: list[EntryRow] = []
+        # A valid row's EntryRow fields, in order (``entries`` makes them items).
+        self.entry_rows: list[tuple] = []
+
+    @property
+    def entries(self) -> StoredItems:
+        """The valid rows as entries (``EntryRow``), stored by column."""
+        return StoredItems.from_rows(self.entry_rows, EntryRow)
 
     def finish(self) -> None:
         """The rows whose school number is not the authority's, after the last row:
@@ -308,17 +314,17 @@ class RowChecker:
         self._contact(values, row)
         if school is not None and len(self.errors) == errors_before:
             email = values.get("email", "")
-            self.entries.append(
-                EntryRow(
-                    row=row,
-                    school_id=school.pk,
-                    school_number=school.school_number,
-                    school_name=school.name,
-                    school_type_id=school.school_type_id,
-                    first_name=values.get("first_name", ""),
-                    last_name=values.get("last_name", ""),
-                    email=email.lower() if email.count("@") == 1 else email,
-                    phone=values.get("phone", ""),
+            self.entry_rows.append(
+                (  # the fields of EntryRow, in order
+                    row,
+                    school.pk,
+                    school.school_number,
+                    school.name,
+                    school.school_type_id,
+                    values.get("first_name", ""),
+                    values.get("last_name", ""),
+                    email.lower() if email.count("@") == 1 else email,
+                    values.get("phone", ""),
                 )
             )
 

@@ -49,7 +49,19 @@ def registration_check(
     while the reader process reads the file (then ``while_reading()``, when
     given), and its first rows are checked while it makes the next. A row is a
     handful of objects that live until the check ends: the garbage collector
-    passes less often meanwhile (10,000 rows: ~100 ms less CPU)."""
+    passes less often meanwhile (10,000 rows: ~100 ms less CPU). The rows read and
+    the directory are dropped before the block ends, so that the collector's pass
+    at its end does not scan them (1,000 rows: 3,600 objects of which 1,000 stay)."""
+    with fewer_gc_passes():
+        return _read_and_validate(
+            data=data, filename=filename, authority=authority, product=product,
+            while_reading=while_reading,
+        )  # fmt: skip
+
+
+def _read_and_validate(
+    *, data: bytes, filename: str, authority: SchoolAuthority, product: Product, while_reading
+) -> RegistrationResult:
     context = ListContext(authority=authority, product=product, on=timezone.localdate())
 
     def meanwhile() -> None:
@@ -57,11 +69,10 @@ def registration_check(
         if while_reading is not None:
             while_reading()
 
-    with fewer_gc_passes():
-        parsed = read_list(data, filename, while_reading=meanwhile, stream=True)
-        return registration_validate(
-            parsed=parsed, authority=authority, product=product, context=context
-        )
+    parsed = read_list(data, filename, while_reading=meanwhile, stream=True)
+    return registration_validate(
+        parsed=parsed, authority=authority, product=product, context=context
+    )
 
 
 def registration_upload(

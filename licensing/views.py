@@ -77,9 +77,9 @@ def order_upload(request, authority, product_code):
                 form.add_error("file", exc.message)
             else:
                 if upload is not None:
-                    return redirect(
-                        "licensing:order_preview", authority_id=authority.pk, upload_id=upload.pk
-                    )
+                    # The preview is this request's answer, under its own address
+                    # (``_preview``): one round trip less than a redirect to it.
+                    return _preview(request, authority, upload, OrderSubmitForm(), result=result)
                 return render(
                     request,
                     "licensing/registration_result.html",
@@ -131,10 +131,19 @@ def order_preview(request, authority, upload_id):
     return _preview(request, authority, upload, OrderSubmitForm())
 
 
-def _preview(request, authority, upload, submit_form: OrderSubmitForm):
-    """The checked list with the summary, the terms and the binding order's form."""
-    result = RegistrationResult.from_dict(upload.result)
-    return render(
+def _preview(
+    request, authority, upload, submit_form: OrderSubmitForm, result: RegistrationResult = None
+):
+    """The checked list with the summary, the terms and the binding order's form.
+    ``result``: the upload's check result when the caller has it (the upload that
+    just made it). Also the answer to a form sent to another address (the upload,
+    an order form with errors): the page then shows the preview's own address in
+    the browser (``js/page_address.js``), so that reloading it or going back and
+    forth opens the preview instead of sending the form again."""
+    if result is None:
+        result = RegistrationResult.from_dict(upload.result)
+    address = reverse("licensing:order_preview", args=[authority.pk, upload.pk])
+    response = render(
         request,
         "licensing/registration_result.html",
         {
@@ -148,8 +157,12 @@ def _preview(request, authority, upload, submit_form: OrderSubmitForm):
             "form": RegistrationUploadForm(),
             "submit_form": submit_form,
             "billing_missing": billing_missing(authority),
+            "page_address": address,
         },
     )
+    if request.path != address:
+        response["Content-Location"] = address  # RFC 9110: the page is that resource
+    return response
 
 
 def _billing_first(request, authority, upload):

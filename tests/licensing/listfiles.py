@@ -1,10 +1,24 @@
 """Building registration list files for tests."""
 
 import io
+import re
 
 from openpyxl import Workbook
 
 HEADER = ["Schulnummer", "Schulname", "Schulform", "Vorname", "Nachname", "E-Mail", "Telefon"]
+
+
+def preview_address(response) -> str:
+    """The address of the stored draft's preview that answered a valid upload: the
+    page is the preview, under its own address (``Content-Location``)."""
+    assert response.status_code == 200, response.status_code
+    assert response.has_header("Content-Location"), response.context["result"].messages
+    return response["Content-Location"]
+
+
+def without_csrf_tokens(html: str) -> str:
+    """``html`` without its CSRF tokens (masked anew on every render)."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
 
 
 def contact(number, name="", school_type="", first="Max", last="Muster", email=None, phone=""):

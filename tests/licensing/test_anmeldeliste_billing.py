@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from licensing.models import Order, RegistrationUpload
 from schools.models import SchoolAuthority
-from tests.licensing.listfiles import contact, make_xlsx
+from tests.licensing.listfiles import contact, make_xlsx, preview_address
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ VALID = [contact(n) for n in ["100001", "100002", "100003", "200001", "200002"]]
 
 @pytest.fixture
 def draft(upload_list, directory):
-    assert upload_list(make_xlsx(VALID)).status_code == 302
+    assert preview_address(upload_list(make_xlsx(VALID)))
     return RegistrationUpload.objects.get()
 
 

@@ -3,13 +3,15 @@ list with an error, see it, upload the corrected list, see the gross total and
 the terms, fail to order without acknowledging them, order; the later invoice
 charges exactly the gross shown."""
 
+from urllib.parse import urlparse
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from invoicing.models import Invoice
 from licensing.confirmation import order_confirm
-from licensing.models import Licence, Order
+from licensing.models import Licence, Order, RegistrationUpload
 from tests.browser import login
 
 pytestmark = [pytest.mark.browser]
@@ -69,6 +71,18 @@ def test_order_with_the_registration_list_in_the_browser(
     page.get_by_role("button", name="Liste hochladen und prüfen").click()
 
     expect(page.get_by_role("heading", name="Vorschau Ihrer Bestellung")).to_be_visible()
+    # The preview answers the upload under its own address: reloading it opens the
+    # stored draft and sends nothing again.
+    draft = RegistrationUpload.objects.get(is_draft=True)
+    preview = f"/traeger/{authority.pk}/bestellen/entwurf/{draft.pk}/"
+    assert urlparse(page.url).path == preview
+    requests = []
+    page.on("request", lambda request: requests.append((request.method, request.url)))
+    page.reload()
+    expect(page.get_by_role("heading", name="Vorschau Ihrer Bestellung")).to_be_visible()
+    assert ("GET", f"{live_server.url}{preview}") in requests
+    assert not [method for method, _url in requests if method != "GET"]
+    assert RegistrationUpload.objects.count() == 1  # the failed list kept nothing either
     expect(
         page.get_by_text("Sie bestellen für 5 Schulen zum Jahrespreis von 856,00 € (brutto)")
     ).to_be_visible()

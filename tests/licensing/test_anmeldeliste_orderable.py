@@ -13,7 +13,7 @@ from licensing.models import Order, Price, RegistrationUpload
 from licensing.registration import registration_template
 from tests.factories import SchoolFactory, SchoolTypeFactory
 from tests.licensing.conftest import GS_NUMBERS, GYM_NUMBERS
-from tests.licensing.listfiles import contact, make_xlsx
+from tests.licensing.listfiles import contact, make_xlsx, preview_address
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +134,6 @@ def test_unpriced_schools_are_not_reported_as_missing_from_the_list(
     rows = [contact(n) for n in GS_NUMBERS[:3] + GYM_NUMBERS]
 
     response = upload_list(make_xlsx(rows))
-    result = staff_client.get(response["Location"]).context["result"]
+    result = staff_client.get(preview_address(response)).context["result"]
 
     assert [school["school_number"] for school in result.missing_schools] == ["100004"]

@@ -49,3 +49,15 @@ def test_stored_columns_of_different_lengths_are_refused():
     columns["email"] = columns["email"][:2]
     with pytest.raises(ValueError):
         StoredItems(columns, EntryRow)
+
+
+def test_items_from_rows_of_fields_are_the_items_and_store_as_columns():
+    rows = [tuple(getattr(entry, name) for name in EntryRow.__slots__) for entry in ENTRIES]
+    items = StoredItems.from_rows(rows, EntryRow)
+
+    assert items == ENTRIES and list(items) == ENTRIES
+    assert column_of(items, "email") == ["a@b.de", "j@b.de", "o@b.de"]
+    assert RegistrationResult(entries=items).to_dict()["entries"] == RESULT.to_dict()["entries"]
+    assert len(StoredItems.from_rows([], EntryRow)) == 0
+    with pytest.raises(ValueError):  # a row with a field too few
+        StoredItems.from_rows([rows[0], rows[1][:-1]], EntryRow)
