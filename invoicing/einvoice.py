@@ -18,8 +18,10 @@ Type codes:
 
 from __future__ import annotations
 
+import copy
 import datetime
 import functools
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -440,6 +442,72 @@ def _line_item(transaction: etree._Element, line: ELine) -> None:
     _sub(summation, "ram:LineTotalAmount", _amount(line.net_amount))
 
 
+# A line item written by ``_line_item`` from placeholder values, one per form
+# (with or without description and period), kept per thread (lxml trees are
+# not shared between threads); ``_line_items`` copies it for every line and
+# puts the line's values into its text elements.
+_line_prototypes = threading.local()
+_PLACEHOLDER_DAY = datetime.date(2000, 1, 1)
+
+
+def _line_prototype(described: bool, dated: bool) -> tuple[etree._Element, list[int]]:
+    """The prototype of a line item and where (in document order) its line id,
+    name, description, price, rate, period dates and amount stand."""
+    cache = getattr(_line_prototypes, "by_form", None)
+    if cache is None:
+        cache = _line_prototypes.by_form = {}
+    form = (described, dated)
+    if form not in cache:
+        parent = etree.Element(RSM + "CrossIndustryInvoice", nsmap=NS)
+        # Texts that no constant text of an item equals.
+        _line_item(
+            parent,
+            ELine(
+                line_id="slot-id",
+                name="slot-name",
+                description="slot-description" if described else "",
+                net_amount=Decimal("1"),
+                vat_rate=Decimal("2"),
+                period_start=_PLACEHOLDER_DAY if dated else None,
+                period_end=_PLACEHOLDER_DAY if dated else None,
+            ),
+        )
+        item = parent[0]
+        elements = list(item.iter())
+        texts = [element.text for element in elements]
+        positions = [texts.index("slot-id"), texts.index("slot-name")]
+        if described:
+            positions.append(texts.index("slot-description"))
+        amounts = [n for n, text in enumerate(texts) if text in ("1.00", "2.00")]
+        dates = [n for n, text in enumerate(texts) if text == f"{_PLACEHOLDER_DAY:%Y%m%d}"]
+        price, rate, amount = amounts  # in document order, the period between rate and amount
+        positions += [price, rate, *dates, amount]
+        cache[form] = (item, positions)
+    return cache[form]
+
+
+def _line_items(transaction: etree._Element, lines: list[ELine]) -> None:
+    """The line items, as ``_line_item`` writes each, from copies of its
+    prototype (a fifth of the time for an invoice of many schools)."""
+    for line in lines:
+        described = bool(line.description)
+        dated = bool(line.period_start and line.period_end)
+        prototype, positions = _line_prototype(described, dated)
+        item = copy.deepcopy(prototype)
+        transaction.append(item)
+        elements = list(item.iter())
+        amount = _amount(line.net_amount)
+        values = [line.line_id, line.name]
+        if described:
+            values.append(line.description)
+        values += [amount, _amount(line.vat_rate)]
+        if dated:
+            values += [f"{line.period_start:%Y%m%d}", f"{line.period_end:%Y%m%d}"]
+        values.append(amount)
+        for position, value in zip(positions, values, strict=True):
+            elements[position].text = value
+
+
 def _payment_means(settlement: etree._Element, doc: EDocument) -> None:
     seller = doc.seller
     means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
@@ -506,8 +574,7 @@ def document_xml(doc: EDocument) -> bytes:
     root = etree.Element(RSM + "CrossIndustryInvoice", nsmap=NS)
     _context_and_header(root, doc)
     transaction = _sub(root, "rsm:SupplyChainTradeTransaction")
-    for line in doc.lines:
-        _line_item(transaction, line)
+    _line_items(transaction, doc.lines)
     agreement = _sub(transaction, "ram:ApplicableHeaderTradeAgreement")
     _opt(agreement, "ram:BuyerReference", doc.buyer_reference)
     _seller(agreement, doc.seller)

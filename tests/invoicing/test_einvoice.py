@@ -2,6 +2,7 @@
 own checks of the key business rules, for every document kind."""
 
 import copy
+import dataclasses
 import subprocess
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ import facturx
 import pytest
 from lxml import etree
 
+from invoicing import einvoice as einvoice_module
 from invoicing.einvoice import (
     EN16931_GUIDELINE,
     NS,
@@ -369,3 +371,57 @@ def test_the_xsd_compiled_once_per_process_still_rejects_an_invalid_document():
     with pytest.raises(ValueError, match="XSD: Element 'X'"):
         einvoice_profile(unknown)
     assert einvoice_profile(xml).conformance_level == "XRECHNUNG"
+
+
+def _line_by_line(transaction, lines):
+    """The line items written one by one with ``_line_item`` (as before the
+    prototypes)."""
+    for line in lines:
+        einvoice_module._line_item(transaction, line)
+
+
+def test_line_items_from_prototypes_are_the_bytes_written_line_by_line(monkeypatch):
+    # document_xml copies a prototype per line (_line_items); the bytes must be
+    # the ones _line_item writes: texts escaped alike, every form of a line.
+    names = ["Schule & Söhne <Am \"Park\"> 'Nord'", "Grundschule ß\u00a0Ü", "x" * 300]
+    invoice = add_lines(InvoiceFactory(), MIXED[:3], names=names)
+    refund = RefundFactory()
+    docs = [
+        einvoice_module.invoice_document(invoice),
+        einvoice_module.invoice_document(cancellation_of(invoice)),
+        einvoice_module.invoice_document(without_leitweg_id()),
+        einvoice_module.refund_document(refund),
+    ]
+    plain = einvoice_module.invoice_document(add_lines(InvoiceFactory(), MIXED[:2]))
+    # Lines without description or without period take the other prototypes.
+    plain.lines = [
+        einvoice_module.ELine(
+            line_id="7",
+            name="ohne",
+            description="",
+            net_amount=Decimal("-1.5"),
+            vat_rate=Decimal("19"),
+            period_start=None,
+        ),
+        *plain.lines,
+        einvoice_module.ELine(
+            line_id="",
+            name="",
+            description="nur Text",
+            net_amount=Decimal("0"),
+            vat_rate=Decimal("7.5"),
+        ),
+    ]
+    docs.append(plain)
+
+    written = [einvoice_module.document_xml(doc) for doc in docs]
+    monkeypatch.setattr(einvoice_module, "_line_items", _line_by_line)
+
+    assert written == [einvoice_module.document_xml(doc) for doc in docs]
+
+
+def test_a_line_text_xml_cannot_carry_is_refused_as_before():
+    doc = einvoice_module.invoice_document(add_lines(InvoiceFactory(), MIXED[:1]))
+    doc.lines = [dataclasses.replace(doc.lines[0], name="Schule\x01")]
+    with pytest.raises(ValueError):
+        einvoice_module.document_xml(doc)
