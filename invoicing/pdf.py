@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -811,11 +812,16 @@ def _render(
     from invoicing.pdf_fetcher import StaticOnlyFetcher, static_base_url
 
     profile = einvoice_profile(xml)
+    # WeasyPrint writes the embedded file's dates with a "Z" (UTC) but, left to
+    # itself, takes the local time: given in UTC, they are the true moment.
+    embedded_at = timezone.now()
     attachment = weasyprint.Attachment(
         url="data:text/xml;base64," + base64.b64encode(xml).decode(),
         name=profile.filename,
         description=f"E-Rechnung ({profile.conformance_level})",
         relationship=profile.relationship,
+        created=embedded_at,
+        modified=embedded_at,
     )
     einvoice_format = (
         "XRechnung, EN 16931"

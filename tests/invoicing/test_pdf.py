@@ -1,6 +1,7 @@
 """Invoice and refund PDFs: what a reader finds in them (via pdftotext), the
 embedded e-invoice, and page headers on long invoices."""
 
+import datetime
 import gc
 import io
 import re
@@ -9,6 +10,7 @@ import zlib
 
 import facturx
 import pytest
+from django.utils import timezone
 from lxml import etree
 from pypdf import PdfReader
 
@@ -249,6 +251,20 @@ def test_xrechnung_is_embedded_under_the_xrechnung_profile():
     assert len(files) == 1
     assert files[0]["/AFRelationship"] == "/Alternative"
     assert files[0]["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"
+
+
+def test_the_embedded_files_dates_are_the_moment_in_utc():
+    # The process runs in TIME_ZONE (Europe/Berlin, UTC+1/+2); the dates say "Z".
+    before = timezone.now().replace(microsecond=0)
+    _values, _attachments, files = embedding(render_invoice_pdf(add_lines(InvoiceFactory(), MIXED)))
+    after = timezone.now()
+
+    params = files[0]["/EF"]["/F"].get_object()["/Params"]
+    for key in ("/CreationDate", "/ModDate"):
+        written = datetime.datetime.strptime(params[key], "D:%Y%m%d%H%M%SZ").replace(
+            tzinfo=datetime.UTC
+        )
+        assert before <= written <= after, (key, params[key], before)
 
 
 def test_refund_credit_note_is_embedded_under_the_en16931_profile():
