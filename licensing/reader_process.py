@@ -63,6 +63,9 @@ class _Reader:
         for pipe in (self.process.stdin, self.process.stdout):
             with contextlib.suppress(OSError):  # too many pipe pages: the default size
                 fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        # Requests are written by ``_write`` under the time limit: a reader that does
+        # not take its request (hung) must not block the web process.
+        os.set_blocking(self.process.stdin.fileno(), False)
 
     @property
     def pid(self) -> int:
@@ -77,11 +80,10 @@ class _Reader:
         """Send the request and return the first frame of the answer (see
         ``frame``); the others are read with ``frame`` too, by ``self.deadline``."""
         self.deadline = time.monotonic() + seconds
+        fd = self.process.stdin.fileno()
         try:
-            self.process.stdin.write(REQUEST.pack(len(data), row_limit, len(options)))
-            self.process.stdin.write(data)
-            self.process.stdin.write(options)
-            self.process.stdin.flush()
+            for part in (REQUEST.pack(len(data), row_limit, len(options)), data, options):
+                self._write(fd, part, self.deadline)
         except OSError as exc:  # it died (broken pipe)
             raise ReaderGone("the reader process is gone") from exc
         if while_waiting is not None:
@@ -108,6 +110,20 @@ class _Reader:
         except UnicodeDecodeError as exc:
             raise ReaderFailed("rows are not UTF-8") from exc
         return answer
+
+    @staticmethod
+    def _write(fd: int, data: bytes, deadline: float) -> None:
+        """All of ``data`` into the reader's (non-blocking) stdin by ``deadline``;
+        a file larger than the pipe goes in as the reader takes it."""
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ReaderFailed("time limit")
+            _r, ready, _x = select.select([], [fd], [], remaining)
+            if ready:
+                with contextlib.suppress(BlockingIOError):  # taken by nobody meanwhile
+                    view = view[os.write(fd, view) :]
 
     @staticmethod
     def _read(fd: int, size: int, deadline: float, allow_empty: bool = False) -> bytearray:

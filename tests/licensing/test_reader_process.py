@@ -185,6 +185,27 @@ def test_a_reader_that_hangs_is_killed_after_the_time_limit(fake_reader):
     assert not alive(started[0])
 
 
+def test_a_reader_that_does_not_take_its_request_is_killed_after_the_time_limit(fake_reader):
+    """A file larger than the pipe (1 MiB) goes in only as the reader takes it: a
+    reader that hangs before reading must not block the web process."""
+    fake_reader("import time\ntime.sleep(60)\n")
+    outcome = []
+
+    def upload() -> None:
+        try:
+            reader_process.read_tables(os.urandom(3 << 20), 100, {}, 30, seconds=0.5)
+        except ReaderFailed as exc:
+            outcome.append(exc)
+
+    started = time.monotonic()
+    sender = threading.Thread(target=upload, daemon=True)  # a blocked write would stay
+    sender.start()
+    sender.join(timeout=10)
+    assert outcome and "time limit" in str(outcome[0]), "the write blocked"
+    assert time.monotonic() - started < 5
+    assert reader_process.idle_reader_pids() == []  # the hung reader is killed
+
+
 def test_the_file_is_sent_without_waiting_for_the_reader_to_take_it(fake_reader):
     """A list of 10,000 rows (~700 KB) fits into the pipe: the web process goes on
     to its own work (the queries) at once, even while the reader is busy."""
