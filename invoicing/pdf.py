@@ -537,8 +537,6 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix) -> 
     and only joined for later lines, the table's rows mostly repeating digits
     and letters. A glyph's first use also records its width and text in the
     font (``widths``, ``to_unicode``), as WeasyPrint does."""
-    from weasyprint.text.ffi import ffi, pango
-
     if text_overflow == "ellipsis" or block_ellipsis != "none":
         return None
     if not textbox.text.strip():
@@ -546,10 +544,37 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix) -> 
     if textbox.style["font_size"] < 1e-6:
         return []
     layout = textbox.pango_layout
+    runs = _line_runs(stream, textbox, layout)
+    if runs is None:
+        return None
+
+    stream.set_text_matrix(*matrix.values)
+    string = ""
+    for glyph_item, pango_font, new_font, font, font_size, texts, glyphs, known in runs:
+        if new_font:
+            if string:
+                stream.show_text(string)
+            string = ""
+            stream.set_font_size(font.hash, font_size)
+        if not known:
+            _glyph_texts_add(stream, layout, glyph_item, pango_font, font, font_size, texts, glyphs)
+        string = "".join([string, "<", *map(texts.__getitem__, glyphs)])
+        if string[-1] == "<":
+            string = string[:-1]
+        else:
+            string += ">"
+    stream.show_text(string)
+    return []
+
+
+def _line_runs(stream, textbox, layout) -> list | None:
+    """Every run of the layout's first line with its font and glyph records, or
+    None when a run needs one of WeasyPrint's special cases (a bitmap, PNG, SVG
+    or colour font; a raised or unknown glyph). Nothing is written yet."""
+    from weasyprint.text.ffi import ffi, pango
+
     pango.pango_layout_set_single_paragraph_mode(layout.layout, True)
     first_line, _index = layout.get_first_line()
-
-    # First every run with its font and glyphs; a special case leaves now.
     unknown_flag = pango.PANGO_GLYPH_UNKNOWN_FLAG
     runs = []
     previous_pango_font = font = font_size = texts = None
@@ -579,24 +604,7 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix) -> 
                 if y_offset or glyph_id & unknown_flag:
                     return None
         runs.append((glyph_item, pango_font, new_font, font, font_size, texts, glyphs, known))
-
-    stream.set_text_matrix(*matrix.values)
-    string = ""
-    for glyph_item, pango_font, new_font, font, font_size, texts, glyphs, known in runs:
-        if new_font:
-            if string:
-                stream.show_text(string)
-            string = ""
-            stream.set_font_size(font.hash, font_size)
-        if not known:
-            _glyph_texts_add(stream, layout, glyph_item, pango_font, font, font_size, texts, glyphs)
-        string = "".join([string, "<", *map(texts.__getitem__, glyphs)])
-        if string[-1] == "<":
-            string = string[:-1]
-        else:
-            string += ">"
-    stream.show_text(string)
-    return []
+    return runs
 
 
 def _glyph_texts(font, font_size: float) -> dict:
