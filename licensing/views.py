@@ -132,7 +132,11 @@ def order_preview(request, authority, upload_id):
 
 
 def _preview(
-    request, authority, upload, submit_form: OrderSubmitForm, result: RegistrationResult = None
+    request,
+    authority,
+    upload,
+    submit_form: OrderSubmitForm,
+    result: RegistrationResult | None = None,
 ):
     """The checked list with the summary, the terms and the binding order's form.
     ``result``: the upload's check result when the caller has it (the upload that
