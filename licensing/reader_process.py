@@ -385,16 +385,6 @@ def idle_reader_pids() -> list[int]:
         return [reader.pid for reader in _idle]
 
 
-def prestart() -> None:
-    """Start a reader now so that the first upload does not wait for it."""
-    with _lock:
-        if _idle:
-            return
-    reader = _Reader()
-    with _lock:
-        _idle.append(reader)
-
-
 def shutdown() -> None:
     """End every idle reader (at exit)."""
     with _lock:
